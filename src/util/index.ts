@@ -1,0 +1,2 @@
+export { Bitfield } from './bitfield.js'
+export { ShoalError, isShoalError } from './shoal-error.js'
