@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { DAG_CBOR_CODE, MAX_MANIFEST_BYTES, SHA2_256_CODE } from './constants.js'
+import { ManifestError } from './manifest-error.js'
+import { validateManifest } from './validate-manifest.js'
+import type { Manifest } from './manifest.js'
+
+/** The encoded form of a manifest together with the CID naming it. */
+export interface EncodedManifest {
+  bytes: Uint8Array
+  cid: CID
+}
+
+function sha256 (bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
+}
+
+/** CIDv1 (dag-cbor, sha2-256) of already-encoded manifest bytes. */
+export function manifestCid (bytes: Uint8Array): CID {
+  return CID.createV1(DAG_CBOR_CODE, Digest.create(SHA2_256_CODE, sha256(bytes)))
+}
+
+/**
+ * Encodes a manifest as dag-cbor and computes its CID. The manifest is validated first so we never
+ * publish something a receiver would reject.
+ */
+export function encodeManifest (manifest: Manifest): EncodedManifest {
+  const valid = validateManifest({
+    version: manifest.version,
+    name: manifest.name,
+    size: manifest.size,
+    chunkSize: manifest.chunkSize,
+    files: manifest.files.map(f => ({ path: f.path, size: f.size, chunks: f.chunks })),
+    directories: manifest.directories
+  })
+  // Buffers (from node:crypto) would encode the same, but plain Uint8Arrays keep the input canonical.
+  const plain = {
+    ...valid,
+    files: valid.files.map(f => ({
+      path: f.path,
+      size: f.size,
+      chunks: f.chunks.map(c => c.constructor === Uint8Array ? c : new Uint8Array(c))
+    }))
+  }
+  const bytes = dagCbor.encode(plain)
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    throw new ManifestError('ERR_MANIFEST_TOO_LARGE',
+      `manifest is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES} byte limit; use a larger chunk size`)
+  }
+  return { bytes, cid: manifestCid(bytes) }
+}
+
+/** Throws ERR_BAD_CID unless `cid` is a CIDv1 naming dag-cbor bytes by a sha2-256 digest. */
+export function checkManifestCid (cid: CID): void {
+  if (cid.version !== 1) throw new ManifestError('ERR_BAD_CID', `content ID must be a CIDv1, got CIDv${cid.version}`)
+  if (cid.code !== DAG_CBOR_CODE) {
+    throw new ManifestError('ERR_BAD_CID', `content ID must use the dag-cbor codec (0x71), got 0x${cid.code.toString(16)}`)
+  }
+  if (cid.multihash.code !== SHA2_256_CODE || cid.multihash.digest.length !== 32) {
+    throw new ManifestError('ERR_BAD_CID', `content ID must use a 32-byte sha2-256 hash, got hash 0x${cid.multihash.code.toString(16)}`)
+  }
+}
+
+/**
+ * Verifies `bytes` against `cid` and decodes them into a validated manifest. Every failure is a
+ * ManifestError; nothing is trusted before the hash matches.
+ */
+export function decodeManifest (bytes: Uint8Array, cid: CID): Manifest {
+  if (!(bytes instanceof Uint8Array)) throw new ManifestError('ERR_BAD_MANIFEST', 'manifest bytes must be a Uint8Array')
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    throw new ManifestError('ERR_MANIFEST_TOO_LARGE', `manifest is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES} byte limit`)
+  }
+  checkManifestCid(cid)
+  const actual = sha256(bytes)
+  const expected = cid.multihash.digest
+  if (!equalBytes(actual, expected)) {
+    throw new ManifestError('ERR_CID_MISMATCH', `manifest bytes do not hash to ${cid.toString()}; the peer sent the wrong or corrupted data`)
+  }
+  let value: unknown
+  try {
+    value = dagCbor.decode(bytes)
+  } catch (err) {
+    throw new ManifestError('ERR_BAD_MANIFEST', `manifest is not valid dag-cbor: ${(err as Error)?.message ?? String(err)}`)
+  }
+  return validateManifest(value)
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

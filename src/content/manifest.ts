@@ -1,0 +1,13 @@
+import type { StoreLayout } from '../store/layout.js'
+
+/**
+ * The description of one piece of content: what its CID names. A single file is a one-entry manifest
+ * whose path is the file's base name.
+ */
+export interface Manifest extends StoreLayout {
+  version: 1
+  /** Human-facing name (a single path segment), used as the default output name. */
+  name: string
+  /** Total bytes over all files. */
+  size: number
+}
