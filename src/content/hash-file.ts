@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { ShoalError } from '../util/shoal-error.js'
 import { validateChunkSize } from './chunk-size.js'
+import { HASH_READ_BYTES } from './constants.js'
 
 /** Options of the hashing functions. */
 export interface HashOptions {
@@ -27,28 +28,33 @@ async function fill (fh: FileHandle, buf: Uint8Array, position: number): Promise
 }
 
 /**
- * Hashes an open file chunk by chunk in constant memory: two reusable buffers of chunkSize, so the
- * thread pool reads chunk k+1 while the main thread hashes chunk k. Reads to end of file, whatever
- * size the caller saw earlier.
+ * Hashes an open file chunk by chunk in constant memory: two reusable buffers, so the thread pool
+ * reads the next block while the main thread hashes the current one. A block is at least
+ * HASH_READ_BYTES (a whole number of chunks, both being powers of two) so small chunk sizes do not
+ * pay one read per chunk. Reads to end of file, whatever size the caller saw earlier.
  */
 export async function hashFileHandle (fh: FileHandle, chunkSize: number, options: HashOptions = {}): Promise<HashedFile> {
   validateChunkSize(chunkSize)
   const { signal } = options
   signal?.throwIfAborted()
-  let current = new Uint8Array(chunkSize)
-  let spare = new Uint8Array(chunkSize)
+  const blockSize = Math.max(chunkSize, HASH_READ_BYTES)
+  let current = new Uint8Array(blockSize)
+  let spare = new Uint8Array(blockSize)
   const chunks: Uint8Array[] = []
   let position = 0
   let n = await fill(fh, current, position)
   while (n > 0) {
     position += n
-    // A short read means end of file, so there is no next chunk to prefetch.
-    const next = n === chunkSize ? fill(fh, spare, position) : Promise.resolve(0)
+    // A short read means end of file, so there is no next block to prefetch.
+    const next = n === blockSize ? fill(fh, spare, position) : Promise.resolve(0)
     // Mark the prefetch handled now so an abort below cannot leave a rejection unobserved.
     next.catch(() => {})
     try {
       signal?.throwIfAborted()
-      chunks.push(new Uint8Array(createHash('sha256').update(current.subarray(0, n)).digest()))
+      for (let off = 0; off < n; off += chunkSize) {
+        const end = Math.min(off + chunkSize, n)
+        chunks.push(new Uint8Array(createHash('sha256').update(current.subarray(off, end)).digest()))
+      }
     } finally {
       n = await next
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { hashFile } from '../../src/content/index.js'
+import { HASH_READ_BYTES, hashFile } from '../../src/content/index.js'
 import { isShoalError } from '../../src/util/index.js'
 import { C, expectedChunks, randomData, tempDir } from './helpers.js'
 
@@ -18,6 +18,18 @@ describe('hashFile', () => {
       assert.equal(chunks.length, Math.ceil(size / C))
       assert.deepEqual(chunks, expectedChunks(data, C))
       for (const c of chunks) assert.equal(c.constructor, Uint8Array)
+    })
+  }
+
+  // Reads are batched into blocks of HASH_READ_BYTES; cross block boundaries exactly and not.
+  for (const size of [HASH_READ_BYTES, 2 * HASH_READ_BYTES + C + 5, HASH_READ_BYTES - 1]) {
+    it(`hashes across read blocks: ${size} bytes`, async () => {
+      const dir = await tempDir()
+      const data = randomData(size)
+      const path = join(dir, 'f')
+      await writeFile(path, data)
+      assert.deepEqual(await hashFile(path, C), expectedChunks(data, C))
+      assert.deepEqual(await hashFile(path, 16 * 1024 * 1024), expectedChunks(data, 16 * 1024 * 1024))
     })
   }
 
