@@ -18,35 +18,46 @@ export interface HandleCacheInit {
 
 /**
  * A bounded, least-recently-used set of open file handles keyed by file index. Handles are opened
- * lazily and closed only when no operation is using them, so the bound can be exceeded briefly
- * when more files are busy at once than it allows.
+ * lazily and closed only when no operation is using them; when every slot is busy, an operation on
+ * another file waits for one to free up.
  */
 export class HandleCache {
   readonly #init: HandleCacheInit
   readonly #entries = new Map<number, Entry>()
   #closing: Promise<void>[] = []
+  #waiters: Array<() => void> = []
 
   constructor (init: HandleCacheInit) {
     this.#init = init
   }
 
-  /** Runs `fn` with the open handle of file `key`, opening it when needed. */
+  /** Runs `fn` with the open handle of file `key`, opening it when needed (waiting for a free slot). */
   async use<T> (key: number, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
     let entry = this.#entries.get(key)
-    if (entry === undefined) {
-      entry = { handle: this.#init.open(key), users: 0 }
-      // A failed open must not stay cached.
-      entry.handle.catch(() => { if (this.#entries.get(key) === entry) this.#entries.delete(key) })
-    } else {
-      this.#entries.delete(key)
+    while (entry === undefined) {
+      if (this.#entries.size + this.#closing.length < this.#init.max) {
+        const created: Entry = { handle: this.#init.open(key), users: 0 }
+        // A failed open must not stay cached.
+        created.handle.catch(() => {
+          if (this.#entries.get(key) === created) this.#entries.delete(key)
+          this.#wake()
+        })
+        entry = created
+        break
+      }
+      // Full: start closing the least recently used idle handle, wait for a slot, then look again.
+      this.#evictIdle()
+      await new Promise<void>(resolve => this.#waiters.push(resolve))
+      entry = this.#entries.get(key)
     }
+    this.#entries.delete(key)
     this.#entries.set(key, entry)
     entry.users++
     try {
       return await fn(await entry.handle)
     } finally {
       entry.users--
-      this.#trim()
+      this.#wake()
     }
   }
 
@@ -68,14 +79,21 @@ export class HandleCache {
     await Promise.allSettled(closing)
   }
 
-  #trim (): void {
-    if (this.#entries.size <= this.#init.max) return
+  /** Closes the least recently used idle handle; returns false when every handle is busy. */
+  #evictIdle (): boolean {
     for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#init.max) break
       if (entry.users > 0) continue
       this.#entries.delete(key)
       this.#close(key, entry)
+      return true
     }
+    return false
+  }
+
+  #wake (): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const resolve of waiters) resolve()
   }
 
   #close (key: number, entry: Entry): void {
@@ -90,6 +108,9 @@ export class HandleCache {
       }
     })().catch(err => { log('closing handle of file %d failed: %s', key, err) })
     this.#closing.push(done)
-    void done.finally(() => { this.#closing = this.#closing.filter(p => p !== done) })
+    void done.finally(() => {
+      this.#closing = this.#closing.filter(p => p !== done)
+      this.#wake()
+    })
   }
 }
