@@ -139,6 +139,32 @@ describe('ChunkStore download', () => {
     await store.close()
   })
 
+  it('flushes in the background after the interval and after N chunks', async () => {
+    const { root, stateDir } = await dirs()
+    const files = [{ path: 'bg.bin', data: makeData('bg', 8 * 1024) }]
+    const layout = buildLayout(1024, files)
+    const chunks = chunksOf(1024, files)
+    const journalPath = join(stateDir, 'have.journal')
+    const waitForRecords = async (records: number, base: number): Promise<void> => {
+      for (let tries = 0; tries < 200; tries++) {
+        if ((await stat(journalPath)).size >= base + records * 8) return
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      assert.fail(`journal never reached ${records} records`)
+    }
+    const byTime = await ChunkStore.open({ layout, root, stateDir, mode: 'download', flushIntervalMs: 20, flushEveryChunks: 1000 })
+    const base = (await stat(journalPath)).size
+    await byTime.write(0, chunks[0]!)
+    await waitForRecords(1, base)
+    await byTime.close()
+    const byCount = await ChunkStore.open({ layout, root, stateDir, mode: 'download', flushIntervalMs: 3_600_000, flushEveryChunks: 2 })
+    const base2 = (await stat(journalPath)).size
+    await byCount.write(1, chunks[1]!)
+    await byCount.write(2, chunks[2]!)
+    await waitForRecords(2, base2)
+    await byCount.close()
+  })
+
   it('forgets held chunks of an output file that vanished or was resized while stopped', async () => {
     const { root, stateDir } = await dirs()
     const files = [{ path: 'h.bin', data: makeData('h', 3000) }, { path: 'i.bin', data: makeData('i', 3000) }]
