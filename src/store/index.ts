@@ -1,0 +1,6 @@
+export { ChunkStore } from './chunk-store.js'
+export type { ChunkStoreOptions, StoreMode } from './chunk-store.js'
+export type { StoreLayout, StoreFile } from './layout.js'
+export { StoreErrorCode } from './store-errors.js'
+export { resolveInside } from './safe-path.js'
+export { writeFileAtomic, writeJsonAtomic, readJsonIfPresent, fsyncDirectory } from './atomic-file.js'
