@@ -1,0 +1,65 @@
+/** Network-layer constants: every tunable number of src/net lives here. */
+
+/** Private Kad-DHT protocol: keeps a shoal fleet out of the public IPFS DHT. */
+export const DHT_PROTOCOL = '/shoal/kad/1.0.0'
+
+/** Prefix of the per-content GossipSub topic; the full topic is `${HAVE_TOPIC_PREFIX}<cid>`. */
+export const HAVE_TOPIC_PREFIX = '/shoal/1/have/'
+
+/** Version carried in every announcement; receivers reject any other. */
+export const ANNOUNCE_VERSION = 1
+
+/*
+ * Provider records. kad-dht 16 expires records only in its reprovider sweep (records older than
+ * `validity` are deleted every `interval`), and serves whatever is still stored. A departed node is
+ * therefore dropped by every DHT server at most PROVIDER_VALIDITY_MS + PROVIDER_SWEEP_INTERVAL_MS
+ * (3.5 min) after its last provide. A live node re-provides when its record is within
+ * PROVIDER_REPROVIDE_THRESHOLD_MS of expiry; the sweep runs every 30 s, so it re-provides when the
+ * record is 90-120 s old, leaving >= 60 s for the provide query before remote copies expire.
+ */
+export const PROVIDER_VALIDITY_MS = 3 * 60_000
+export const PROVIDER_SWEEP_INTERVAL_MS = 30_000
+export const PROVIDER_REPROVIDE_THRESHOLD_MS = 90_000
+/** A provide that reached no DHT server is retried this often until one stores it. */
+export const PROVIDE_RETRY_INTERVAL_MS = 5_000
+
+/** Default bound of a findProviders() lookup. */
+export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
+/** Default bound of a provide() query. */
+export const PROVIDE_TIMEOUT_MS = 30_000
+
+/** Bootstrap redial backoff: first wait, cap, and +/- jitter fraction. */
+export const BOOTSTRAP_BACKOFF_INITIAL_MS = 500
+export const BOOTSTRAP_BACKOFF_MAX_MS = 30_000
+export const BOOTSTRAP_BACKOFF_JITTER = 0.25
+/** One bootstrap dial attempt may take this long. */
+export const BOOTSTRAP_DIAL_TIMEOUT_MS = 5_000
+
+/** Connection manager defaults. */
+export const DEFAULT_MAX_CONNECTIONS = 300
+/** libp2p's default of 5 inbound connections per host per second starves testnets behind one IP. */
+export const DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 1_000
+export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 100
+
+/** HAVE batching: flush after this long or after this many indexes, whichever comes first. */
+export const HAVE_FLUSH_DELAY_MS = 100
+export const HAVE_FLUSH_MAX_INDEXES = 1_024
+/** A HAVE message may carry at most this many indexes (also caps what we accept). */
+export const HAVE_MAX_INDEXES = 4_096
+/** Full bitfield republished this often, so late or lossy members converge. */
+export const BITFIELD_REPUBLISH_INTERVAL_MS = 15_000
+/** A new subscriber triggers one BITFIELD publish after this short delay (lets the mesh form). */
+export const BITFIELD_ON_SUBSCRIBE_DELAY_MS = 200
+/**
+ * Largest chunk count an announcement may describe: its BITFIELD is 2 MiB, under GossipSub's 4 MiB
+ * RPC cap (16 TiB of content at 1 MiB chunks).
+ */
+export const MAX_CHUNK_COUNT = 1 << 24
+/** Largest announcement accepted: a full bitfield of MAX_CHUNK_COUNT chunks plus framing. */
+export const MAX_ANNOUNCE_BYTES = MAX_CHUNK_COUNT / 8 + 1_024
+/** GossipSub decode limit of a message's data section. */
+export const GOSSIP_MAX_INBOUND_DATA_LENGTH = MAX_ANNOUNCE_BYTES
+
+/** File names inside the data directory. */
+export const DATASTORE_DIR = 'datastore'
+export const IDENTITY_FILE = 'identity.key'

@@ -1,0 +1,172 @@
+import { mkdir, access, constants as fsConstants } from 'node:fs/promises'
+import { join } from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { kadDHT } from '@libp2p/kad-dht'
+import { logger } from '@libp2p/logger'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LevelDatastore } from 'datastore-level'
+import { createLibp2p } from 'libp2p'
+import { ShoalError } from '../util/shoal-error.js'
+import { effectiveAnnounceFilter, filterAddresses, keepAllAddressesMapper } from './addresses.js'
+import { bootstrapDialer } from './bootstrap-dialer.js'
+import {
+  DATASTORE_DIR,
+  DHT_PROTOCOL,
+  PROVIDER_REPROVIDE_THRESHOLD_MS,
+  PROVIDER_SWEEP_INTERVAL_MS,
+  PROVIDER_VALIDITY_MS
+} from './constants.js'
+import { shoalGossipsub } from './gossipsub.js'
+import { loadOrCreateIdentity } from './identity.js'
+import { loadSwarmKey } from './swarm-key.js'
+import type { BootstrapDialer } from './bootstrap-dialer.js'
+import type { GossipSub } from './gossipsub.js'
+import type { NodeConfig } from './node-config.js'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey, ServiceMap, Startable } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2pOptions } from 'libp2p'
+
+const log = logger('shoal:net:create-libp2p')
+
+/** The services every shoal node runs. */
+export interface ShoalServices extends ServiceMap {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  bootstrapDialer: BootstrapDialer
+  datastoreLifecycle: Startable
+}
+
+/** A shoal libp2p node; extra services (e.g. the xfer protocol) are reachable by their key. */
+export type ShoalLibp2p = Libp2p<ShoalServices & Record<string, unknown>>
+
+/** A libp2p service factory: gets the node's components, returns the service (often a Startable). */
+export type ServiceFactory = (components: any) => unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface CreateShoalLibp2pOptions {
+  /** More libp2p services, e.g. `{ xfer: xferProtocol(...) }`; keys must not clash with ShoalServices. */
+  extraServices?: Record<string, ServiceFactory>
+  /** Identity to use instead of loading config.identityFile. */
+  privateKey?: PrivateKey
+  /** Start the node before returning (default false). */
+  start?: boolean
+}
+
+/**
+ * Assembles (and, with `start`, starts) a shoal libp2p node: TCP + Noise + yamux, identify, ping,
+ * the private Kad-DHT, GossipSub, bootstrap with retry, optional private-network key, and a
+ * persistent LevelDB datastore under `<dataDir>/datastore` for the peer store and DHT records.
+ */
+export async function createShoalLibp2p (config: NodeConfig, options: CreateShoalLibp2pOptions = {}): Promise<ShoalLibp2p> {
+  await ensureDataDir(config.dataDir)
+  const privateKey = options.privateKey ?? await loadOrCreateIdentity(config.identityFile)
+  const psk = config.swarmKeyFile !== undefined ? await loadSwarmKey(config.swarmKeyFile) : undefined
+  const datastore = await openDatastore(join(config.dataDir, DATASTORE_DIR))
+  const announceFilter = effectiveAnnounceFilter(config.announceFilter, config.listen.map(a => multiaddr(a)))
+
+  const extra = options.extraServices ?? {}
+  const services = {
+    identify: identify(),
+    ping: ping(),
+    dht: kadDHT({
+      protocol: DHT_PROTOCOL,
+      clientMode: config.dhtMode === 'client',
+      peerInfoMapper: keepAllAddressesMapper,
+      reprovide: {
+        validity: PROVIDER_VALIDITY_MS,
+        interval: PROVIDER_SWEEP_INTERVAL_MS,
+        threshold: PROVIDER_REPROVIDE_THRESHOLD_MS
+      }
+    }),
+    pubsub: shoalGossipsub(),
+    bootstrapDialer: bootstrapDialer({ list: config.bootstrap }),
+    datastoreLifecycle: () => datastoreLifecycle(datastore),
+    ...extra
+  }
+  for (const key of Object.keys(extra)) {
+    if (['identify', 'ping', 'dht', 'pubsub', 'bootstrapDialer', 'datastoreLifecycle'].includes(key)) {
+      throw new ShoalError('ERR_BAD_CONFIG', `extra service name "${key}" clashes with a built-in shoal service; pick another name`)
+    }
+  }
+
+  const init: Libp2pOptions<Record<string, unknown>> = {
+    privateKey,
+    datastore,
+    start: false,
+    addresses: {
+      listen: config.listen,
+      announce: config.announce,
+      announceFilter: addrs => filterAddresses(announceFilter, addrs)
+    },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: config.maxConnections,
+      inboundConnectionThreshold: config.inboundConnectionsPerHostPerSecond,
+      maxIncomingPendingConnections: config.maxIncomingPendingConnections
+    },
+    peerDiscovery: config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
+    // kad-dht's components include `ping`, a sibling service; libp2p supplies it at runtime.
+    services: services as unknown as Libp2pOptions<Record<string, unknown>>['services']
+  }
+  if (psk !== undefined) init.connectionProtector = preSharedKey({ psk })
+
+  let node: ShoalLibp2p
+  try {
+    node = await createLibp2p(init) as unknown as ShoalLibp2p
+  } catch (err) {
+    await Promise.resolve(datastore.close()).catch(() => {})
+    throw err
+  }
+  if (options.start === true) {
+    try {
+      await node.start()
+    } catch (err) {
+      await Promise.resolve(node.stop()).catch(() => {})
+      throw new ShoalError('ERR_NET_START', `cannot start the network node: ${(err as Error).message}; check the listen addresses are free`, { cause: err })
+    }
+  }
+  log('created node %p (dht %s, private network %s)', node.peerId, config.dhtMode, psk !== undefined)
+  return node
+}
+
+async function ensureDataDir (dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await access(dir, fsConstants.W_OK | fsConstants.R_OK)
+  } catch (err) {
+    throw new ShoalError('ERR_BAD_DATA_DIR', `data directory ${dir} is unusable: ${(err as Error).message}; choose a writable directory with dataDir`, { cause: err })
+  }
+}
+
+async function openDatastore (path: string): Promise<LevelDatastore> {
+  const datastore = new LevelDatastore(path)
+  try {
+    await datastore.open()
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message
+    throw new ShoalError('ERR_BAD_DATA_DIR', `cannot open datastore ${path}: ${cause}; is another shoal node using the same dataDir?`, { cause: err })
+  }
+  return datastore
+}
+
+// libp2p never opens or closes the datastore it is given; this service ties it to the node's
+// lifecycle so a stopped node releases the LevelDB lock and a restarted one reopens it.
+function datastoreLifecycle (datastore: LevelDatastore): Startable {
+  return {
+    async beforeStart () { await datastore.open() },
+    start () {},
+    stop () {},
+    async afterStop () { await datastore.close() }
+  }
+}

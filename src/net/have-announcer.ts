@@ -1,0 +1,253 @@
+import { logger } from '@libp2p/logger'
+import { Bitfield } from '../util/bitfield.js'
+import { ShoalError } from '../util/shoal-error.js'
+import { decodeAnnounce, encodeBitfield, encodeHave, encodeLeave } from './announce-codec.js'
+import {
+  BITFIELD_ON_SUBSCRIBE_DELAY_MS,
+  BITFIELD_REPUBLISH_INTERVAL_MS,
+  HAVE_FLUSH_DELAY_MS,
+  HAVE_FLUSH_MAX_INDEXES,
+  HAVE_MAX_INDEXES,
+  HAVE_TOPIC_PREFIX
+} from './constants.js'
+import { TopicValidatorResult } from './gossipsub.js'
+import { TypedEmitter } from './typed-emitter.js'
+import type { AnnounceContext, DecodedAnnounce } from './announce-codec.js'
+import type { GossipMessage, GossipSub } from './gossipsub.js'
+import type { Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+
+const log = logger('shoal:net:have-announcer')
+
+/** Events of a HaveAnnouncer; `peer` is the announcing PeerId as a string. */
+export interface HaveAnnouncerEvents extends Record<string, unknown> {
+  /** `peer` announced newly verified chunks. */
+  have: { peer: string, indexes: number[] }
+  /** `peer` announced its whole bitfield (replaces what was known). */
+  bitfield: { peer: string, bitfield: Bitfield }
+  /** `peer` left the content (LEAVE, unsubscribe or disconnect); forget its availability. */
+  leave: { peer: string }
+}
+
+export interface HaveAnnouncerComponents {
+  peerId: PeerId
+  pubsub: GossipSub
+  events: TypedEventTarget<Libp2pEvents>
+}
+
+export interface HaveAnnouncerInit {
+  cid: string
+  chunkCount: number
+  /** Chunks held when joining; copied, later updated through announceHave(). */
+  bitfield?: Bitfield
+  flushDelayMs?: number
+  flushMaxIndexes?: number
+  republishIntervalMs?: number
+}
+
+/** The GossipSub topic carrying announcements about `cid`. */
+export function haveTopic (cid: string): string {
+  return `${HAVE_TOPIC_PREFIX}${cid}`
+}
+
+/**
+ * Announces this node's chunks of one content on its GossipSub topic and keeps the swarm's
+ * availability view (peer -> Bitfield) from the other members' announcements. HAVEs are batched so
+ * a fast download does not flood the topic; the full bitfield is published on join, periodically
+ * and when a peer subscribes, because gossip is lossy. Only availability travels here, never data.
+ */
+export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
+  readonly cid: string
+  readonly chunkCount: number
+  readonly topic: string
+  readonly #components: HaveAnnouncerComponents
+  readonly #ctx: AnnounceContext
+  readonly #local: Bitfield
+  readonly #view = new Map<string, Bitfield>()
+  readonly #pending = new Set<number>()
+  readonly #flushDelay: number
+  readonly #flushMax: number
+  readonly #republishInterval: number
+  #flushTimer?: ReturnType<typeof setTimeout>
+  #bitfieldTimer?: ReturnType<typeof setTimeout>
+  #republishTimer?: ReturnType<typeof setInterval>
+  #joined = false
+
+  constructor (components: HaveAnnouncerComponents, init: HaveAnnouncerInit) {
+    super()
+    if (!Number.isSafeInteger(init.chunkCount) || init.chunkCount <= 0) {
+      throw new ShoalError('ERR_BAD_ANNOUNCE', `chunk count must be a positive integer, got ${init.chunkCount}`)
+    }
+    if (init.bitfield !== undefined && init.bitfield.length !== init.chunkCount) {
+      throw new ShoalError('ERR_BAD_ANNOUNCE', `bitfield has ${init.bitfield.length} bits but the content has ${init.chunkCount} chunks`)
+    }
+    this.#components = components
+    this.cid = init.cid
+    this.chunkCount = init.chunkCount
+    this.topic = haveTopic(init.cid)
+    this.#ctx = { cid: init.cid, chunkCount: init.chunkCount }
+    this.#local = init.bitfield?.clone() ?? new Bitfield(init.chunkCount)
+    this.#flushDelay = init.flushDelayMs ?? HAVE_FLUSH_DELAY_MS
+    this.#flushMax = Math.min(init.flushMaxIndexes ?? HAVE_FLUSH_MAX_INDEXES, HAVE_MAX_INDEXES)
+    this.#republishInterval = init.republishIntervalMs ?? BITFIELD_REPUBLISH_INTERVAL_MS
+  }
+
+  /** Subscribes to the topic, installs the validator and publishes this node's bitfield. */
+  join (): void {
+    if (this.#joined) return
+    const { pubsub, events } = this.#components
+    if (pubsub.topicValidators.has(this.topic)) {
+      throw new ShoalError('ERR_ALREADY_JOINED', `content ${this.cid} is already joined on this node; reuse its announcer`)
+    }
+    this.#joined = true
+    pubsub.topicValidators.set(this.topic, this.#validate)
+    pubsub.addEventListener('message', this.#onMessage)
+    pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
+    events.addEventListener('peer:disconnect', this.#onDisconnect)
+    pubsub.subscribe(this.topic)
+    this.#republishTimer = setInterval(() => { this.#publishBitfield() }, this.#republishInterval)
+    this.#republishTimer.unref()
+    this.#publishBitfield()
+    log('joined %s', this.topic)
+  }
+
+  /** Records that chunk `index` is now held and verified; announced in the next HAVE batch. */
+  announceHave (index: number): void {
+    if (!this.#local.set(index)) return
+    if (!this.#joined) return
+    this.#pending.add(index)
+    if (this.#pending.size >= this.#flushMax) {
+      void this.flush()
+    } else if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => { void this.flush() }, this.#flushDelay)
+    }
+  }
+
+  /** Publishes every pending HAVE now. */
+  async flush (): Promise<void> {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    if (this.#pending.size === 0) return
+    const indexes = [...this.#pending]
+    this.#pending.clear()
+    for (let i = 0; i < indexes.length; i += HAVE_MAX_INDEXES) {
+      await this.#publish(encodeHave(this.#ctx, indexes.slice(i, i + HAVE_MAX_INDEXES)), 'HAVE')
+    }
+  }
+
+  /** The chunks this node announces as held. */
+  get localBitfield (): Bitfield {
+    return this.#local.clone()
+  }
+
+  /** Availability view: every member's announced chunks, keyed by PeerId string. */
+  get view (): ReadonlyMap<string, Bitfield> {
+    return this.#view
+  }
+
+  /** What `peer` is known to hold, if it announced anything. */
+  availability (peer: PeerId | string): Bitfield | undefined {
+    return this.#view.get(peer.toString())
+  }
+
+  /** Flushes pending HAVEs, publishes LEAVE and unsubscribes; the view is cleared. */
+  async leave (): Promise<void> {
+    if (!this.#joined) return
+    await this.flush().catch(err => { log.error('flush before leave failed: %e', err) })
+    await this.#publish(encodeLeave(this.#ctx), 'LEAVE')
+    this.#joined = false
+    clearInterval(this.#republishTimer)
+    clearTimeout(this.#bitfieldTimer)
+    clearTimeout(this.#flushTimer)
+    const { pubsub, events } = this.#components
+    pubsub.unsubscribe(this.topic)
+    pubsub.topicValidators.delete(this.topic)
+    pubsub.removeEventListener('message', this.#onMessage)
+    pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
+    events.removeEventListener('peer:disconnect', this.#onDisconnect)
+    this.#view.clear()
+    log('left %s', this.topic)
+  }
+
+  #publishBitfield (): void {
+    if (!this.#joined) return
+    void this.#publish(encodeBitfield(this.#ctx, this.#local), 'BITFIELD')
+  }
+
+  async #publish (data: Uint8Array, what: string): Promise<void> {
+    try {
+      const { recipients } = await this.#components.pubsub.publish(this.topic, data)
+      log.trace('published %s on %s to %d peers', what, this.topic, recipients.length)
+    } catch (err) {
+      log('publishing %s on %s failed: %s', what, this.topic, (err as Error).message)
+    }
+  }
+
+  // Runs before a message is delivered or forwarded: rejected messages go nowhere and count
+  // against the forwarding peer's score.
+  readonly #validate = (_from: PeerId, msg: GossipMessage): TopicValidatorResult => {
+    if (msg.type !== 'signed' || msg.topic !== this.topic) return TopicValidatorResult.Reject
+    try {
+      decodeAnnounce(msg.data, this.#ctx)
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      log('rejected message on %s from %p: %s', this.topic, msg.from, (err as Error).message)
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  readonly #onMessage = (evt: CustomEvent<GossipMessage>): void => {
+    const msg = evt.detail
+    if (msg.topic !== this.topic || msg.type !== 'signed') return
+    const peer = msg.from.toString()
+    if (msg.from.equals(this.#components.peerId)) return
+    let decoded: DecodedAnnounce
+    try {
+      decoded = decodeAnnounce(msg.data, this.#ctx)
+    } catch {
+      return
+    }
+    switch (decoded.type) {
+      case 'have': {
+        let known = this.#view.get(peer)
+        if (known === undefined) {
+          known = new Bitfield(this.chunkCount)
+          this.#view.set(peer, known)
+        }
+        for (const i of decoded.indexes) known.set(i)
+        this.emit('have', { peer, indexes: decoded.indexes })
+        break
+      }
+      case 'bitfield':
+        this.#view.set(peer, decoded.bitfield)
+        this.emit('bitfield', { peer, bitfield: decoded.bitfield.clone() })
+        break
+      case 'leave':
+        this.#forget(peer)
+        break
+    }
+  }
+
+  readonly #onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    const sub = evt.detail.subscriptions.find(s => s.topic === this.topic)
+    if (sub === undefined) return
+    if (!sub.subscribe) {
+      this.#forget(evt.detail.peerId.toString())
+      return
+    }
+    // A newcomer should not wait for the periodic republish; coalesce a burst of joins into one.
+    if (this.#bitfieldTimer === undefined) {
+      this.#bitfieldTimer = setTimeout(() => {
+        this.#bitfieldTimer = undefined
+        this.#publishBitfield()
+      }, BITFIELD_ON_SUBSCRIBE_DELAY_MS)
+    }
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.#forget(evt.detail.toString())
+  }
+
+  #forget (peer: string): void {
+    if (this.#view.delete(peer)) this.emit('leave', { peer })
+  }
+}

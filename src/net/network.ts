@@ -1,0 +1,225 @@
+import { logger } from '@libp2p/logger'
+import { ShoalError } from '../util/shoal-error.js'
+import { FIND_PROVIDERS_TIMEOUT_MS, PROVIDE_RETRY_INTERVAL_MS, PROVIDE_TIMEOUT_MS } from './constants.js'
+import { createShoalLibp2p } from './create-libp2p.js'
+import { HaveAnnouncer } from './have-announcer.js'
+import { resolveNodeConfig } from './node-config.js'
+import { TypedEmitter } from './typed-emitter.js'
+import type { ServiceFactory, ShoalLibp2p } from './create-libp2p.js'
+import type { NodeConfig, NodeConfigInput } from './node-config.js'
+import type { Bitfield } from '../util/bitfield.js'
+import type { AbortOptions, PeerId, PeerInfo } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('shoal:net:network')
+
+export interface ShoalNetworkEvents extends Record<string, unknown> {
+  'peer:connect': PeerId
+  'peer:disconnect': PeerId
+}
+
+export interface ShoalNetworkOptions {
+  /** libp2p services added to the node, e.g. `{ xfer: xfer(init) }` for the transfer protocol. */
+  extraServices?: Record<string, ServiceFactory>
+}
+
+export interface FindProvidersOptions extends AbortOptions {
+  /** Stop waiting after this long and return what was found (default 10 s). */
+  timeoutMs?: number
+  /** Return as soon as this many providers are known. */
+  maxProviders?: number
+}
+
+export interface ProvideOptions extends AbortOptions {
+  timeoutMs?: number
+}
+
+/**
+ * One node's network: the libp2p host with its DHT and GossipSub, plus the operations the
+ * orchestration and swarm layers need (provide/find content, per-content announcements).
+ */
+export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
+  readonly config: NodeConfig
+  readonly #options: ShoalNetworkOptions
+  #node?: ShoalLibp2p
+  readonly #announcers = new Map<string, HaveAnnouncer>()
+  // CIDs whose last provide reached no DHT server; retried until one stores the record.
+  readonly #unprovided = new Map<string, CID>()
+  readonly #providing = new Map<string, CID>()
+  #retryTimer?: ReturnType<typeof setInterval>
+  #shutdown?: AbortController
+
+  constructor (config: NodeConfigInput | NodeConfig, options: ShoalNetworkOptions = {}) {
+    super()
+    this.config = resolveNodeConfig(config)
+    this.#options = options
+  }
+
+  /** Creates and starts the libp2p node (identity, datastore, listeners, bootstrap dialing). */
+  async start (): Promise<void> {
+    if (this.#node !== undefined) return
+    const node = await createShoalLibp2p(this.config, { extraServices: this.#options.extraServices })
+    node.addEventListener('peer:connect', this.#onConnect)
+    node.addEventListener('peer:disconnect', this.#onDisconnect)
+    try {
+      await node.start()
+    } catch (err) {
+      await Promise.resolve(node.stop()).catch(() => {})
+      throw new ShoalError('ERR_NET_START', `cannot start the network node: ${(err as Error).message}; check the listen addresses are free`, { cause: err })
+    }
+    this.#node = node
+    this.#shutdown = new AbortController()
+    this.#retryTimer = setInterval(() => { this.#retryUnprovided() }, PROVIDE_RETRY_INTERVAL_MS)
+    this.#retryTimer.unref()
+    log('started %p listening on %s', node.peerId, node.getMultiaddrs().map(String).join(', '))
+  }
+
+  /** Leaves every joined content (publishing LEAVE) and stops the node. */
+  async stop (): Promise<void> {
+    const node = this.#node
+    if (node === undefined) return
+    clearInterval(this.#retryTimer)
+    this.#shutdown?.abort()
+    await Promise.all([...this.#announcers.values()].map(async a => a.leave().catch(() => {})))
+    this.#announcers.clear()
+    this.#unprovided.clear()
+    this.#providing.clear()
+    node.removeEventListener('peer:connect', this.#onConnect)
+    node.removeEventListener('peer:disconnect', this.#onDisconnect)
+    await node.stop()
+    this.#node = undefined
+  }
+
+  /** The libp2p node, for other net modules (e.g. the xfer protocol handler). */
+  get libp2p (): ShoalLibp2p {
+    if (this.#node === undefined) throw new ShoalError('ERR_NOT_STARTED', 'the network is not started; call start() first')
+    return this.#node
+  }
+
+  get started (): boolean {
+    return this.#node !== undefined
+  }
+
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  /** The addresses this node announces, each ending in /p2p/<peerId>. */
+  get multiaddrs (): Multiaddr[] {
+    return this.libp2p.getMultiaddrs()
+  }
+
+  /** PeerIds with at least one open connection. */
+  connectedPeers (): PeerId[] {
+    return this.libp2p.getPeers()
+  }
+
+  /**
+   * Announces on the DHT that this node provides `cid`; the record is re-provided automatically
+   * until stopProviding(). Returns how many DHT servers stored it (0 means retried in background).
+   */
+  async provide (cid: CID, options: ProvideOptions = {}): Promise<number> {
+    const key = cid.toString()
+    this.#providing.set(key, cid)
+    const stored = await this.#provideOnce(cid, options)
+    if (stored === 0 && this.#providing.has(key)) this.#unprovided.set(key, cid)
+    return stored
+  }
+
+  /** Stops re-providing `cid`; remote records expire within PROVIDER_VALIDITY_MS + sweep. */
+  async stopProviding (cid: CID, options: AbortOptions = {}): Promise<void> {
+    this.#providing.delete(cid.toString())
+    this.#unprovided.delete(cid.toString())
+    await this.libp2p.services.dht.cancelReprovide(cid, options)
+  }
+
+  /**
+   * Finds other nodes providing `cid` on the DHT. Waits at most `timeoutMs` (or until `signal`
+   * aborts, or `maxProviders` are known) and returns the providers found so far, self excluded.
+   */
+  async findProviders (cid: CID, options: FindProvidersOptions = {}): Promise<PeerInfo[]> {
+    const found = new Map<string, PeerInfo>()
+    const self = this.peerId
+    const signals = [AbortSignal.timeout(options.timeoutMs ?? FIND_PROVIDERS_TIMEOUT_MS)]
+    if (options.signal !== undefined) signals.push(options.signal)
+    if (this.#shutdown !== undefined) signals.push(this.#shutdown.signal)
+    const stop = new AbortController()
+    signals.push(stop.signal)
+    const signal = AbortSignal.any(signals)
+    try {
+      for await (const event of this.libp2p.services.dht.findProviders(cid, { signal })) {
+        if (event.name !== 'PROVIDER') continue
+        for (const info of event.providers) {
+          if (info.id.equals(self)) continue
+          const prior = found.get(info.id.toString())
+          if (prior === undefined || prior.multiaddrs.length < info.multiaddrs.length) found.set(info.id.toString(), info)
+        }
+        if (options.maxProviders !== undefined && found.size >= options.maxProviders) {
+          stop.abort()
+          break
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err
+      // A caller abort is the caller's business; a timeout just ends the wait.
+      if (options.signal?.aborted === true) throw err
+    }
+    return [...found.values()]
+  }
+
+  /**
+   * Joins the announcement topic of `cid` with `chunkCount` chunks, of which `currentBitfield`
+   * are already held. Returns the content's HaveAnnouncer (the same one if already joined).
+   */
+  joinContent (cid: CID | string, chunkCount: number, currentBitfield?: Bitfield): HaveAnnouncer {
+    const key = cid.toString()
+    const existing = this.#announcers.get(key)
+    if (existing !== undefined) return existing
+    const node = this.libp2p
+    const announcer = new HaveAnnouncer(
+      { peerId: node.peerId, pubsub: node.services.pubsub, events: node },
+      { cid: key, chunkCount, bitfield: currentBitfield }
+    )
+    announcer.join()
+    this.#announcers.set(key, announcer)
+    return announcer
+  }
+
+  /** Leaves the announcement topic of `cid` (publishing LEAVE). */
+  async leaveContent (cid: CID | string): Promise<void> {
+    const announcer = this.#announcers.get(cid.toString())
+    this.#announcers.delete(cid.toString())
+    await announcer?.leave()
+  }
+
+  async #provideOnce (cid: CID, options: ProvideOptions): Promise<number> {
+    const signals = [AbortSignal.timeout(options.timeoutMs ?? PROVIDE_TIMEOUT_MS)]
+    if (options.signal !== undefined) signals.push(options.signal)
+    if (this.#shutdown !== undefined) signals.push(this.#shutdown.signal)
+    const signal = AbortSignal.any(signals)
+    let stored = 0
+    try {
+      for await (const event of this.libp2p.services.dht.provide(cid, { signal })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') stored++
+      }
+    } catch (err) {
+      if (options.signal?.aborted === true) throw err
+      log('provide %s ended early: %s', cid, (err as Error).message)
+    }
+    log('provided %s to %d DHT servers', cid, stored)
+    return stored
+  }
+
+  #retryUnprovided (): void {
+    for (const [key, cid] of this.#unprovided) {
+      this.#unprovided.delete(key)
+      void this.#provideOnce(cid, {}).then(stored => {
+        if (stored === 0 && this.#providing.has(key) && this.#node !== undefined) this.#unprovided.set(key, cid)
+      })
+    }
+  }
+
+  readonly #onConnect = (evt: CustomEvent<PeerId>): void => { this.emit('peer:connect', evt.detail) }
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => { this.emit('peer:disconnect', evt.detail) }
+}
