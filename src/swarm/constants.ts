@@ -10,6 +10,8 @@ export const PEER_SCAN_FACTOR = 8
 /** Random probes tried per wanted chunk by the random-first pick before it falls back to a scan. */
 export const RANDOM_PICK_PROBES = 32
 
+/** In endgame a peer may have this many requests in flight, so it duplicates only when its own queue ran dry. */
+export const DEFAULT_ENDGAME_DEPTH = 1
 /** Peers with requests in flight at once, per content. */
 export const DEFAULT_MAX_ACTIVE_PEERS = 32
 /** Requests in flight to a peer whose rate is not measured yet. */

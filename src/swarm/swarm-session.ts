@@ -2,7 +2,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { Availability } from './availability.js'
 import {
-  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
+  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
   RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
@@ -54,6 +54,8 @@ export interface SwarmSessionInit {
   minRequestTimeoutMs?: number
   /** Timeout = this x the time the peer should need for the request at its measured rate. */
   timeoutFactor?: number
+  /** In endgame, requests a peer may have in flight (duplicates included). Default 1. */
+  endgameDepth?: number
   /** Timeouts/failures after which a peer is dropped. */
   maxStrikes?: number
   busyBackoffMs?: number
@@ -275,9 +277,9 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     }
     if (this.#picker.missing === 0) return
     const now = performance.now()
-    // Peers without strikes first, then fastest first; an unmeasured peer is tried optimistically.
-    const order = [...this.#peers.values()].sort((a, b) =>
-      (a.strikes - b.strikes) || ((b.rateBps === 0 ? Infinity : b.rateBps) - (a.rateBps === 0 ? Infinity : a.rateBps)))
+    // Peers without strikes first, then fastest first, unmeasured ones last: the first in line get the
+    // rarest chunks and, in endgame, the duplicates, which should go to peers known to be quick.
+    const order = [...this.#peers.values()].sort((a, b) => (a.strikes - b.strikes) || (b.rateBps - a.rateBps))
     let active = 0
     for (const p of order) if (p.inflight.size > 0) active++
     const maxActive = this.#init.maxActivePeers ?? DEFAULT_MAX_ACTIVE_PEERS
@@ -287,7 +289,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         earliestBackoff = Math.min(earliestBackoff, p.backoffUntil)
         continue
       }
-      const free = this.#depth(p) - p.inflight.size
+      // In endgame a peer only duplicates once its own queue has run down, and only when it has proved
+      // its speed, so duplicates rescue the last chunks from slow peers instead of doubling every queue.
+      let limit = this.#depth(p)
+      if (this.#picker.endgame) limit = p.rateBps === 0 ? 0 : Math.min(limit, this.#init.endgameDepth ?? DEFAULT_ENDGAME_DEPTH)
+      const free = limit - p.inflight.size
       if (free <= 0) continue
       if (p.inflight.size === 0 && active >= maxActive) continue
       const field = this.#availability.bitfield(p.id)

@@ -99,6 +99,12 @@ export class VirtualPeer {
 export class SimNetwork {
   readonly peers = new Map<string, VirtualPeer>()
   calls = 0
+  aborted = 0
+  /** Requests per (peer, index) in arrival order, as `${peer}:${index}`. */
+  readonly log: string[] = []
+  readonly #concurrent = new Map<number, number>()
+  /** Most requests ever outstanding at once for one chunk index. */
+  maxConcurrentPerIndex = 0
 
   add (id: string, init: VirtualPeerInit): VirtualPeer {
     const peer = new VirtualPeer(id, init)
@@ -113,6 +119,18 @@ export class SimNetwork {
 
   async request (from: string, id: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
     this.calls++
+    this.log.push(`${id}:${index}`)
+    const count = (this.#concurrent.get(index) ?? 0) + 1
+    this.#concurrent.set(index, count)
+    this.maxConcurrentPerIndex = Math.max(this.maxConcurrentPerIndex, count)
+    try {
+      return await this.#serve(from, id, index, signal)
+    } finally {
+      this.#concurrent.set(index, this.#concurrent.get(index)! - 1)
+    }
+  }
+
+  async #serve (from: string, id: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
     const peer = this.peers.get(id)
     if (peer === undefined || peer.gone) throw new PeerDisconnectedError(id)
     if (signal.aborted) throw new AbortedError()
@@ -146,6 +164,7 @@ export class SimNetwork {
         reject
       }
       const onAbort = (): void => {
+        this.aborted++
         clearTimeout(entry.timer)
         peer.pending.delete(entry)
         reject(signal.reason instanceof Error ? signal.reason : new AbortedError())
