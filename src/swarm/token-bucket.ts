@@ -26,6 +26,7 @@ export class TokenBucket {
   #rate = Infinity
   #burst = Infinity
   #tokens = 0
+  #started = false
   #last = performance.now()
   readonly #queue: Waiter[] = []
   #timer?: ReturnType<typeof setTimeout>
@@ -54,7 +55,9 @@ export class TokenBucket {
     this.#refill()
     this.#rate = Number.isFinite(rate) && rate > 0 ? rate : Infinity
     this.#burst = this.#rate === Infinity ? Infinity : Math.max(1, burst ?? this.#rate)
-    this.#tokens = this.#rate === Infinity ? 0 : Math.min(this.#tokens, this.#burst)
+    // A new bucket starts full, as after an idle spell.
+    this.#tokens = this.#rate === Infinity ? 0 : Math.min(this.#started ? this.#tokens : this.#burst, this.#burst)
+    this.#started = true
     this.#drain()
   }
 
