@@ -1,0 +1,56 @@
+/** Chunks picked at random (not rarest-first) until we hold this many, so a newcomer soon has something to trade. */
+export const DEFAULT_RANDOM_FIRST = 4
+/** In endgame, at most this many peers are asked for the same chunk at once. */
+export const DEFAULT_MAX_REQUESTERS_PER_CHUNK = 2
+/**
+ * The picker walks the peer's own set bits instead of the availability buckets when the peer holds
+ * fewer than 1/PEER_SCAN_FACTOR of the pickable chunks: both walks are then short.
+ */
+export const PEER_SCAN_FACTOR = 8
+/** Random probes tried per wanted chunk by the random-first pick before it falls back to a scan. */
+export const RANDOM_PICK_PROBES = 32
+
+/** In endgame a peer may have this many requests in flight, so it duplicates only when its own queue ran dry. */
+export const DEFAULT_ENDGAME_DEPTH = 1
+/** Peers with requests in flight at once, per content. */
+export const DEFAULT_MAX_ACTIVE_PEERS = 32
+/** Requests in flight to a peer whose rate is not measured yet. */
+export const DEFAULT_INITIAL_DEPTH = 2
+export const DEFAULT_MIN_DEPTH = 1
+export const DEFAULT_MAX_DEPTH = 64
+/** Depth is sized so a peer's queue holds about this much work at its measured rate. */
+export const DEFAULT_TARGET_QUEUE_MS = 1000
+/** Weight of the newest sample in a peer's throughput average. */
+export const RATE_EWMA_ALPHA = 0.3
+/** Timeout of a request before the peer's rate is known. */
+export const DEFAULT_INITIAL_REQUEST_TIMEOUT_MS = 30_000
+/** No request times out sooner than this, however fast the peer looked. */
+export const DEFAULT_MIN_REQUEST_TIMEOUT_MS = 5_000
+/** A request times out after this multiple of the time its peer should need for it. */
+export const DEFAULT_TIMEOUT_FACTOR = 4
+/** Timeouts or failed requests after which a peer is dropped for this content. */
+export const DEFAULT_MAX_STRIKES = 3
+/** How long a peer that answered 'busy' is left alone. */
+export const DEFAULT_BUSY_BACKOFF_MS = 1_000
+/** While stalled, the scheduler also re-checks on this slow timer (new peers and haves wake it at once). */
+export const DEFAULT_STALL_RECHECK_MS = 5_000
+/** Progress events are emitted at most once per this interval (4/s). */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 250
+/** Indexes listed in a `stalled` event. */
+export const STALLED_INDEXES_SHOWN = 8
+
+/** Peers uploaded to concurrently. */
+export const DEFAULT_UPLOAD_SLOTS = 8
+/** A slot whose peer asked for nothing for this long is freed. */
+export const DEFAULT_UPLOAD_SLOT_IDLE_MS = 10_000
+/** A slot held this long while others wait is handed to the longest waiter. */
+export const DEFAULT_UPLOAD_SLOT_MAX_HOLD_MS = 30_000
+/** A freed slot is kept for the longest waiter for this long. */
+export const DEFAULT_UPLOAD_SLOT_RESERVE_MS = 2_000
+/** A refused peer that did not ask again within this time leaves the wait list. */
+export const DEFAULT_UPLOAD_WAITER_TTL_MS = 10_000
+
+/** Chunks revealed at a time to each peer by a super-seeder. */
+export const DEFAULT_SUPER_SEED_REVEAL = 2
+/** After uploading a chunk, a super-seeder refuses it to others this long so the first copy can spread. */
+export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000

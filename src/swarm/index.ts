@@ -1,0 +1,22 @@
+export { Availability } from './availability.js'
+export type { AvailabilityObserver, AvailabilityView } from './availability.js'
+export type { Picker } from './picker.js'
+export { RarestFirstPicker } from './rarest-first-picker.js'
+export type { RarestFirstPickerInit } from './rarest-first-picker.js'
+export { SwarmSession } from './swarm-session.js'
+export type {
+  SwarmTransport, ChunkSink, SwarmSessionInit, SwarmSessionEvents, SwarmProgress, SwarmStats, SwarmPeerInfo
+} from './swarm-session.js'
+export { TokenBucket } from './token-bucket.js'
+export type { TokenBucketInit } from './token-bucket.js'
+export { UploadSlots } from './upload-slots.js'
+export type { UploadSlotsInit } from './upload-slots.js'
+export { SuperSeedPolicy } from './super-seed-policy.js'
+export type { SuperSeedPolicyInit } from './super-seed-policy.js'
+export { SeedPolicy } from './seed-policy.js'
+export type { SeedPolicyInit, SeedState } from './seed-policy.js'
+export {
+  AbortedError, RequestTimeoutError, RequestCancelledError, PeerDisconnectedError, PeerBusyError,
+  ChunkNotHeldError, SwarmStateError
+} from './errors.js'
+export * as swarmConstants from './constants.js'

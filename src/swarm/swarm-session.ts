@@ -1,0 +1,509 @@
+import { TypedEventEmitter } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import { Availability } from './availability.js'
+import {
+  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
+  DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
+  DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
+  RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
+} from './constants.js'
+import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
+import { RarestFirstPicker } from './rarest-first-picker.js'
+import type { Bitfield } from '../util/bitfield.js'
+
+const log = logger('shoal:swarm')
+
+/** "Ask peer P for chunk i": the only thing the session needs from the network. */
+export interface SwarmTransport {
+  /**
+   * Resolves with the chunk's bytes. Rejects with an error whose `code` is ERR_PEER_DISCONNECTED (peer
+   * gone: chunk re-queued, peer forgotten), ERR_PEER_BUSY (retried after a back-off) or
+   * ERR_CHUNK_NOT_HELD (peer's announcement was stale); any other error counts as a strike.
+   */
+  requestChunk(peer: string, index: number, options: { signal: AbortSignal }): Promise<Uint8Array>
+}
+
+/** Where verified chunks go (the store). */
+export interface ChunkSink {
+  /** Chunks already held when the session starts. */
+  readonly have: Bitfield
+  /** True when `data` is chunk `index` (digest matches the manifest). */
+  verify(index: number, data: Uint8Array): boolean
+  /** Persists a verified chunk. A rejection fails the whole download. */
+  write(index: number, data: Uint8Array): Promise<void>
+}
+
+export interface SwarmSessionInit {
+  transport: SwarmTransport
+  sink: ChunkSink
+  /** Nominal chunk size in bytes (the last chunk of a file may be shorter); sizes depths and timeouts. */
+  chunkSize: number
+  /** Peers with requests in flight at once. Default 32. */
+  maxActivePeers?: number
+  /** See RarestFirstPickerInit.randomFirst. */
+  randomFirst?: number
+  /** See RarestFirstPickerInit.maxRequestersPerChunk. */
+  maxRequestersPerChunk?: number
+  /** Requests in flight to a peer whose rate is unknown. */
+  initialDepth?: number
+  minDepth?: number
+  maxDepth?: number
+  /** A peer's depth is its measured rate times this, in chunks. */
+  targetQueueMs?: number
+  initialRequestTimeoutMs?: number
+  minRequestTimeoutMs?: number
+  /** Timeout = this x the time the peer should need for the request at its measured rate. */
+  timeoutFactor?: number
+  /** In endgame, requests a peer may have in flight (duplicates included). Default 1. */
+  endgameDepth?: number
+  /** Timeouts/failures after which a peer is dropped. */
+  maxStrikes?: number
+  busyBackoffMs?: number
+  stallRecheckMs?: number
+  progressIntervalMs?: number
+  /** Download rate limit hook (e.g. a global TokenBucket's take), awaited before each request. */
+  throttleDownload?: (bytes: number, options: { signal: AbortSignal }) => Promise<void>
+  /** Randomness for the picker, for reproducible tests. */
+  random?: () => number
+}
+
+export interface SwarmProgress {
+  /** Chunks held. */
+  have: number
+  /** Chunks in the content. */
+  total: number
+  /** Bytes downloaded and verified by this session. */
+  bytes: number
+  /** Verified bytes per second since the previous progress event. */
+  rateBps: number
+  /** Peers with requests in flight. */
+  peers: number
+}
+
+export interface SwarmStats {
+  /** Verified bytes written. */
+  bytes: number
+  /** Bytes received per peer (verified or not). */
+  bytesByPeer: Map<string, number>
+  /** Duplicate (endgame) requests issued. */
+  duplicates: number
+  /** Bytes received that were not written: late duplicates and corrupt chunks. */
+  wastedBytes: number
+  requests: number
+  timeouts: number
+  failures: number
+  /** Scheduler passes run (each is O(peers) plus picks); a stall must not make this climb. */
+  passes: number
+}
+
+export interface SwarmPeerInfo {
+  rateBps: number
+  depth: number
+  strikes: number
+  inFlight: number
+}
+
+export interface SwarmSessionEvents {
+  progress: CustomEvent<SwarmProgress>
+  chunk: CustomEvent<{ index: number, peer: string }>
+  stalled: CustomEvent<{ missing: number, missingIndexes: number[] }>
+  banned: CustomEvent<{ peer: string, reason: string }>
+  dropped: CustomEvent<{ peer: string, reason: string }>
+  done: CustomEvent<SwarmStats>
+}
+
+interface Request {
+  index: number
+  controller: AbortController
+  startedAt: number
+  queuePosition: number
+  done: boolean
+  timedOut: boolean
+}
+
+interface PeerState {
+  id: string
+  inflight: Map<number, Request>
+  rateBps: number
+  strikes: number
+  backoffUntil: number
+  lastDeliveryAt: number
+}
+
+/**
+ * Downloads one content from a changing set of peers: picks chunks rarest-first, keeps each peer's
+ * request queue as deep as its measured rate warrants, bans peers that send bad data, strikes and
+ * drops peers that time out, and reports stalls instead of hanging. It does no I/O itself; chunks come
+ * from a SwarmTransport and go to a ChunkSink.
+ */
+export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
+  readonly total: number
+  readonly #init: SwarmSessionInit
+  readonly #picker: RarestFirstPicker
+  readonly #availability: Availability
+  readonly #peers = new Map<string, PeerState>()
+  readonly #banned = new Set<string>()
+  readonly #dropped = new Set<string>()
+  readonly #stats: SwarmStats = { bytes: 0, bytesByPeer: new Map(), duplicates: 0, wastedBytes: 0, requests: 0, timeouts: 0, failures: 0, passes: 0 }
+  #running = false
+  #finished = false
+  #passQueued = false
+  #pendingWrites = 0
+  #stalled = false
+  #wakeTimer?: ReturnType<typeof setTimeout>
+  #settle?: { resolve: () => void, reject: (err: Error) => void }
+  #lastProgressAt = 0
+  #lastProgressBytes = 0
+
+  constructor (init: SwarmSessionInit) {
+    super()
+    if (!(init.chunkSize > 0)) throw new SwarmStateError(`chunkSize must be positive, got ${init.chunkSize}`)
+    this.#init = init
+    this.total = init.sink.have.length
+    this.#picker = new RarestFirstPicker({
+      size: this.total,
+      have: init.sink.have,
+      randomFirst: init.randomFirst,
+      maxRequestersPerChunk: init.maxRequestersPerChunk,
+      random: init.random
+    })
+    this.#availability = new Availability(this.total, this.#picker)
+  }
+
+  /** Counters so far (a live object). */
+  get stats (): SwarmStats {
+    return this.#stats
+  }
+
+  /** Chunks still missing. */
+  get missing (): number {
+    return this.#picker.missing
+  }
+
+  /** Current view of a peer, or undefined when unknown, banned or dropped. */
+  peerInfo (peer: string): SwarmPeerInfo | undefined {
+    const p = this.#peers.get(peer)
+    if (p === undefined) return undefined
+    return { rateBps: p.rateBps, depth: this.#depth(p), strikes: p.strikes, inFlight: p.inflight.size }
+  }
+
+  /** True when `peer` sent a bad chunk and is never asked again by this session. */
+  isBanned (peer: string): boolean {
+    return this.#banned.has(peer)
+  }
+
+  /** Adds a peer (optionally with what it holds). Banned peers are ignored; a dropped peer is re-admitted with a clean record. */
+  addPeer (peer: string, bitfield?: Bitfield): void {
+    if (this.#banned.has(peer)) return
+    this.#dropped.delete(peer)
+    this.#ensurePeer(peer)
+    if (bitfield !== undefined) this.#availability.peerBitfield(peer, bitfield)
+    this.#schedule()
+  }
+
+  /** Forgets a peer (it disconnected); its in-flight chunks are re-queued. */
+  removePeer (peer: string): void {
+    const p = this.#peers.get(peer)
+    if (p !== undefined) {
+      for (const req of [...p.inflight.values()]) this.#cancel(p, req, new RequestCancelledError(req.index, `peer ${peer} removed`))
+      this.#peers.delete(peer)
+    }
+    this.#availability.removePeer(peer)
+    this.#schedule()
+  }
+
+  /** Records that `peer` announced `indexes` (HAVE). Unknown peers are added. */
+  peerHave (peer: string, indexes: Iterable<number>): void {
+    if (this.#banned.has(peer) || this.#dropped.has(peer)) return
+    this.#ensurePeer(peer)
+    if (this.#availability.peerHave(peer, indexes).length > 0) this.#schedule()
+  }
+
+  /** Records a full bitfield announcement of `peer`. Unknown peers are added. */
+  peerBitfield (peer: string, bitfield: Bitfield): void {
+    if (this.#banned.has(peer) || this.#dropped.has(peer)) return
+    this.#ensurePeer(peer)
+    this.#availability.peerBitfield(peer, bitfield)
+    this.#schedule()
+  }
+
+  /** Downloads until every chunk is held. Rejects with ERR_ABORTED on abort, cancelling requests in flight. */
+  async run (options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#running || this.#finished) throw new SwarmStateError('a SwarmSession runs once; create a new session to download again')
+    const signal = options.signal
+    if (signal?.aborted === true) throw new AbortedError('download aborted before it started')
+    this.#running = true
+    let resolve!: () => void
+    let reject!: (err: Error) => void
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+    this.#settle = { resolve, reject }
+    const onAbort = (): void => { this.#stop(new AbortedError('download aborted')) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.#lastProgressAt = performance.now()
+    this.#checkDone()
+    this.#schedule()
+    try {
+      await promise
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  #ensurePeer (peer: string): PeerState {
+    let p = this.#peers.get(peer)
+    if (p === undefined) {
+      p = { id: peer, inflight: new Map(), rateBps: 0, strikes: 0, backoffUntil: 0, lastDeliveryAt: 0 }
+      this.#peers.set(peer, p)
+      this.#availability.addPeer(peer)
+    }
+    return p
+  }
+
+  /** Coalesces every trigger within one tick into one scheduler pass. */
+  #schedule (): void {
+    if (!this.#running || this.#passQueued) return
+    this.#passQueued = true
+    queueMicrotask(() => {
+      this.#passQueued = false
+      if (this.#running) this.#pass()
+    })
+  }
+
+  #pass (): void {
+    this.#stats.passes++
+    if (this.#wakeTimer !== undefined) {
+      clearTimeout(this.#wakeTimer)
+      this.#wakeTimer = undefined
+    }
+    if (this.#picker.missing === 0) return
+    const now = performance.now()
+    // Peers without strikes first, then fastest first, unmeasured ones last: the first in line get the
+    // rarest chunks and, in endgame, the duplicates, which should go to peers known to be quick.
+    const order = [...this.#peers.values()].sort((a, b) => (a.strikes - b.strikes) || (b.rateBps - a.rateBps))
+    let active = 0
+    for (const p of order) if (p.inflight.size > 0) active++
+    const maxActive = this.#init.maxActivePeers ?? DEFAULT_MAX_ACTIVE_PEERS
+    let earliestBackoff = Infinity
+    for (const p of order) {
+      if (p.backoffUntil > now) {
+        earliestBackoff = Math.min(earliestBackoff, p.backoffUntil)
+        continue
+      }
+      // In endgame a peer only duplicates once its own queue has run down, and only when it has proved
+      // its speed, so duplicates rescue the last chunks from slow peers instead of doubling every queue.
+      let limit = this.#depth(p)
+      if (this.#picker.endgame) limit = p.rateBps === 0 ? 0 : Math.min(limit, this.#init.endgameDepth ?? DEFAULT_ENDGAME_DEPTH)
+      const free = limit - p.inflight.size
+      if (free <= 0) continue
+      if (p.inflight.size === 0 && active >= maxActive) continue
+      const field = this.#availability.bitfield(p.id)
+      if (field === undefined || field.count === 0) continue
+      const picks = this.#picker.pick(field, free, p.id)
+      if (picks.length === 0) continue
+      if (p.inflight.size === 0) active++
+      for (const index of picks) this.#start(p, index)
+    }
+    const idle = this.#picker.inFlight === 0 && this.#pendingWrites === 0
+    if (idle && this.#picker.pickable === 0) {
+      if (!this.#stalled) {
+        this.#stalled = true
+        const detail = { missing: this.#picker.missing, missingIndexes: this.#picker.missingIndexes(STALLED_INDEXES_SHOWN) }
+        log('stalled: %d chunks missing and no known peer holds any of them', detail.missing)
+        this.safeDispatchEvent('stalled', { detail })
+      }
+    }
+    // Wake for a back-off expiring, or (when nothing is in flight to wake us) on the slow stall timer.
+    let wakeAt = earliestBackoff
+    if (idle) wakeAt = Math.min(wakeAt, now + (this.#init.stallRecheckMs ?? DEFAULT_STALL_RECHECK_MS))
+    if (wakeAt !== Infinity) {
+      this.#wakeTimer = setTimeout(() => {
+        this.#wakeTimer = undefined
+        this.#schedule()
+      }, Math.max(1, wakeAt - now))
+    }
+  }
+
+  #depth (p: PeerState): number {
+    const min = this.#init.minDepth ?? DEFAULT_MIN_DEPTH
+    const max = this.#init.maxDepth ?? DEFAULT_MAX_DEPTH
+    let depth = this.#init.initialDepth ?? DEFAULT_INITIAL_DEPTH
+    if (p.rateBps > 0) {
+      const target = this.#init.targetQueueMs ?? DEFAULT_TARGET_QUEUE_MS
+      depth = Math.ceil(p.rateBps * target / 1000 / this.#init.chunkSize)
+    }
+    // Each strike halves the queue a peer may hold, so a flaky peer cannot sit on many chunks.
+    depth = Math.floor(depth / 2 ** p.strikes)
+    return Math.min(max, Math.max(min, depth))
+  }
+
+  #timeoutMs (p: PeerState, queuePosition: number): number {
+    if (p.rateBps === 0) return this.#init.initialRequestTimeoutMs ?? DEFAULT_INITIAL_REQUEST_TIMEOUT_MS
+    const expected = queuePosition * this.#init.chunkSize * 1000 / p.rateBps
+    return Math.max(this.#init.minRequestTimeoutMs ?? DEFAULT_MIN_REQUEST_TIMEOUT_MS, (this.#init.timeoutFactor ?? DEFAULT_TIMEOUT_FACTOR) * expected)
+  }
+
+  #start (p: PeerState, index: number): void {
+    const req: Request = { index, controller: new AbortController(), startedAt: performance.now(), queuePosition: p.inflight.size + 1, done: false, timedOut: false }
+    p.inflight.set(index, req)
+    this.#stats.requests++
+    if (this.#picker.requesters(index).length > 1) this.#stats.duplicates++
+    this.#stalled = false
+    void this.#request(p, req)
+  }
+
+  async #request (p: PeerState, req: Request): Promise<void> {
+    const signal = req.controller.signal
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      if (this.#init.throttleDownload !== undefined) await this.#init.throttleDownload(this.#init.chunkSize, { signal })
+      if (req.done) return
+      // The clock starts after the local rate limiter: waiting on ourselves is not the peer's fault.
+      req.startedAt = performance.now()
+      const ms = this.#timeoutMs(p, req.queuePosition)
+      timer = setTimeout(() => {
+        req.timedOut = true
+        req.controller.abort(new RequestTimeoutError(p.id, req.index, ms))
+      }, ms)
+      const data = await this.#init.transport.requestChunk(p.id, req.index, { signal })
+      clearTimeout(timer)
+      await this.#onData(p, req, data)
+    } catch (err) {
+      this.#onFailure(p, req, err)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #onData (p: PeerState, req: Request, data: Uint8Array): Promise<void> {
+    const index = req.index
+    this.#stats.bytesByPeer.set(p.id, (this.#stats.bytesByPeer.get(p.id) ?? 0) + data.length)
+    if (req.done || !this.#running || this.#picker.has(index)) {
+      // A duplicate that arrived anyway (its cancel lost the race).
+      this.#stats.wastedBytes += data.length
+      this.#finish(p, req)
+      this.#schedule()
+      return
+    }
+    if (!this.#init.sink.verify(index, data)) {
+      this.#stats.wastedBytes += data.length
+      this.#ban(p, `chunk ${index} failed verification`)
+      return
+    }
+    const now = performance.now()
+    const interval = Math.max(1, now - Math.max(req.startedAt, p.lastDeliveryAt))
+    const sample = data.length * 1000 / interval
+    p.rateBps = p.rateBps === 0 ? sample : RATE_EWMA_ALPHA * sample + (1 - RATE_EWMA_ALPHA) * p.rateBps
+    p.lastDeliveryAt = now
+    req.done = true
+    p.inflight.delete(index)
+    for (const loser of this.#picker.markHave(index)) {
+      if (loser === p.id) continue
+      const lp = this.#peers.get(loser)
+      const lreq = lp?.inflight.get(index)
+      if (lp !== undefined && lreq !== undefined) this.#cancel(lp, lreq, new RequestCancelledError(index, `peer ${p.id} delivered it first`))
+    }
+    this.#pendingWrites++
+    this.#schedule()
+    try {
+      await this.#init.sink.write(index, data)
+    } catch (err) {
+      this.#stop(err instanceof Error ? err : new Error(String(err)))
+      return
+    } finally {
+      this.#pendingWrites--
+    }
+    this.#stats.bytes += data.length
+    this.safeDispatchEvent('chunk', { detail: { index, peer: p.id } })
+    this.#progress(false)
+    this.#checkDone()
+    this.#schedule()
+  }
+
+  #onFailure (p: PeerState, req: Request, err: unknown): void {
+    if (req.done) return
+    this.#finish(p, req)
+    if (!this.#running) return
+    const code = (err as { code?: unknown } | undefined)?.code
+    if (req.timedOut) {
+      this.#stats.timeouts++
+      this.#strike(p, `request for chunk ${req.index} timed out`)
+    } else if (code === 'ERR_PEER_DISCONNECTED') {
+      log('peer %s disconnected; chunk %d re-queued', p.id, req.index)
+      this.removePeer(p.id)
+    } else if (code === 'ERR_PEER_BUSY') {
+      p.backoffUntil = performance.now() + (this.#init.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS)
+    } else if (code === 'ERR_CHUNK_NOT_HELD') {
+      this.#availability.peerLacks(p.id, req.index)
+    } else {
+      this.#stats.failures++
+      this.#strike(p, `request for chunk ${req.index} failed: ${(err as Error)?.message ?? String(err)}`)
+    }
+    this.#schedule()
+  }
+
+  #strike (p: PeerState, reason: string): void {
+    p.strikes++
+    log('peer %s strike %d: %s', p.id, p.strikes, reason)
+    if (p.strikes < (this.#init.maxStrikes ?? DEFAULT_MAX_STRIKES)) return
+    this.#dropped.add(p.id)
+    this.removePeer(p.id)
+    this.safeDispatchEvent('dropped', { detail: { peer: p.id, reason: `${p.strikes} strikes, last: ${reason}` } })
+  }
+
+  #ban (p: PeerState, reason: string): void {
+    log('banning peer %s: %s', p.id, reason)
+    this.#banned.add(p.id)
+    this.removePeer(p.id)
+    this.safeDispatchEvent('banned', { detail: { peer: p.id, reason } })
+  }
+
+  /** Ends a request that will not deliver; idempotent. */
+  #finish (p: PeerState, req: Request): void {
+    if (req.done) return
+    req.done = true
+    if (p.inflight.get(req.index) === req) p.inflight.delete(req.index)
+    this.#picker.abandon(req.index, p.id)
+  }
+
+  #cancel (p: PeerState, req: Request, reason: Error): void {
+    this.#finish(p, req)
+    req.controller.abort(reason)
+  }
+
+  #progress (force: boolean): void {
+    const now = performance.now()
+    const interval = this.#init.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
+    if (!force && now - this.#lastProgressAt < interval) return
+    const elapsed = Math.max(1, now - this.#lastProgressAt)
+    const rateBps = (this.#stats.bytes - this.#lastProgressBytes) * 1000 / elapsed
+    this.#lastProgressAt = now
+    this.#lastProgressBytes = this.#stats.bytes
+    let peers = 0
+    for (const p of this.#peers.values()) if (p.inflight.size > 0) peers++
+    this.safeDispatchEvent('progress', { detail: { have: this.total - this.#picker.missing, total: this.total, bytes: this.#stats.bytes, rateBps, peers } })
+  }
+
+  #checkDone (): void {
+    if (!this.#running || this.#picker.missing > 0 || this.#pendingWrites > 0) return
+    this.#progress(true)
+    this.#end()
+    this.safeDispatchEvent('done', { detail: this.#stats })
+    this.#settle?.resolve()
+  }
+
+  #stop (err: Error): void {
+    if (!this.#running) return
+    for (const p of this.#peers.values()) {
+      for (const req of [...p.inflight.values()]) this.#cancel(p, req, err)
+    }
+    this.#end()
+    this.#settle?.reject(err)
+  }
+
+  #end (): void {
+    this.#running = false
+    this.#finished = true
+    if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer)
+    this.#wakeTimer = undefined
+  }
+}

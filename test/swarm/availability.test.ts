@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Availability } from '../../src/swarm/availability.js'
+import { Bitfield } from '../../src/util/bitfield.js'
+
+function field (n: number, indexes: number[]): Bitfield {
+  const b = new Bitfield(n)
+  for (const i of indexes) b.set(i)
+  return b
+}
+
+describe('Availability', () => {
+  it('counts holders from bitfields, haves and removals, and tells the observer', () => {
+    const events: string[] = []
+    const a = new Availability(10, {
+      availabilityIncreased: i => events.push(`+${i}`),
+      availabilityDecreased: i => events.push(`-${i}`)
+    })
+    a.peerBitfield('a', field(10, [0, 1, 9]))
+    a.peerBitfield('b', field(10, [1, 2]))
+    assert.deepEqual([0, 1, 2, 9].map(i => a.count(i)), [1, 2, 1, 1])
+    assert.deepEqual(a.peerHave('b', [2, 3, 3, 42]), [3], 'known and out-of-range indexes are ignored')
+    assert.equal(a.count(3), 1)
+    events.length = 0
+    a.peerBitfield('a', field(10, [0, 5]))
+    assert.deepEqual(events.sort(), ['+5', '-1', '-9'])
+    assert.equal(a.count(1), 1)
+    assert.ok(a.removePeer('b'))
+    assert.equal(a.removePeer('b'), false)
+    assert.deepEqual([0, 1, 2, 3, 5].map(i => a.count(i)), [1, 0, 0, 0, 1])
+    assert.equal(a.peerHas('a', 5), true)
+    a.peerLacks('a', 5)
+    assert.equal(a.count(5), 0)
+    assert.deepEqual([...a.peers()], ['a'])
+  })
+
+  it('rejects a bitfield of the wrong length', () => {
+    assert.throws(() => new Availability(10).peerBitfield('a', new Bitfield(9)), RangeError)
+  })
+})

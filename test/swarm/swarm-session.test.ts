@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict'
+import { afterEach, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { SwarmSession } from '../../src/swarm/swarm-session.js'
+import { Content, MemorySink, SimNetwork } from './simulator.js'
+import type { VirtualPeerInit } from './simulator.js'
+import type { SwarmSessionInit } from '../../src/swarm/swarm-session.js'
+
+const sessions: SwarmSession[] = []
+const controllers: AbortController[] = []
+
+afterEach(() => {
+  // Stop anything a failed test left running.
+  for (const c of controllers.splice(0)) c.abort()
+  sessions.length = 0
+})
+
+interface Setup { content: Content, sink: MemorySink, net: SimNetwork, session: SwarmSession, controller: AbortController }
+
+function setup (chunks: number, peers: Record<string, Partial<VirtualPeerInit> & { indexes?: number[] }>, init: Partial<SwarmSessionInit> = {}, chunkSize = 1024): Setup {
+  const content = new Content(chunks, chunkSize)
+  const sink = new MemorySink(content)
+  const net = new SimNetwork()
+  const session = new SwarmSession({ transport: net.transport(), sink, chunkSize, ...init })
+  for (const [id, p] of Object.entries(peers)) {
+    const has = p.indexes !== undefined ? content.fieldOf(p.indexes) : content.full()
+    net.add(id, { ...p, has, data: i => content.chunks[i] })
+    session.addPeer(id, has)
+  }
+  const controller = new AbortController()
+  controllers.push(controller)
+  sessions.push(session)
+  return { content, sink, net, session, controller }
+}
+
+function range (from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i)
+}
+
+function assertComplete (s: Setup): void {
+  assert.equal(s.sink.have.complete, true)
+  assert.equal(s.session.missing, 0)
+  for (let i = 0; i < s.content.count; i++) {
+    assert.equal(s.sink.writes[i], 1, `chunk ${i} written ${s.sink.writes[i]} times`)
+    assert.deepEqual(s.sink.data[i], s.content.chunks[i])
+  }
+}
+
+describe('SwarmSession', () => {
+  it('downloads from several peers, writing every chunk once, verified', async () => {
+    let throttled = 0
+    const s = setup(300, {
+      a: { delayMs: 1, indexes: range(0, 200) },
+      b: { delayMs: 3, indexes: range(100, 300) },
+      c: { delayMs: 5 },
+      d: { delayMs: 2, indexes: range(0, 300).filter(i => i % 2 === 0) }
+    }, { throttleDownload: async () => { throttled++ } })
+    const chunkEvents: number[] = []
+    let progress = 0
+    let done = 0
+    s.session.addEventListener('chunk', e => chunkEvents.push(e.detail.index))
+    s.session.addEventListener('progress', () => progress++)
+    s.session.addEventListener('done', () => done++)
+    const t0 = performance.now()
+    await s.session.run({ signal: s.controller.signal })
+    const ms = performance.now() - t0
+    assertComplete(s)
+    assert.equal(chunkEvents.length, 300)
+    assert.equal(new Set(chunkEvents).size, 300)
+    assert.equal(done, 1)
+    assert.ok(progress >= 1 && progress <= ms / 250 + 2, `${progress} progress events in ${ms.toFixed(0)} ms`)
+    assert.equal(throttled, s.session.stats.requests)
+    const perPeer = [...s.session.stats.bytesByPeer.values()].reduce((a, b) => a + b, 0)
+    assert.equal(perPeer, s.session.stats.bytes + s.session.stats.wastedBytes)
+    console.log(`# 300 chunks from 4 peers in ${ms.toFixed(0)} ms; per peer ${JSON.stringify(Object.fromEntries(s.session.stats.bytesByPeer))}, duplicates ${s.session.stats.duplicates}`)
+  })
+
+  it('asks a peer for the chunks only it holds first (rarest-first)', async () => {
+    const s = setup(100, {
+      a: { delayMs: 2 },
+      b: { delayMs: 2, indexes: range(0, 90) },
+      c: { delayMs: 2, indexes: range(0, 90) },
+      d: { delayMs: 2, indexes: range(0, 90) }
+    }, { randomFirst: 0 })
+    await s.session.run({ signal: s.controller.signal })
+    assertComplete(s)
+    const toA = s.net.log.filter(r => r.startsWith('a:')).map(r => Number(r.slice(2)))
+    assert.deepEqual(toA.slice(0, 10).sort((x, y) => x - y), range(90, 100))
+  })
+
+  it('bans a peer that sends corrupt chunks and completes from honest peers', async () => {
+    const s = setup(100, { evil: { delayMs: 1, corrupt: true }, good1: { delayMs: 4 }, good2: { delayMs: 6 } })
+    const banned: string[] = []
+    s.session.addEventListener('banned', e => banned.push(e.detail.peer))
+    await s.session.run({ signal: s.controller.signal })
+    assertComplete(s)
+    assert.deepEqual(banned, ['evil'])
+    assert.equal(s.session.isBanned('evil'), true)
+    const evilAsked = s.net.log.filter(r => r.startsWith('evil:')).length
+    assert.ok(evilAsked <= 2, `evil was asked ${evilAsked} times; only its first batch (depth 2) should go out`)
+    s.session.addPeer('evil', s.content.full())
+    assert.equal(s.session.peerInfo('evil'), undefined, 'a banned peer is not re-admitted')
+    assert.ok(s.session.stats.wastedBytes > 0)
+  })
+
+  it('re-queues chunks of a peer that disconnects mid-transfer', async () => {
+    const s = setup(60, { flaky: { delayMs: 5, disconnectAfter: 3 }, steady: { delayMs: 8 } }, { initialDepth: 6 })
+    await s.session.run({ signal: s.controller.signal })
+    assertComplete(s)
+    const flaky = s.net.peers.get('flaky')!
+    assert.equal(flaky.served, 3)
+    const askedFlaky = s.net.log.filter(r => r.startsWith('flaky:')).map(r => r.slice(6))
+    assert.ok(askedFlaky.length > 3, 'flaky had requests pending when it vanished')
+    const unserved = askedFlaky.slice(3)
+    for (const index of unserved) assert.ok(s.net.log.includes(`steady:${index}`), `chunk ${index} re-requested from steady`)
+    assert.equal(s.session.peerInfo('flaky'), undefined)
+  })
+
+  it('strikes and drops a peer whose requests time out', async () => {
+    const s = setup(40, { stuck: { hang: true }, ok: { bytesPerSecond: 100 * 1024 } }, { initialRequestTimeoutMs: 60, maxStrikes: 2, initialDepth: 2, maxDepth: 2 })
+    const dropped: string[] = []
+    s.session.addEventListener('dropped', e => dropped.push(e.detail.peer))
+    await s.session.run({ signal: s.controller.signal })
+    assertComplete(s)
+    assert.deepEqual(dropped, ['stuck'])
+    assert.ok(s.session.stats.timeouts >= 2)
+    assert.ok(s.net.peers.get('stuck')!.pending.size === 0, 'timed out requests were aborted')
+  })
+
+  it('lowers the depth of a peer with strikes and orders it last', async () => {
+    const s = setup(40, { stuck: { hang: true }, ok: { bytesPerSecond: 100 * 1024 } }, { initialRequestTimeoutMs: 40, maxStrikes: 10, initialDepth: 4, maxDepth: 4 })
+    const run = s.session.run({ signal: s.controller.signal })
+    await sleep(60)
+    const info = s.session.peerInfo('stuck')!
+    assert.ok(info.strikes >= 1)
+    assert.ok(info.depth < 4, `depth ${info.depth} after ${info.strikes} strikes`)
+    await run
+    assertComplete(s)
+  })
+
+  it('reports a stall once, does not spin, and resumes when a holder appears', async () => {
+    const missing = 7
+    const s = setup(50, { a: { delayMs: 1, indexes: range(0, 50).filter(i => i !== missing) } })
+    const stalls: Array<{ missing: number, missingIndexes: number[] }> = []
+    s.session.addEventListener('stalled', e => stalls.push(e.detail))
+    const run = s.session.run({ signal: s.controller.signal })
+    for (let i = 0; i < 100 && stalls.length === 0; i++) await sleep(10)
+    assert.deepEqual(stalls, [{ missing: 1, missingIndexes: [missing] }])
+    const calls = s.net.calls
+    const passes = s.session.stats.passes
+    await sleep(1000)
+    console.log(`# during a 1 s stall: ${s.net.calls - calls} transport calls, ${s.session.stats.passes - passes} scheduler passes`)
+    assert.equal(s.net.calls, calls)
+    assert.ok(s.session.stats.passes - passes <= 2)
+    assert.equal(stalls.length, 1)
+    s.net.add('late', { has: s.content.fieldOf([missing]), data: i => s.content.chunks[i] })
+    s.session.addPeer('late', s.content.fieldOf([missing]))
+    await run
+    assertComplete(s)
+  })
+
+  it('aborts promptly, cancelling requests in flight', async () => {
+    const s = setup(20, { a: { hang: true }, b: { hang: true } })
+    const run = s.session.run({ signal: s.controller.signal })
+    await sleep(30)
+    const inFlight = s.net.peers.get('a')!.pending.size + s.net.peers.get('b')!.pending.size
+    assert.ok(inFlight > 0)
+    const t0 = performance.now()
+    s.controller.abort()
+    await assert.rejects(run, (err: Error & { code?: string }) => err.code === 'ERR_ABORTED')
+    const ms = performance.now() - t0
+    assert.ok(ms < 500, `abort took ${ms.toFixed(0)} ms`)
+    assert.equal(s.net.peers.get('a')!.pending.size + s.net.peers.get('b')!.pending.size, 0)
+    assert.equal(s.net.aborted, inFlight)
+  })
+
+  it('in endgame asks at most two peers per chunk and cancels the loser', async () => {
+    const s = setup(6, { fast: { delayMs: 5 }, slow1: { delayMs: 400 }, slow2: { delayMs: 400 } }, { randomFirst: 0, initialDepth: 2 })
+    const t0 = performance.now()
+    await s.session.run({ signal: s.controller.signal })
+    const ms = performance.now() - t0
+    assertComplete(s)
+    assert.ok(s.session.stats.duplicates > 0)
+    assert.equal(s.net.maxConcurrentPerIndex, 2)
+    assert.ok(s.net.aborted > 0, 'losing duplicates were cancelled')
+    assert.equal(s.net.peers.get('slow1')!.pending.size + s.net.peers.get('slow2')!.pending.size, 0)
+    console.log(`# endgame: 6 chunks in ${ms.toFixed(0)} ms (slow peers answer in 400 ms), ${s.session.stats.duplicates} duplicates, ${s.net.aborted} cancelled`)
+  })
+
+  it('completes at once when every chunk is already held', async () => {
+    const content = new Content(4, 16)
+    const sink = new MemorySink(content, content.full())
+    const session = new SwarmSession({ transport: new SimNetwork().transport(), sink, chunkSize: 16 })
+    let done = 0
+    session.addEventListener('done', () => done++)
+    await session.run()
+    assert.equal(done, 1)
+    await assert.rejects(session.run(), (err: Error & { code?: string }) => err.code === 'ERR_SWARM_STATE')
+  })
+})
