@@ -157,13 +157,13 @@ export class NetnsTestbed {
     return this.nsNames[i] as string
   }
 
-  /** Make names resolve (via /etc/hosts) inside every host, e.g. { seeder: 0, 'peer-1': 1 }; h<i> always resolve. */
+  /** Make names resolve (via /etc/hosts) inside every host, e.g. { seeder: 0, 'peer-1': 1 }; replaces earlier names, h<i> always resolve. */
   async setNames (names: Record<string, number>): Promise<void> {
     const pairs = Object.entries(names).map(([name, i]) => { this.check(i); return `${name}=${i}` })
     await callNetns('netns_hosts_file', ...pairs)
   }
 
-  /** Start cmd inside host i; the child is killed on destroy(). */
+  /** Start cmd inside host i (stdout/stderr piped unless options.stdio says otherwise: read them or the child blocks); killed on destroy(). */
   spawn (i: number, cmd: string, args: string[] = [], env?: NodeJS.ProcessEnv, options: SpawnOptions = {}): ChildProcess {
     const ns = this.ns(i)
     // `ip netns exec` execs cmd in place, so child.pid is the program's own pid.
