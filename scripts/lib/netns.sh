@@ -7,7 +7,7 @@
 #   netns_exec <i> cmd...         run cmd inside host i
 #   netns_ip <i>                  print host i's address
 #   netns_ns <i>                  print host i's namespace name (for `ip netns exec`)
-#   netns_hosts_file name=i ...   make names resolve inside every host (h0.. are always added)
+#   netns_hosts_file name=i ...   make names resolve inside every host (replaces earlier names; h0.. always resolve)
 #   netns_tx_bytes <i> / netns_rx_bytes <i>   host i's interface byte counters
 #   netns_link <i> down|up        unplug / replug host i's cable
 #   netns_info                    print "i ns ip" per host
