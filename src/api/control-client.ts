@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ShoalError } from '../util/shoal-error.js'
+import type { ShoalApi } from '../node/shoal-api.js'
+import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus } from '../node/types.js'
+import { POLL_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './constants.js'
+import { parseAddress } from './parse-address.js'
+
+export interface ControlClientInit {
+  address: string
+  token?: string
+}
+
+/** Talks to a running daemon's control API; implements the same ShoalApi as an in-process node. */
+export class ControlClient implements ShoalApi {
+  readonly #base: string
+  readonly #address: string
+  readonly #token: string | undefined
+
+  constructor (init: ControlClientInit) {
+    const { host, port } = parseAddress(init.address)
+    this.#address = init.address
+    this.#base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    this.#token = init.token === '' ? undefined : init.token
+  }
+
+  async add (path: string, options: AddOptions = {}): Promise<AddResult> {
+    const { resolve } = await import('node:path')
+    return await this.#call<AddResult>('POST', '/v1/contents', { path: resolve(path), chunkSize: options.chunkSize }, options.signal)
+  }
+
+  async get (cid: string, options: GetOptions = {}): Promise<GetResult> {
+    const { resolve } = await import('node:path')
+    const started = Date.now()
+    await this.#call('POST', '/v1/downloads', { cid, out: resolve(options.out ?? '.') }, options.signal)
+    for (;;) {
+      const info = await this.#call<ContentInfo>('GET', `/v1/contents/${encodeURIComponent(cid)}`, undefined, options.signal)
+      options.onProgress?.({
+        cid,
+        have: info.have,
+        total: info.chunks,
+        bytes: info.chunks === 0 ? info.size : Math.min(info.size, info.have * info.chunkSize),
+        totalBytes: info.size,
+        rateBps: 0,
+        peers: info.peers
+      })
+      if (info.state === 'error') throw new ShoalError(info.errorCode ?? 'ERR_DAEMON', info.error ?? 'the daemon reported an error')
+      if (info.state === 'complete' || info.state === 'seeding') {
+        return { cid, path: info.path, size: info.size, fetchedChunks: info.chunks, elapsedMs: Date.now() - started }
+      }
+      await sleep(POLL_INTERVAL_MS, undefined, { signal: options.signal }).catch(() => {
+        throw new ShoalError('ERR_ABORTED', 'stopped waiting; the daemon keeps downloading (shoal cancel to stop it)')
+      })
+    }
+  }
+
+  async ls (): Promise<ContentInfo[]> {
+    return (await this.#call<{ contents: ContentInfo[] }>('GET', '/v1/contents')).contents
+  }
+
+  async status (): Promise<NodeStatus> {
+    return await this.#call<NodeStatus>('GET', '/v1/status')
+  }
+
+  async remove (cid: string): Promise<void> {
+    await this.#call('DELETE', `/v1/contents/${encodeURIComponent(cid)}`)
+  }
+
+  async #call<T> (method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    let res: Response
+    try {
+      res = await fetch(this.#base + path, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` })
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+      })
+    } catch (err) {
+      if (signal?.aborted === true) throw new ShoalError('ERR_ABORTED', 'interrupted', { cause: err })
+      throw new ShoalError('ERR_DAEMON', `no shoal daemon answers at ${this.#address}; start one with \`shoal daemon\` or unset SHOAL_API to run standalone`, { cause: err })
+    }
+    const text = await res.text()
+    let parsed: unknown
+    try { parsed = JSON.parse(text) } catch { parsed = undefined }
+    if (!res.ok) {
+      const error = (parsed as { error?: { code?: string, message?: string } } | undefined)?.error
+      throw new ShoalError(error?.code ?? 'ERR_DAEMON', error?.message ?? `daemon answered HTTP ${res.status}`)
+    }
+    return parsed as T
+  }
+}

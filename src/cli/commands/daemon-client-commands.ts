@@ -1,0 +1,65 @@
+import { ExitCode } from '../exit-codes.js'
+import type { CommandContext } from '../command-context.js'
+import { daemonClient } from '../node-from-settings.js'
+import { ShoalNode } from '../../node/shoal-node.js'
+import { initFromSettings } from '../node-from-settings.js'
+import type { ShoalApi } from '../../node/shoal-api.js'
+import { formatBytes } from '../format.js'
+import { seedCommand } from './seed.js'
+
+/**
+ * add/ls/status/cancel talk to a daemon when one is configured; otherwise they act on this
+ * machine's data dir directly (ls/status/cancel need no network; add becomes `seed`).
+ */
+async function withApi<T> (ctx: CommandContext, fn: (api: ShoalApi) => Promise<T>): Promise<T> {
+  const remote = daemonClient(ctx)
+  if (remote !== undefined) return await fn(remote)
+  const node = new ShoalNode(initFromSettings(ctx.settings))
+  await node.open()
+  try {
+    return await fn(node)
+  } finally {
+    await node.stop()
+  }
+}
+
+/** `shoal add <path>` */
+export async function addCommand (ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+  const remote = daemonClient(ctx)
+  if (remote === undefined) return await seedCommand(ctx, args, opts)
+  const added = await remote.add(args[0]!, { signal: ctx.signal, chunkSize: ctx.settings.chunkSize })
+  ctx.output.result({ ...added }, ctx.output.quiet ? added.cid : `${added.cid}\nthe daemon now seeds ${added.path}`)
+  return ExitCode.OK
+}
+
+/** `shoal ls` */
+export async function lsCommand (ctx: CommandContext): Promise<number> {
+  const contents = await withApi(ctx, async api => await api.ls())
+  const lines = contents.map(c => {
+    const percent = c.chunks === 0 ? 100 : (100 * c.have) / c.chunks
+    return `${c.cid}  ${c.state.padEnd(11)} ${percent.toFixed(1).padStart(5)}%  ${formatBytes(c.size).padStart(10)}  ${c.peers} peers  ${c.path}`
+  })
+  ctx.output.result({ contents }, lines.length === 0 ? 'no content' : lines.join('\n'))
+  return ExitCode.OK
+}
+
+/** `shoal status` */
+export async function statusCommand (ctx: CommandContext): Promise<number> {
+  const status = await withApi(ctx, async api => await api.status())
+  ctx.output.result({ ...status }, [
+    `peer id:   ${status.peerId}`,
+    `addresses: ${status.multiaddrs.length === 0 ? '(not listening: no daemon configured)' : status.multiaddrs.join('\n           ')}`,
+    `peers:     ${status.peers}`,
+    `contents:  ${status.contents}`,
+    `uploaded:  ${formatBytes(status.uploadedBytes)} (${formatBytes(status.uploadRateBps)}/s)`,
+    `downloaded: ${formatBytes(status.downloadedBytes)} (${formatBytes(status.downloadRateBps)}/s)`
+  ].join('\n'))
+  return ExitCode.OK
+}
+
+/** `shoal cancel <cid>` */
+export async function cancelCommand (ctx: CommandContext, [cid]: string[]): Promise<number> {
+  await withApi(ctx, async api => { await api.remove(cid!) })
+  ctx.output.result({ cid, removed: true }, `removed ${cid} (files on disk are kept)`)
+  return ExitCode.OK
+}

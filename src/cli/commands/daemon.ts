@@ -1,0 +1,27 @@
+import { ExitCode } from '../exit-codes.js'
+import type { CommandContext } from '../command-context.js'
+import { startNode, untilAborted } from '../node-from-settings.js'
+import { ControlServer } from '../../api/control-server.js'
+import { DEFAULT_API_ADDRESS } from '../../api/constants.js'
+
+/** `shoal daemon`: a long-lived node serving the HTTP control API until interrupted. */
+export async function daemonCommand (ctx: CommandContext): Promise<number> {
+  const address = ctx.settings.api === '' ? DEFAULT_API_ADDRESS : ctx.settings.api
+  // validate the API settings before the node opens sockets, so a bad token setup fails fast
+  const server = new ControlServer({ address, token: ctx.settings.apiToken })
+  const node = await startNode(ctx)
+  try {
+    const url = await server.start(node)
+    ctx.output.result({ api: url, peerId: node.peerId, multiaddrs: node.multiaddrs }, [
+      `shoal daemon ${node.peerId}`,
+      `control API: ${url}`,
+      ...node.multiaddrs.map(a => `listening:   ${a}`),
+      `use it with: SHOAL_API=${address} shoal ls`
+    ].join('\n'))
+    await untilAborted(ctx.signal)
+    return ExitCode.OK
+  } finally {
+    await server.stop()
+    await node.stop()
+  }
+}

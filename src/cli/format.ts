@@ -1,0 +1,19 @@
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+/** 1536 -> "1.5 KiB". */
+export function formatBytes (n: number): string {
+  let value = n
+  let unit = 0
+  while (value >= 1024 && unit < UNITS.length - 1) { value /= 1024; unit++ }
+  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit]}`
+}
+
+/** 65000 -> "1m05s". */
+export function formatDuration (ms: number): string {
+  if (!Number.isFinite(ms)) return 'forever'
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
+}

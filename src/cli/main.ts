@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `shoal` command. Kept free of libp2p imports at the top so that an old Node.js gets a clear
+// message instead of a crash deep inside a dependency.
+const [major] = process.versions.node.split('.').map(Number)
+if ((major ?? 0) < 22) {
+  process.stderr.write(`shoal: Node.js ${process.versions.node} is too old; shoal needs Node.js 22 or newer (24 recommended). ` +
+    'Inside the project, `npx shoal` uses the Node 24 that `npm install` brought.\n')
+  process.exit(2)
+}
+
+const { runCli } = await import('./run-cli.js')
+process.exitCode = await runCli(process.argv)

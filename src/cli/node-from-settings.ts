@@ -1,0 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ControlClient } from '../api/control-client.js'
+import { ShoalNode } from '../node/shoal-node.js'
+import type { ShoalApi } from '../node/shoal-api.js'
+import type { ShoalInit } from '../node/types.js'
+import type { CommandContext } from './command-context.js'
+import type { Settings } from './settings.js'
+
+/** Node options from resolved CLI settings. */
+export function initFromSettings (s: Settings): ShoalInit {
+  return {
+    dataDir: s.dataDir,
+    listen: s.listen,
+    announce: s.announce.length > 0 ? s.announce : undefined,
+    bootstrap: s.bootstrap,
+    swarmKeyFile: s.swarmKey === '' ? undefined : s.swarmKey,
+    dhtMode: s.dhtMode,
+    uploadLimit: s.uploadLimit,
+    downloadLimit: s.downloadLimit,
+    superSeed: s.superSeed,
+    chunkSize: s.chunkSize,
+    maxPeersPerContent: s.maxPeers
+  }
+}
+
+/** Starts a node in this process and says where it listens. */
+export async function startNode (ctx: CommandContext, overrides: Partial<ShoalInit> = {}): Promise<ShoalNode> {
+  const node = new ShoalNode({ ...initFromSettings(ctx.settings), ...overrides })
+  node.on('stalled', e => ctx.output.info(`stalled: no reachable peer holds ${e.missing} missing chunk(s); still looking...`))
+  await node.start({ signal: ctx.signal })
+  ctx.output.event('node', { peerId: node.peerId, multiaddrs: node.multiaddrs })
+  return node
+}
+
+/** The daemon's control API when one is configured (SHOAL_API / --api), else undefined. */
+export function daemonClient (ctx: CommandContext): ShoalApi | undefined {
+  if (ctx.settings.api === '') return undefined
+  return new ControlClient({ address: ctx.settings.api, token: ctx.settings.apiToken })
+}
+
+/** Resolves when the signal aborts (Ctrl-C); used by commands that serve until interrupted. */
+export async function untilAborted (signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => signal.addEventListener('abort', () => { resolve() }, { once: true }))
+}
+
+/** Waits `ms` milliseconds (Infinity = until aborted) or until the signal aborts, whichever is first. */
+export async function waitFor (ms: number, signal: AbortSignal): Promise<void> {
+  if (!Number.isFinite(ms)) return untilAborted(signal)
+  // timers cap at 2^31-1 ms; longer waits are split into steps
+  let left = ms
+  while (left > 0 && !signal.aborted) {
+    const step = Math.min(left, 2 ** 31 - 1)
+    await sleep(step, undefined, { signal }).catch(() => {})
+    left -= step
+  }
+}

@@ -1,0 +1,131 @@
+import { Command, CommanderError, Option } from 'commander'
+import { ShoalError } from '../util/shoal-error.js'
+import { ExitCode } from './exit-codes.js'
+import { Output } from './output.js'
+import { SETTINGS, resolveSettings } from './settings.js'
+import type { CommandContext } from './command-context.js'
+import { seedCommand } from './commands/seed.js'
+import { getCommand } from './commands/get.js'
+import { addCommand, cancelCommand, lsCommand, statusCommand } from './commands/daemon-client-commands.js'
+import { daemonCommand } from './commands/daemon.js'
+import { bootstrapCommand } from './commands/bootstrap.js'
+import { idCommand, swarmKeyCommand } from './commands/id.js'
+import { demoCommand } from './commands/demo.js'
+
+type Action = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<number>
+
+/** Parses argv, runs one command and returns the process exit code (see exit-codes.ts). */
+export async function runCli (argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.OK
+  const program = new Command('shoal')
+    .description('Peer-to-peer content distribution: every receiver re-serves the chunks it has verified.')
+    .version('0.1.0')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .option('--json', 'machine-readable output: one JSON object per line')
+    .option('-q, --quiet', 'print only results and errors')
+    .option('--debug', 'print stack traces with errors')
+  for (const s of SETTINGS) {
+    const option = new Option(s.flag, `${s.description} [env ${s.env}, default "${s.defaultText}"]`)
+    option.attributeName = () => s.key
+    program.addOption(option)
+  }
+  program.addHelpText('after', `
+Examples:
+  $ shoal demo                               # a local swarm on loopback, end to end
+  $ shoal seed ./build.tar                   # publish a file and seed it until Ctrl-C
+  $ shoal get bafy... -o ./out --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...
+  $ shoal bootstrap --listen /ip4/0.0.0.0/tcp/4001
+  $ SHOAL_API=127.0.0.1:7070 shoal daemon    # then: shoal add|get|ls|status|cancel
+
+Flags override SHOAL_* environment variables (see .env.example). Exit codes are listed in the README.`)
+
+  const run = (action: Action) => async (...raw: unknown[]): Promise<void> => {
+    const command = raw[raw.length - 1] as Command
+    const opts = command.optsWithGlobals()
+    const output = new Output({ json: opts.json === true, quiet: opts.quiet === true, debug: opts.debug === true })
+    const controller = new AbortController()
+    let interrupts = 0
+    const onSignal = (signal: NodeJS.Signals): void => {
+      interrupts++
+      if (interrupts > 1) {
+        process.stderr.write('shoal: second interrupt, exiting without a clean shutdown\n')
+        process.exit(ExitCode.INTERRUPTED)
+      }
+      output.info(`\n${signal}: stopping (saving state, announcing leave)...`)
+      controller.abort(new ShoalError('ERR_ABORTED', `interrupted by ${signal}`))
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const settings = resolveSettings(opts)
+      const ctx: CommandContext = { settings, output, signal: controller.signal }
+      exitCode = await action(ctx, command.args, opts)
+    } catch (err) {
+      exitCode = output.error(err)
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
+  program.command('seed').argument('<path>', 'file or folder to publish')
+    .description('add a file or folder, print its content ID and how to fetch it, and seed until interrupted')
+    .addHelpText('after', '\nExample:\n  $ shoal seed ./model.bin --listen /ip4/0.0.0.0/tcp/4002')
+    .action(run(seedCommand))
+  program.command('get').argument('<cid>', 'content ID (bafy...)')
+    .description('fetch content, verifying every chunk, and keep seeding for --seed-time')
+    .option('-o, --out <dir>', 'output folder', '.')
+    .addHelpText('after', '\nExample:\n  $ shoal get bafyrei... -o ./downloads --seed-time 10m --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...')
+    .action(run(getCommand))
+  program.command('add').argument('<path>', 'file or folder')
+    .description('add content to the running daemon (or seed it here when no daemon is configured)')
+    .addHelpText('after', '\nExample:\n  $ SHOAL_API=127.0.0.1:7070 shoal add ./dataset/')
+    .action(run(addCommand))
+  program.command('ls')
+    .description('list contents with progress (from the daemon, or this data dir)')
+    .addHelpText('after', '\nExample:\n  $ shoal ls --json')
+    .action(run(lsCommand))
+  program.command('status')
+    .description('node status: peer id, addresses, peers, rates')
+    .addHelpText('after', '\nExample:\n  $ shoal status --api 127.0.0.1:7070')
+    .action(run(statusCommand))
+  program.command('cancel').argument('<cid>', 'content ID')
+    .description('stop downloading or seeding a content and forget its state (files are kept)')
+    .addHelpText('after', '\nExample:\n  $ shoal cancel bafyrei...')
+    .action(run(cancelCommand))
+  program.command('daemon')
+    .description('run a long-lived node with the HTTP control API (default 127.0.0.1:7070)')
+    .addHelpText('after', '\nExample:\n  $ shoal daemon --api 127.0.0.1:7070 --listen /ip4/0.0.0.0/tcp/4002')
+    .action(run(daemonCommand))
+  program.command('bootstrap')
+    .description('run a bootstrap node (persisted key, fixed port, no content) and print its multiaddrs')
+    .option('-p, --port <port>', 'TCP port when --listen is not given', '4001')
+    .addHelpText('after', '\nExample:\n  $ shoal bootstrap --port 4001 --announce /ip4/203.0.113.7/tcp/4001')
+    .action(run(bootstrapCommand))
+  program.command('id')
+    .description('create (first time) or show this node\'s identity')
+    .addHelpText('after', '\nExample:\n  $ shoal id --data-dir /var/lib/shoal')
+    .action(run(idCommand))
+  program.command('swarm-key').argument('<file>', 'where to write the new key (mode 0600, never overwritten)')
+    .description('generate a private swarm key; give the same file to every node with --swarm-key')
+    .addHelpText('after', '\nExample:\n  $ shoal swarm-key /etc/shoal/swarm.key')
+    .action(run(swarmKeyCommand))
+  program.command('demo')
+    .description('start a bootstrap node, a seeder and receivers on loopback, distribute a generated file, verify every copy')
+    .option('--receivers <n>', 'number of receivers', '4')
+    .option('--size <bytes>', 'size of the generated file', '64M')
+    .addHelpText('after', '\nExample:\n  $ shoal demo --receivers 6 --size 128M')
+    .action(run(demoCommand))
+
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are not failures; commander already printed its message
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE
+    }
+    throw err
+  }
+  return exitCode
+}

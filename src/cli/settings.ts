@@ -1,0 +1,136 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { ShoalError } from '../util/shoal-error.js'
+
+/**
+ * Every setting the CLI understands, in one table: its flag, its SHOAL_* environment variable, its
+ * default and its parser. Flags override the environment, the environment overrides the default.
+ * `.env.example` and the README's table are generated from / checked against this list
+ * (test/cli/settings.test.ts), so the three never drift apart.
+ */
+export interface Setting<T> {
+  /** Key in the resolved settings object. */
+  key: keyof Settings
+  flag: string
+  env: string
+  /** The default as a string, exactly as it would be written in the environment. */
+  defaultText: string
+  description: string
+  parse: (text: string, source: string) => T
+}
+
+export interface Settings {
+  dataDir: string
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  swarmKey: string
+  dhtMode: 'server' | 'client'
+  api: string
+  apiToken: string
+  uploadLimit: number
+  downloadLimit: number
+  seedTime: number
+  superSeed: boolean
+  chunkSize: number
+  maxPeers: number
+}
+
+function fail (source: string, what: string): never {
+  throw new ShoalError('ERR_BAD_CONFIG', `${source}: ${what}`)
+}
+
+const list = (text: string): string[] => text.split(/[,\s]+/).map(s => s.trim()).filter(s => s !== '')
+const str = (text: string): string => text.trim()
+
+/** Parses a byte count such as `1048576`, `512k`, `64M`, `2GiB`. */
+export function parseBytes (text: string, source: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$/i.exec(text)
+  if (m === null) fail(source, `"${text}" is not a size; write e.g. 1048576, 512k, 64M or 2G`)
+  const power = ' kmgt'.indexOf((m[2] ?? '').toLowerCase() || ' ')
+  const value = Number(m[1]) * 1024 ** power
+  if (!Number.isSafeInteger(Math.round(value))) fail(source, `"${text}" is too large`)
+  return Math.round(value)
+}
+
+/** Parses a rate in bytes per second; 0 or `unlimited` means no limit. Accepts `10M` (bytes) or `80mbit`. */
+export function parseRate (text: string, source: string): number {
+  const t = text.trim().toLowerCase()
+  if (t === '' || t === '0' || t === 'unlimited' || t === 'none') return 0
+  const bits = /^(\d+(?:\.\d+)?)\s*([kmg]?)bit$/.exec(t)
+  if (bits !== null) return Math.round(Number(bits[1]) * 1000 ** ' kmg'.indexOf(bits[2] || ' ') / 8)
+  return parseBytes(t, source)
+}
+
+/** Parses a duration in seconds (`90`, `90s`, `15m`, `2h`) or `inf`/`forever`; returns milliseconds. */
+export function parseDuration (text: string, source: string): number {
+  const t = text.trim().toLowerCase()
+  if (t === 'inf' || t === 'infinity' || t === 'forever') return Infinity
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(t)
+  if (m === null) fail(source, `"${text}" is not a duration; write e.g. 0, 90s, 15m, 2h or inf`)
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd' ?? 's'] ?? 1000
+  return Number(m[1]) * unit
+}
+
+function parseBool (text: string, source: string): boolean {
+  const t = text.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true
+  if (['0', 'false', 'no', 'off', ''].includes(t)) return false
+  return fail(source, `"${text}" is not a boolean; write true or false`)
+}
+
+function parseInteger (min: number, max: number) {
+  return (text: string, source: string): number => {
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < min || n > max) fail(source, `"${text}" must be a whole number from ${min} to ${max}`)
+    return n
+  }
+}
+
+export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
+  { key: 'dataDir', flag: '--data-dir <dir>', env: 'SHOAL_DATA_DIR', defaultText: '~/.shoal', description: 'where the node keeps its identity key, peer store, DHT records and download state', parse: str },
+  { key: 'listen', flag: '--listen <addrs>', env: 'SHOAL_LISTEN', defaultText: '/ip4/0.0.0.0/tcp/0', description: 'comma-separated multiaddrs to listen on', parse: list },
+  { key: 'announce', flag: '--announce <addrs>', env: 'SHOAL_ANNOUNCE', defaultText: '', description: 'comma-separated multiaddrs to announce instead of the listen addresses (behind NAT, in a container)', parse: list },
+  { key: 'bootstrap', flag: '--bootstrap <addrs>', env: 'SHOAL_BOOTSTRAP', defaultText: '', description: 'comma-separated bootstrap multiaddrs (each ending in /p2p/<peer id>)', parse: list },
+  { key: 'swarmKey', flag: '--swarm-key <file>', env: 'SHOAL_SWARM_KEY', defaultText: '', description: 'private swarm key file; only nodes with the same key can connect (off when empty)', parse: str },
+  {
+    key: 'dhtMode',
+    flag: '--dht-mode <mode>',
+    env: 'SHOAL_DHT_MODE',
+    defaultText: 'server',
+    description: 'server (answers DHT queries) or client',
+    parse: (t, s) => {
+      if (t !== 'server' && t !== 'client') fail(s, `"${t}" must be server or client`)
+      return t
+    }
+  },
+  { key: 'api', flag: '--api <host:port>', env: 'SHOAL_API', defaultText: '', description: 'control API address: where `shoal daemon` listens and where other commands find it (empty: run standalone)', parse: str },
+  { key: 'apiToken', flag: '--api-token <token>', env: 'SHOAL_API_TOKEN', defaultText: '', description: 'bearer token for the control API; required when it binds a non-loopback address', parse: str },
+  { key: 'uploadLimit', flag: '--upload-limit <rate>', env: 'SHOAL_UPLOAD_LIMIT', defaultText: '0', description: 'global upload cap in bytes/s (10M, 80mbit; 0 = unlimited)', parse: parseRate },
+  { key: 'downloadLimit', flag: '--download-limit <rate>', env: 'SHOAL_DOWNLOAD_LIMIT', defaultText: '0', description: 'global download cap in bytes/s (0 = unlimited)', parse: parseRate },
+  { key: 'seedTime', flag: '--seed-time <duration>', env: 'SHOAL_SEED_TIME', defaultText: '0', description: 'how long `get` keeps seeding after it finishes (0, 90s, 15m, inf)', parse: parseDuration },
+  { key: 'superSeed', flag: '--super-seed', env: 'SHOAL_SUPER_SEED', defaultText: 'false', description: 'first-seeder mode: hand out each chunk about once and let receivers spread it', parse: parseBool },
+  { key: 'chunkSize', flag: '--chunk-size <size>', env: 'SHOAL_CHUNK_SIZE', defaultText: '1M', description: 'chunk size for content you add (power of two, 64k to 16M)', parse: parseBytes },
+  { key: 'maxPeers', flag: '--max-peers <n>', env: 'SHOAL_MAX_PEERS', defaultText: '32', description: 'most peers one download talks to at once', parse: parseInteger(1, 1000) }
+]
+
+/** Resolves settings from (highest first) explicit flag values, the environment, and the defaults. */
+export function resolveSettings (flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Settings {
+  const out: Record<string, unknown> = {}
+  for (const s of SETTINGS) {
+    const flagValue = flags[s.key]
+    if (flagValue !== undefined && typeof flagValue !== 'string') {
+      out[s.key] = flagValue
+      continue
+    }
+    const flagName = s.flag.split(' ')[0]!
+    const [text, source] = flagValue !== undefined
+      ? [flagValue, flagName]
+      : env[s.env] !== undefined ? [env[s.env]!, s.env] : [s.defaultText, `default of ${s.env}`]
+    out[s.key] = s.parse(text, source)
+  }
+  const settings = out as unknown as Settings
+  if (settings.dataDir === '~/.shoal' || settings.dataDir === '') settings.dataDir = join(homedir(), '.shoal')
+  else if (settings.dataDir.startsWith('~/')) settings.dataDir = join(homedir(), settings.dataDir.slice(2))
+  return settings
+}

@@ -1,0 +1,18 @@
+/** How long `get` looks for a first provider of the manifest before giving up (ms). */
+export const DEFAULT_FIND_TIMEOUT_MS = 60_000
+/** One DHT provider lookup's bound (ms). */
+export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
+/** Wait between manifest lookups while nobody answers (ms). */
+export const MANIFEST_RETRY_MS = 1_000
+/** One manifest or bitfield request's bound (ms). */
+export const PEER_QUERY_TIMEOUT_MS = 10_000
+/** While downloading, how often the DHT is asked again for more providers (ms). */
+export const REDISCOVER_INTERVAL_MS = 15_000
+/** Re-ask a peer for its bitfield at most this often (ms); gossip keeps it fresh in between. */
+export const BITFIELD_REFRESH_MS = 5_000
+/** Default peers one download talks to at once. */
+export const DEFAULT_MAX_PEERS_PER_CONTENT = 32
+/** Window of the upload/download rate meters (ms). */
+export const RATE_WINDOW_MS = 5_000
+/** With no peer connected at all for this long, `get` reports the bootstrap nodes unreachable (ms). */
+export const NO_PEERS_TIMEOUT_MS = 15_000

@@ -1,0 +1,83 @@
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { readJsonIfPresent, writeFileAtomic, writeJsonAtomic } from '../store/index.js'
+import { ShoalError } from '../util/shoal-error.js'
+
+const log = logger('shoal:node:records')
+
+/** What a node remembers about one content across restarts (contents/<cid>/meta.json). */
+export interface ContentMeta {
+  cid: string
+  /** seed: existing files served in place; download: fetched into `root`. */
+  mode: 'seed' | 'download'
+  /** Store root: the seeded file or folder, or the output folder of a download. */
+  root: string
+  /** Where the content itself is: the file, or the folder. */
+  path: string
+  addedAt: number
+}
+
+export interface ContentRecord {
+  meta: ContentMeta
+  manifestBytes: Uint8Array
+}
+
+/**
+ * The per-content records under `<dataDir>/contents/<cid>/`: the manifest bytes, meta.json and the
+ * store's own state folder. Records are written atomically (temp file, fsync, rename), manifest
+ * first and meta last, so a record with a meta.json is always complete.
+ */
+export class ContentRecords {
+  readonly #dir: string
+
+  constructor (dataDir: string) {
+    this.#dir = join(dataDir, 'contents')
+  }
+
+  /** The store state folder of a content. */
+  stateDir (cid: string): string {
+    return join(this.#dir, cid, 'store')
+  }
+
+  async save (record: ContentRecord): Promise<void> {
+    const dir = join(this.#dir, record.meta.cid)
+    try {
+      await mkdir(dir, { recursive: true })
+    } catch (err) {
+      throw new ShoalError('ERR_NOT_WRITABLE', `cannot create ${dir}: ${(err as Error).message}; check the data dir (--data-dir)`, { cause: err })
+    }
+    await writeFileAtomic(join(dir, 'manifest.cbor'), record.manifestBytes)
+    await writeJsonAtomic(join(dir, 'meta.json'), record.meta)
+  }
+
+  /** Every complete record. A broken one is logged and skipped, never fatal: the rest still load. */
+  async load (): Promise<ContentRecord[]> {
+    let names: string[]
+    try {
+      names = await readdir(this.#dir)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new ShoalError('ERR_DATA_DIR', `cannot read ${this.#dir}: ${(err as Error).message}`, { cause: err })
+    }
+    const records: ContentRecord[] = []
+    for (const name of names.sort()) {
+      try {
+        const meta = await readJsonIfPresent(join(this.#dir, name, 'meta.json')) as ContentMeta | undefined
+        if (meta === undefined) continue
+        if (meta.cid !== name || (meta.mode !== 'seed' && meta.mode !== 'download') || typeof meta.root !== 'string') {
+          throw new Error('meta.json does not describe this content')
+        }
+        const manifestBytes = new Uint8Array(await readFile(join(this.#dir, name, 'manifest.cbor')))
+        records.push({ meta, manifestBytes })
+      } catch (err) {
+        log.error('skipping content record %s: %e', name, err)
+      }
+    }
+    return records
+  }
+
+  async delete (cid: string): Promise<void> {
+    await rm(join(this.#dir, cid), { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,259 @@
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { logger } from '@libp2p/logger'
+import { ChunkLayout, decodeManifest, verifyChunk } from '../content/index.js'
+import type { ShoalNetwork } from '../net/index.js'
+import { XferRejectedError } from '../net/xfer/index.js'
+import type { XferProtocol } from '../net/xfer/index.js'
+import { ChunkStore } from '../store/index.js'
+import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError, SwarmSession } from '../swarm/index.js'
+import type { TokenBucket } from '../swarm/index.js'
+import { Bitfield } from '../util/bitfield.js'
+import { isShoalError, ShoalError } from '../util/shoal-error.js'
+import type { ContentEntry } from './content-entry.js'
+import type { ContentRecords } from './content-records.js'
+import {
+  BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, FIND_PROVIDERS_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
+  PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
+} from './constants.js'
+import type { GetOptions, GetResult, ShoalEvents } from './types.js'
+
+const log = logger('shoal:node:download')
+
+export interface DownloaderInit {
+  network: ShoalNetwork
+  xfer: XferProtocol
+  records: ContentRecords
+  downloadBucket: TokenBucket
+  maxPeersPerContent: number
+  onDownloaded(bytes: number): void
+  emit<K extends 'progress' | 'stalled'>(event: K, detail: ShoalEvents[K][0]): void
+  /** Provide the CID and join its gossip topic (the node owns announcements). */
+  publish(entry: ContentEntry): void
+}
+
+/**
+ * Fetches one content: finds providers on the DHT, takes the manifest from the first one whose
+ * bytes match the CID, opens the output store, then runs a swarm session fed by DHT providers,
+ * gossip announcements and direct bitfield exchanges until every chunk is verified and written.
+ */
+export class Downloader {
+  readonly #init: DownloaderInit
+
+  constructor (init: DownloaderInit) {
+    this.#init = init
+  }
+
+  async download (entry: ContentEntry, out: string, options: GetOptions & { signal: AbortSignal }): Promise<GetResult> {
+    const started = Date.now()
+    const { signal } = options
+    let providers: string[] = []
+    if (entry.store === undefined) {
+      providers = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal)
+      await this.#openStore(entry, out)
+    }
+    const store = entry.store!
+    this.#init.publish(entry)
+    const before = store.have.count
+    if (!store.complete) await this.#swarm(entry, providers, signal)
+    await store.flush()
+    return {
+      cid: entry.key,
+      path: entry.meta!.path,
+      size: entry.manifest!.size,
+      fetchedChunks: store.have.count - before,
+      elapsedMs: Date.now() - started
+    }
+  }
+
+  /** Returns the peers that provide the content, after the manifest has been taken from one of them. */
+  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal): Promise<string[]> {
+    const { network, xfer } = this.#init
+    const started = Date.now()
+    for (;;) {
+      signal.throwIfAborted()
+      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs) })
+      const candidates = infos.map(info => info.id.toString())
+      for (const peer of candidates) {
+        try {
+          const bytes = await xfer.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+          // checked against the CID before anything in it is trusted
+          const manifest = decodeManifest(bytes, entry.cid)
+          entry.manifest = manifest
+          entry.manifestBytes = bytes
+          entry.layout = new ChunkLayout(manifest)
+          log('manifest of %s from %s: %d chunks', entry.key, peer, entry.layout.chunkCount)
+          return candidates
+        } catch (err) {
+          signal.throwIfAborted()
+          log('manifest of %s from %s failed: %e', entry.key, peer, err)
+        }
+      }
+      const elapsed = Date.now() - started
+      const connected = network.connectedPeers().length
+      if (connected === 0 && elapsed >= Math.min(timeoutMs, NO_PEERS_TIMEOUT_MS)) throw this.#unreachable()
+      if (elapsed >= timeoutMs) {
+        throw new ShoalError('ERR_NOT_FOUND', `no peer provides ${entry.key} (searched ${Math.round(elapsed / 1000)} s with ${connected} peer(s) connected); check the CID and that a seeder is running`)
+      }
+      await sleep(MANIFEST_RETRY_MS, undefined, { signal })
+    }
+  }
+
+  #unreachable (): ShoalError {
+    const list = this.#init.network.config.bootstrap
+    if (list.length === 0) {
+      return new ShoalError('ERR_NO_PEERS', 'no peer is connected and no bootstrap node is configured; pass --bootstrap <multiaddr> (SHOAL_BOOTSTRAP)')
+    }
+    return new ShoalError('ERR_BOOTSTRAP_UNREACHABLE', `no bootstrap node answered (${list.join(', ')}); check the addresses and that a bootstrap node is running`)
+  }
+
+  async #openStore (entry: ContentEntry, out: string): Promise<void> {
+    const manifest = entry.manifest!
+    // A one-file content is written as <out>/<name>; a folder as <out>/<name>/<its files>.
+    const only = manifest.files[0]
+    const singleFile = manifest.files.length === 1 && manifest.directories.length === 0 && only?.path === manifest.name
+    const root = singleFile ? out : join(out, manifest.name)
+    entry.meta = { cid: entry.key, mode: 'download', root, path: join(out, manifest.name), addedAt: Date.now() }
+    entry.store = await ChunkStore.open({ layout: manifest, root, stateDir: this.#init.records.stateDir(entry.key), mode: 'download' })
+    await this.#init.records.save({ meta: entry.meta, manifestBytes: entry.manifestBytes! })
+  }
+
+  async #swarm (entry: ContentEntry, providers: string[], signal: AbortSignal): Promise<void> {
+    const { network, xfer, downloadBucket } = this.#init
+    const store = entry.store!
+    const layout = entry.layout!
+    const announcer = entry.announcer!
+    const manifest = entry.manifest!
+    const session = new SwarmSession({
+      transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal) },
+      sink: {
+        have: store.have,
+        verify: (index, data) => verifyChunk(layout, index, data),
+        write: async (index, data) => { await store.write(index, data) }
+      },
+      chunkSize: layout.chunkSize,
+      maxActivePeers: this.#init.maxPeersPerContent,
+      throttleDownload: async (bytes, o) => { await downloadBucket.take(bytes, o) }
+    })
+    entry.session = session
+    const known = new Set<string>()
+    const addPeer = (peer: string, bitfield?: Bitfield): void => {
+      if (session.isBanned(peer)) return
+      if (known.has(peer)) {
+        if (bitfield !== undefined) session.peerBitfield(peer, bitfield)
+        return
+      }
+      known.add(peer)
+      entry.peers.add(peer)
+      session.addPeer(peer, bitfield)
+    }
+    const probe = async (peer: string): Promise<void> => {
+      const last = entry.bitfieldAsked.get(peer) ?? 0
+      if (session.isBanned(peer) || Date.now() - last < BITFIELD_REFRESH_MS) return
+      entry.bitfieldAsked.set(peer, Date.now())
+      try {
+        const answer = await xfer.getBitfield(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+        if (answer.chunkCount !== layout.chunkCount) throw new Error(`bitfield of ${answer.chunkCount} chunks, expected ${layout.chunkCount}`)
+        addPeer(peer, new Bitfield(answer.chunkCount, answer.bytes))
+      } catch (err) {
+        if (!signal.aborted) log('bitfield of %s from %s failed: %e', entry.key, peer, err)
+      }
+    }
+
+    const unsubscribe = [
+      announcer.on('bitfield', ({ peer, bitfield }) => { addPeer(peer, bitfield) }),
+      announcer.on('have', ({ peer, indexes }) => {
+        addPeer(peer)
+        session.peerHave(peer, indexes)
+      }),
+      announcer.on('leave', ({ peer }) => {
+        known.delete(peer)
+        entry.peers.delete(peer)
+        session.removePeer(peer)
+      }),
+      network.on('peer:disconnect', peerId => {
+        const peer = peerId.toString()
+        known.delete(peer)
+        entry.peers.delete(peer)
+        session.removePeer(peer)
+      })
+    ]
+    const wake = new AbortController()
+    session.addEventListener('chunk', ({ detail }) => {
+      const bytes = layout.chunkLength(detail.index)
+      announcer.announceHave(detail.index)
+      entry.downloaded.add(bytes)
+      this.#init.onDownloaded(bytes)
+    })
+    session.addEventListener('progress', ({ detail }) => {
+      const totalBytes = manifest.size
+      const bytes = Math.min(totalBytes, detail.have === detail.total ? totalBytes : heldBytes(store.have, layout))
+      this.#init.emit('progress', {
+        cid: entry.key,
+        have: detail.have,
+        total: detail.total,
+        bytes,
+        totalBytes,
+        rateBps: detail.rateBps,
+        peers: detail.peers,
+        etaSeconds: detail.rateBps > 0 ? (totalBytes - bytes) / detail.rateBps : undefined
+      })
+    })
+    session.addEventListener('stalled', ({ detail }) => {
+      this.#init.emit('stalled', { cid: entry.key, missing: detail.missing, missingIndexes: detail.missingIndexes })
+      // look for new providers now rather than at the next interval
+      wake.abort()
+    })
+    session.addEventListener('banned', ({ detail }) => {
+      log.error('banned %s for %s: %s', detail.peer, entry.key, detail.reason)
+    })
+
+    for (const [peer, bitfield] of announcer.view) addPeer(peer, bitfield)
+    for (const peer of providers) void probe(peer)
+    const done = new AbortController()
+    const rediscover = this.#rediscover(entry, probe, AbortSignal.any([signal, done.signal]), wake)
+    try {
+      await session.run({ signal })
+    } finally {
+      done.abort()
+      await rediscover
+      for (const off of unsubscribe) off()
+      entry.session = undefined
+    }
+  }
+
+  /** Asks the DHT for providers again every interval (or at once when the session stalls). */
+  async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<void>, signal: AbortSignal, initialWake: AbortController): Promise<void> {
+    let wake = initialWake
+    while (!signal.aborted) {
+      await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.signal]) }).catch(() => {})
+      if (signal.aborted) return
+      if (wake.signal.aborted) wake = new AbortController()
+      try {
+        const infos = await this.#init.network.findProviders(entry.cid, { signal, timeoutMs: FIND_PROVIDERS_TIMEOUT_MS })
+        await Promise.all(infos.map(async info => { await probe(info.id.toString()) }))
+      } catch (err) {
+        if (!signal.aborted) log('rediscovery for %s failed: %e', entry.key, err)
+      }
+    }
+  }
+
+  /** One chunk from one peer, with xfer's errors translated to what the swarm session acts on. */
+  async #request (entry: ContentEntry, peer: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
+    try {
+      return await this.#init.xfer.requestChunk(peer, entry.cid, index, { signal })
+    } catch (err) {
+      if (err instanceof XferRejectedError) {
+        if (err.reason === 'busy' || err.reason === 'shutting-down') throw new PeerBusyError(peer)
+        if (err.reason === 'not-held' || err.reason === 'source-changed') throw new ChunkNotHeldError(peer, index)
+      }
+      if (isShoalError(err, 'ERR_XFER_STREAM')) throw new PeerDisconnectedError(peer)
+      throw err
+    }
+  }
+}
+
+function heldBytes (have: Bitfield, layout: ChunkLayout): number {
+  // full chunks are chunkSize; only last chunks of files are short, so this is exact enough and O(1)
+  return have.count * layout.chunkSize
+}

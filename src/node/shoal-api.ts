@@ -1,0 +1,14 @@
+import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus } from './types.js'
+
+/**
+ * What a caller can ask of a shoal node. The in-process `ShoalNode` implements it, and so does the
+ * control API client, so the CLI drives a local node and a daemon through the same code.
+ */
+export interface ShoalApi {
+  add(path: string, options?: AddOptions): Promise<AddResult>
+  get(cid: string, options?: GetOptions): Promise<GetResult>
+  ls(): Promise<ContentInfo[]>
+  status(): Promise<NodeStatus>
+  /** Stops downloading or seeding a content and forgets its state; files on disk are kept. */
+  remove(cid: string): Promise<void>
+}

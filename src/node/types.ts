@@ -1,0 +1,118 @@
+/** Options of one shoal node. Every field is optional; defaults are in src/node/constants.ts. */
+export interface ShoalInit {
+  /** Identity key, peer store, DHT records and download state live here. */
+  dataDir?: string
+  /** Multiaddrs to listen on. */
+  listen?: string[]
+  /** Multiaddrs to announce instead of the listen addresses. */
+  announce?: string[]
+  /** Bootstrap multiaddrs, each ending in /p2p/<peer id>. */
+  bootstrap?: string[]
+  /** Private swarm key file (libp2p pnet); only nodes with the same key connect. */
+  swarmKeyFile?: string
+  dhtMode?: 'server' | 'client'
+  /** Global upload cap in bytes/s; 0 or undefined = unlimited. */
+  uploadLimit?: number
+  /** Global download cap in bytes/s; 0 or undefined = unlimited. */
+  downloadLimit?: number
+  /** First-seeder mode: hand out each chunk about once and let receivers spread it. */
+  superSeed?: boolean
+  /** Most peers one download talks to at once. */
+  maxPeersPerContent?: number
+  /** Chunk size for content added by this node. */
+  chunkSize?: number
+  /** Upload slots: peers uploaded to at once. */
+  uploadSlots?: number
+}
+
+export type ContentState = 'seeding' | 'downloading' | 'stalled' | 'complete' | 'stopped' | 'error'
+
+/** One piece of content the node holds or is fetching. */
+export interface ContentInfo {
+  cid: string
+  name: string
+  /** Where the content lives on disk (the file, or the folder). */
+  path: string
+  size: number
+  chunkSize: number
+  chunks: number
+  have: number
+  state: ContentState
+  peers: number
+  uploadedBytes: number
+  downloadedBytes: number
+  /** Set when state is 'error'. */
+  error?: string
+  errorCode?: string
+}
+
+export interface Progress {
+  cid: string
+  have: number
+  total: number
+  bytes: number
+  totalBytes: number
+  /** Download rate over the last seconds, bytes/s. */
+  rateBps: number
+  peers: number
+  /** Seconds left at the current rate; undefined when unknown. */
+  etaSeconds?: number
+}
+
+export interface GetOptions {
+  /** Output folder; the content is written at `<out>/<name>`. Default: the current directory. */
+  out?: string
+  signal?: AbortSignal
+  onProgress?: (progress: Progress) => void
+  /** How long to wait for a first provider before failing with ERR_NOT_FOUND (ms). */
+  findTimeoutMs?: number
+}
+
+export interface GetResult {
+  cid: string
+  path: string
+  size: number
+  /** Chunks fetched over the network by this call (0 when resumed complete). */
+  fetchedChunks: number
+  elapsedMs: number
+}
+
+export interface AddOptions {
+  chunkSize?: number
+  signal?: AbortSignal
+}
+
+export interface AddResult {
+  cid: string
+  name: string
+  path: string
+  size: number
+  chunks: number
+}
+
+export interface NodeStatus {
+  peerId: string
+  multiaddrs: string[]
+  peers: number
+  contents: number
+  uploadedBytes: number
+  downloadedBytes: number
+  uploadRateBps: number
+  downloadRateBps: number
+  uptimeMs: number
+}
+
+export interface StalledEvent {
+  cid: string
+  missing: number
+  missingIndexes: number[]
+}
+
+/** Events of a shoal node (Node's EventEmitter typing: name -> listener arguments). */
+export interface ShoalEvents {
+  progress: [Progress]
+  peer: [{ peerId: string, connected: boolean }]
+  stalled: [StalledEvent]
+  done: [GetResult]
+  error: [{ cid?: string, error: Error }]
+}

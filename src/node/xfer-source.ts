@@ -1,0 +1,60 @@
+import type { AbortOptions } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+import type { XferContentSource } from '../net/xfer/index.js'
+import type { TokenBucket, UploadSlots } from '../swarm/index.js'
+import { ShoalError } from '../util/shoal-error.js'
+import type { ContentEntry } from './content-entry.js'
+
+export interface XferSourceInit {
+  entry(cid: CID): ContentEntry | undefined
+  uploadBucket: TokenBucket
+  uploadSlots: UploadSlots
+  onUploaded(bytes: number): void
+}
+
+/**
+ * What the xfer server serves from: a node's contents. Only verified chunks are ever offered (the
+ * store holds nothing else), and the upload policy (slots, super-seeding, rate limit) is applied here.
+ */
+export class XferSource implements XferContentSource {
+  readonly #init: XferSourceInit
+
+  constructor (init: XferSourceInit) {
+    this.#init = init
+  }
+
+  manifestBytes (cid: CID): Uint8Array | undefined {
+    return this.#init.entry(cid)?.manifestBytes
+  }
+
+  bitfield (cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined {
+    const entry = this.#init.entry(cid)
+    const store = entry?.store
+    if (store === undefined) return undefined
+    const field = entry?.superSeed?.bitfieldFor(peer) ?? store.have
+    return { chunkCount: store.chunkCount, bytes: field.bytes }
+  }
+
+  admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held' {
+    const entry = this.#init.entry(cid)
+    if (entry?.store?.has(index) !== true) return 'not-held'
+    if (this.#init.uploadSlots.acquire(peer) === 'busy') return 'busy'
+    entry.peers.add(peer)
+    return entry.superSeed?.admit(peer, index) ?? 'ok'
+  }
+
+  async readChunk (cid: CID, index: number, _options?: AbortOptions): Promise<Uint8Array> {
+    const store = this.#init.entry(cid)?.store
+    if (store === undefined) throw new ShoalError('ERR_NOT_HELD', `content ${cid.toString()} is not held here`)
+    return await store.read(index)
+  }
+
+  async throttleUpload (bytes: number, options?: AbortOptions): Promise<void> {
+    await this.#init.uploadBucket.take(bytes, options)
+  }
+
+  onUploaded (cid: CID, _peer: string, _index: number, bytes: number): void {
+    this.#init.entry(cid)?.uploaded.add(bytes)
+    this.#init.onUploaded(bytes)
+  }
+}
