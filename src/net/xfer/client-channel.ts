@@ -226,8 +226,8 @@ export class XferClientChannel {
         }
         if (!request.abandoned) {
           if (piece.byteLength === request.length) {
-            // The whole body in one piece: hand out the decoded view, no second copy.
-            request.body = piece
+            // The whole body in one piece: hand out a plain view of the decoded frame, no second copy.
+            request.body = new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength)
           } else {
             request.body ??= new Uint8Array(request.length)
             request.body.set(piece, request.received)

@@ -4,6 +4,7 @@ import { MAX_REJECT_MESSAGE_LENGTH } from './constants.js'
 import { encodeDataFrame, encodeFrame, FrameDecoder } from './frame-codec.js'
 import { XferProtocolError, XferTimeoutError } from './errors.js'
 import { Frame } from './pb/xfer.js'
+import { waitForSendCapacity } from './wait-for-send-capacity.js'
 import type { XferContentSource } from './types.js'
 import type { Logger, Stream, StreamMessageEvent } from '@libp2p/interface'
 
@@ -261,7 +262,7 @@ export class XferServerSession {
       const piece = body.subarray(offset, offset + this.#options.pieceSize)
       try {
         if (source.throttleUpload !== undefined) await source.throttleUpload(piece.byteLength, { signal })
-        if (this.#stream.writableNeedsDrain) await this.#stream.onDrain({ signal })
+        await waitForSendCapacity(this.#stream, this.#options.pieceSize, signal)
       } catch (err) {
         if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
         throw err
