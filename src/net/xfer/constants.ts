@@ -20,6 +20,11 @@ export const DEFAULT_PIECE_SIZE = 1 * MiB
 export const FRAME_HEADER_ALLOWANCE = 1 * KiB
 /** Largest frame either side accepts; a larger length prefix closes the stream. */
 export const DEFAULT_MAX_FRAME_SIZE = DEFAULT_PIECE_SIZE + FRAME_HEADER_ALLOWANCE
+/**
+ * A body's next piece is queued once the stream's write buffer is down to this many bytes: enough
+ * headroom that the socket never runs dry between pieces, however small the pieces are.
+ */
+export const DEFAULT_SEND_LOW_WATER = 1 * MiB
 /** Largest chunk a client accepts (the manifest format allows 64 KiB .. 16 MiB). */
 export const DEFAULT_MAX_CHUNK_SIZE = 16 * MiB
 /** Largest manifest a client accepts. */

@@ -12,6 +12,7 @@ import type { Logger, Stream, StreamMessageEvent } from '@libp2p/interface'
 export interface XferSessionOptions {
   maxFrameSize: number
   pieceSize: number
+  sendLowWater: number
   frameTimeout: number
   idleTimeout: number
   maxQueuedRequests: number
@@ -262,7 +263,7 @@ export class XferServerSession {
       const piece = body.subarray(offset, offset + this.#options.pieceSize)
       try {
         if (source.throttleUpload !== undefined) await source.throttleUpload(piece.byteLength, { signal })
-        await waitForSendCapacity(this.#stream, this.#options.pieceSize, signal)
+        await waitForSendCapacity(this.#stream, this.#options.sendLowWater, signal)
       } catch (err) {
         if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
         throw err

@@ -50,6 +50,7 @@ export interface XferComponents {
 export interface XferInit {
   protocol?: string
   pieceSize?: number
+  sendLowWater?: number
   maxFrameSize?: number
   maxChunkSize?: number
   maxManifestSize?: number

@@ -49,6 +49,7 @@ export class XferProtocol implements Startable, XferClient {
     this.#sessionOptions = {
       maxFrameSize,
       pieceSize,
+      sendLowWater: init.sendLowWater ?? C.DEFAULT_SEND_LOW_WATER,
       frameTimeout: init.frameTimeout ?? C.DEFAULT_FRAME_TIMEOUT_MS,
       idleTimeout: init.serverIdleTimeout ?? C.DEFAULT_SERVER_IDLE_TIMEOUT_MS,
       maxQueuedRequests: init.maxQueuedRequests ?? C.DEFAULT_MAX_QUEUED_REQUESTS,
