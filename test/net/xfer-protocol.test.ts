@@ -245,6 +245,25 @@ describe('XferProtocol over real libp2p nodes', () => {
     assert.ok(!source.uploaded.includes(7) || source.uploaded.filter(i => i === 7).length === 1)
   })
 
+  it('stops a body between pieces on CANCEL and keeps the stream usable', async () => {
+    await startPair({ pieceSize: 16 * KiB })
+    const throttle = gate()
+    let pieces = 0
+    source.throttleUpload = async () => {
+      // Let two pieces through, then hold the rest until the test has cancelled.
+      if (++pieces > 2) await throttle.promise
+    }
+    const controller = new AbortController()
+    const pending = client.requestChunk(serverNode.peerId, small.cid, 30, { signal: controller.signal })
+    await waitFor(() => pieces > 2, 'the server to be mid-body')
+    controller.abort()
+    await assert.rejects(pending, { code: 'ERR_XFER_ABORTED' })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    throttle.open()
+    assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 31)), small.digests[31])
+    assert.ok(!source.uploaded.includes(30), 'a cancelled body is never counted as uploaded')
+  })
+
   it('maps a timeout signal to ERR_XFER_TIMEOUT', async () => {
     await startPair()
     source.holds.set(3, new Promise(() => {}))
