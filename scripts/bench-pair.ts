@@ -7,11 +7,14 @@
  *   SHOAL_BENCH_DEPTH   requests in flight                    (default 16)
  *   SHOAL_BENCH_PIECE   DATA piece size in KiB                (default: the protocol default)
  *   SHOAL_BENCH_ROUNDS  measured rounds of each               (default 3)
+ *   SHOAL_BENCH_SPLIT   1: the sending node runs in a worker thread (default 0: one event loop)
  *
- * Both ends run in this one process on one event loop, so every byte is encrypted and decrypted
- * by the same CPU: absolute numbers are a floor, the ratio is what matters.
+ * With SPLIT=0 both ends share one event loop, so the receiver's sha256 competes with the sender's
+ * encryption and decryption on one CPU: absolute numbers are a floor, the ratio is what matters.
+ * SPLIT=1 gives each node its own thread, closer to two hosts (this machine has 2 cores).
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { Worker, isMainThread, parentPort } from 'node:worker_threads'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
@@ -21,7 +24,9 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { XferProtocol } from '../src/net/xfer/index.js'
 import { ShoalError } from '../src/util/shoal-error.js'
 import type { XferContentSource, XferInit } from '../src/net/xfer/index.js'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -32,6 +37,7 @@ const chunkSize = Number(process.env.SHOAL_BENCH_CHUNK ?? 1024) * KiB
 const depth = Number(process.env.SHOAL_BENCH_DEPTH ?? 16)
 const rounds = Number(process.env.SHOAL_BENCH_ROUNDS ?? 3)
 const pieceKiB = process.env.SHOAL_BENCH_PIECE
+const split = process.env.SHOAL_BENCH_SPLIT === '1'
 const totalBytes = totalMiB * MiB
 const chunkCount = Math.ceil(totalBytes / chunkSize)
 
@@ -56,8 +62,8 @@ async function drained (stream: Stream): Promise<void> {
   }
 }
 
-async function baseline (server: Libp2p, client: Libp2p): Promise<number> {
-  const stream = await client.dialProtocol(server.peerId, BASELINE_PROTOCOL)
+async function baseline (server: PeerId, client: Libp2p): Promise<number> {
+  const stream = await client.dialProtocol(server, BASELINE_PROTOCOL)
   const started = performance.now()
   let received = 0
   await new Promise<void>((resolve, reject) => {
@@ -73,14 +79,14 @@ async function baseline (server: Libp2p, client: Libp2p): Promise<number> {
   return totalBytes / MiB / seconds
 }
 
-async function xferRun (client: XferProtocol, server: Libp2p, cid: CID, digests: string[], verify = true): Promise<number> {
+async function xferRun (client: XferProtocol, server: PeerId, cid: CID, digests: string[], verify = true): Promise<number> {
   const started = performance.now()
   let next = 0
   let bytes = 0
   const worker = async (): Promise<void> => {
     while (next < chunkCount) {
       const index = next++
-      const chunk = await client.requestChunk(server.peerId, cid, index)
+      const chunk = await client.requestChunk(server, cid, index)
       if (verify && createHash('sha256').update(chunk).digest('hex') !== digests[index]) throw new Error(`chunk ${index} failed verification`)
       bytes += chunk.byteLength
     }
@@ -95,7 +101,10 @@ function median (values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-async function main (): Promise<void> {
+interface ServerReady { addr: string, peer: string, manifest: Uint8Array, digests: string[] }
+
+/** The sending side: content in memory, the xfer server and the bare-stream pusher on one node. */
+async function startServer (): Promise<ServerReady & { stop(): Promise<void> }> {
   const chunks: Uint8Array[] = []
   const digests: string[] = []
   for (let i = 0; i < chunkCount; i++) {
@@ -114,11 +123,9 @@ async function main (): Promise<void> {
       return chunk
     }
   }
-
-  const serverNode = await makeNode()
-  const clientNode = await makeNode()
+  const node = await makeNode()
   const block = randomBytes(MiB)
-  await serverNode.handle(BASELINE_PROTOCOL, async (stream) => {
+  await node.handle(BASELINE_PROTOCOL, async (stream) => {
     // The client's first byte says "go"; then push totalBytes in 1 MiB writes, honouring drain.
     await new Promise<void>(resolve => { stream.addEventListener('message', () => { resolve() }, { once: true }) })
     for (let sent = 0; sent < totalBytes; sent += block.byteLength) {
@@ -127,26 +134,56 @@ async function main (): Promise<void> {
     }
     await stream.close()
   })
-  const init: XferInit = pieceKiB === undefined ? {} : { pieceSize: Number(pieceKiB) * KiB }
-  const server = new XferProtocol({ registrar: serverNode, dialer: serverNode, source }, init)
-  const client = new XferProtocol({ registrar: clientNode, dialer: clientNode }, init)
+  const server = new XferProtocol({ registrar: node, dialer: node, source }, xferInit())
   await server.start()
+  return {
+    addr: node.getMultiaddrs()[0]!.toString(),
+    peer: node.peerId.toString(),
+    manifest,
+    digests,
+    stop: async () => { await server.stop(); await node.stop() }
+  }
+}
+
+function xferInit (): XferInit {
+  return pieceKiB === undefined ? {} : { pieceSize: Number(pieceKiB) * KiB }
+}
+
+async function main (): Promise<void> {
+  let ready: ServerReady
+  let stopServer: () => Promise<void>
+  if (split) {
+    const worker = new Worker(new URL(import.meta.url), { env: process.env })
+    ready = await new Promise<ServerReady>((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    stopServer = async () => { await worker.terminate() }
+  } else {
+    const server = await startServer()
+    ready = server
+    stopServer = server.stop
+  }
+  const { digests } = ready
+  const cid = CID.create(1, 0x71, await sha256.digest(ready.manifest))
+  const serverPeer = peerIdFromString(ready.peer)
+  const clientNode = await makeNode()
+  const client = new XferProtocol({ registrar: clientNode, dialer: clientNode }, xferInit())
   await client.start()
-  await clientNode.dial(serverNode.getMultiaddrs()[0]!)
+  await clientNode.dial(multiaddr(ready.addr))
 
-  console.log(`bench-pair: ${totalMiB} MiB per run, chunk ${chunkSize / KiB} KiB, depth ${depth}, piece ${pieceKiB ?? 'default'} KiB, ${rounds} rounds, node ${process.version}`)
+  console.log(`bench-pair: ${totalMiB} MiB per run, chunk ${chunkSize / KiB} KiB, depth ${depth}, piece ${pieceKiB ?? 'default'} KiB, ${rounds} rounds, ${split ? 'sender in a worker thread' : 'one event loop'}, node ${process.version}`)
   // Warm-up: JIT, yamux window growth, allocations.
-  await baseline(serverNode, clientNode)
-  await xferRun(client, serverNode, cid, digests)
-
+  await baseline(serverPeer, clientNode)
+  await xferRun(client, serverPeer, cid, digests)
   // Rounds interleave the three runs so background load hits them alike.
   const base: number[] = []
   const xf: number[] = []
   const raw: number[] = []
   for (let r = 0; r < rounds; r++) {
-    base.push(await baseline(serverNode, clientNode))
-    xf.push(await xferRun(client, serverNode, cid, digests))
-    raw.push(await xferRun(client, serverNode, cid, digests, false))
+    base.push(await baseline(serverPeer, clientNode))
+    xf.push(await xferRun(client, serverPeer, cid, digests))
+    raw.push(await xferRun(client, serverPeer, cid, digests, false))
     console.log(`  round ${r + 1}: baseline ${base[r]!.toFixed(1)} MiB/s   xfer ${xf[r]!.toFixed(1)} MiB/s (ratio ${(xf[r]! / base[r]!).toFixed(2)})   xfer unverified ${raw[r]!.toFixed(1)} MiB/s`)
   }
   const b = median(base)
@@ -158,12 +195,17 @@ async function main (): Promise<void> {
   console.log(`ratio xfer/baseline:                     ${(x / b).toFixed(2)}   (protocol alone: ${(u / b).toFixed(2)})`)
 
   await client.stop()
-  await server.stop()
   await clientNode.stop()
-  await serverNode.stop()
+  await stopServer()
 }
 
-main().catch(err => {
-  console.error(err)
-  process.exitCode = 1
-})
+if (isMainThread) {
+  main().catch(err => {
+    console.error(err)
+    process.exitCode = 1
+  })
+} else {
+  startServer().then(({ addr, peer, manifest, digests }) => {
+    parentPort?.postMessage({ addr, peer, manifest, digests })
+  }, err => { throw err })
+}
