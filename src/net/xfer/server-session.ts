@@ -1,0 +1,333 @@
+import { CID } from 'multiformats/cid'
+import { isShoalError } from '../../util/shoal-error.js'
+import { MAX_REJECT_MESSAGE_LENGTH } from './constants.js'
+import { encodeDataFrame, encodeFrame, FrameDecoder } from './frame-codec.js'
+import { XferProtocolError, XferTimeoutError } from './errors.js'
+import { Frame } from './pb/xfer.js'
+import { waitForSendCapacity } from './wait-for-send-capacity.js'
+import type { XferContentSource } from './types.js'
+import type { Logger, Stream, StreamMessageEvent } from '@libp2p/interface'
+
+/** Limits and timers a session needs, already resolved against the defaults. */
+export interface XferSessionOptions {
+  maxFrameSize: number
+  pieceSize: number
+  sendLowWater: number
+  frameTimeout: number
+  idleTimeout: number
+  maxQueuedRequests: number
+  readAhead: number
+  maxWriteBuffer: number
+}
+
+interface Job {
+  id: number
+  kind: 'manifest' | 'bitfield' | 'chunk'
+  cid: CID
+  index: number
+  /** Aborts the job's chunk read (and throttle wait) when the client cancels. */
+  controller: AbortController
+  cancelled: boolean
+  read?: Promise<Uint8Array>
+}
+
+/** A rejection the session sends instead of an answer. */
+class Refusal extends Error {
+  constructor (readonly reason: Frame.RejectReason, message: string) {
+    super(message)
+  }
+}
+
+/**
+ * The server end of one inbound stream. Requests are queued and answered strictly in arrival order,
+ * one body at a time, so a slow chunk delays the ones behind it but the client's pipeline keeps the
+ * link busy; chunk reads start `readAhead` requests early to overlap disk and network. Refusals
+ * decided on arrival (busy, unknown content, malformed CID) are sent at once, out of order. A CANCEL
+ * drops a queued request, or stops a body between two pieces; either way the request ends with
+ * REJECT CANCELLED unless its body was already complete.
+ */
+export class XferServerSession {
+  readonly #stream: Stream
+  readonly #peer: string
+  readonly #source: XferContentSource | undefined
+  readonly #options: XferSessionOptions
+  readonly #log: Logger
+  readonly #onClosed: (session: XferServerSession) => void
+  readonly #decoder: FrameDecoder
+  readonly #queue: Job[] = []
+  readonly #jobs = new Map<number, Job>()
+  readonly #controller = new AbortController()
+  #pumping = false
+  /** The job being answered; it has left the queue. */
+  #current?: Job
+  #closed = false
+  #remoteDone = false
+  #frameTimer?: ReturnType<typeof setTimeout>
+  #idleTimer?: ReturnType<typeof setTimeout>
+
+  constructor (stream: Stream, peer: string, source: XferContentSource | undefined, options: XferSessionOptions, log: Logger, onClosed: (session: XferServerSession) => void) {
+    this.#stream = stream
+    this.#peer = peer
+    this.#source = source
+    this.#options = options
+    this.#log = log
+    this.#onClosed = onClosed
+    this.#decoder = new FrameDecoder(options.maxFrameSize)
+  }
+
+  /** Starts reading requests. */
+  start (): void {
+    const stream = this.#stream
+    stream.maxWriteBufferLength = this.#options.maxWriteBuffer
+    stream.addEventListener('message', (evt: StreamMessageEvent) => { this.#onData(evt.data) })
+    stream.addEventListener('close', () => { this.#finish() })
+    stream.addEventListener('remoteCloseWrite', () => {
+      this.#remoteDone = true
+      this.#maybeCloseWrite()
+    })
+    this.#armIdle()
+  }
+
+  /** Resets the stream (node stopping, peer dropped). */
+  abort (err: Error): void {
+    this.#stream.abort(err)
+    this.#finish()
+  }
+
+  #onData (data: StreamMessageEvent['data']): void {
+    if (this.#closed) return
+    try {
+      for (const frame of this.#decoder.push(data)) this.#onFrame(frame)
+    } catch (err) {
+      const cause = err instanceof XferProtocolError ? err : new XferProtocolError(`bad frame: ${(err as Error).message}`, { cause: err })
+      this.#log('closing stream from %s after a protocol error - %s', this.#peer, cause.message)
+      this.abort(cause)
+      return
+    }
+    this.#armFrameTimer()
+    this.#armIdle()
+  }
+
+  #onFrame (frame: Frame): void {
+    switch (frame.type) {
+      case Frame.Type.GET_MANIFEST:
+      case Frame.Type.GET_BITFIELD:
+      case Frame.Type.REQUEST:
+        this.#onRequest(frame)
+        return
+      case Frame.Type.CANCEL:
+        this.#onCancel(frame.requestId)
+        return
+      default:
+        throw new XferProtocolError(`a client does not send ${frame.type}`)
+    }
+  }
+
+  #onRequest (frame: Frame): void {
+    const id = frame.requestId
+    if (id === 0 || this.#jobs.has(id)) throw new XferProtocolError(`request id ${id} is zero or already outstanding`)
+    const kind = frame.type === Frame.Type.GET_MANIFEST ? 'manifest' : frame.type === Frame.Type.GET_BITFIELD ? 'bitfield' : 'chunk'
+    let cid: CID
+    try {
+      cid = CID.decode(frame.cid)
+    } catch {
+      this.#reject(id, Frame.RejectReason.BAD_REQUEST, 'malformed CID')
+      return
+    }
+    const source = this.#source
+    if (source?.manifestBytes(cid) === undefined) {
+      this.#reject(id, Frame.RejectReason.UNKNOWN_CONTENT, `this node does not serve ${cid.toString()}`)
+      return
+    }
+    if (this.#jobs.size >= this.#options.maxQueuedRequests) {
+      this.#reject(id, Frame.RejectReason.BUSY, `more than ${this.#options.maxQueuedRequests} requests queued on one stream`)
+      return
+    }
+    if (kind === 'chunk' && source.admit !== undefined) {
+      const verdict = source.admit(cid, this.#peer, frame.index)
+      if (verdict !== 'ok') {
+        this.#reject(id, verdict === 'busy' ? Frame.RejectReason.BUSY : Frame.RejectReason.NOT_HELD, `chunk ${frame.index} refused: ${verdict}`)
+        return
+      }
+    }
+    const job: Job = { id, kind, cid, index: frame.index, controller: new AbortController(), cancelled: false }
+    this.#jobs.set(id, job)
+    this.#queue.push(job)
+    this.#readAhead()
+    if (!this.#pumping) void this.#pump()
+  }
+
+  #onCancel (id: number): void {
+    const job = this.#jobs.get(id)
+    // Already answered: the CANCEL crossed the last frame on the wire, nothing to do.
+    if (job === undefined || job.cancelled) return
+    job.cancelled = true
+    job.controller.abort()
+    if (job !== this.#current) {
+      this.#queue.splice(this.#queue.indexOf(job), 1)
+      this.#jobs.delete(id)
+      this.#reject(id, Frame.RejectReason.CANCELLED, '')
+      this.#maybeCloseWrite()
+    }
+    // The job being served notices `cancelled` when its read fails or before its next piece.
+  }
+
+  /** Starts chunk reads for the first requests in the queue. */
+  #readAhead (): void {
+    const source = this.#source
+    if (source === undefined) return
+    const depth = Math.min(this.#queue.length, this.#options.readAhead)
+    for (let i = 0; i < depth; i++) {
+      const job = this.#queue[i]!
+      if (job.kind !== 'chunk' || job.read !== undefined) continue
+      job.read = source.readChunk(job.cid, job.index, { signal: AbortSignal.any([job.controller.signal, this.#controller.signal]) })
+      // Awaited in #serve; this keeps an early failure from surfacing as an unhandled rejection.
+      job.read.catch(() => {})
+    }
+  }
+
+  async #pump (): Promise<void> {
+    this.#pumping = true
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const job = this.#queue.shift()!
+        this.#current = job
+        this.#readAhead()
+        try {
+          await this.#serve(job)
+        } catch (err) {
+          if (this.#closed) return
+          if (err instanceof Refusal) {
+            this.#reject(job.id, err.reason, err.message)
+          } else {
+            this.#log.error('serving %s request %d from %s failed - %e', job.kind, job.id, this.#peer, err)
+            this.abort(err as Error)
+            return
+          }
+        }
+        this.#jobs.delete(job.id)
+        this.#current = undefined
+      }
+    } finally {
+      this.#pumping = false
+      this.#current = undefined
+    }
+    this.#maybeCloseWrite()
+  }
+
+  async #serve (job: Job): Promise<void> {
+    const source = this.#source!
+    if (job.kind === 'bitfield') {
+      const bitfield = source.bitfield(job.cid, this.#peer)
+      if (bitfield === undefined) throw new Refusal(Frame.RejectReason.UNKNOWN_CONTENT, 'no bitfield for this content')
+      if (bitfield.bytes.byteLength + 64 > this.#options.maxFrameSize) throw new Refusal(Frame.RejectReason.INTERNAL, 'bitfield too large for one frame')
+      this.#sendControl(encodeDataFrame({ type: Frame.Type.BITFIELD, requestId: job.id, chunkCount: bitfield.chunkCount }, bitfield.bytes))
+      return
+    }
+    let body: Uint8Array
+    if (job.kind === 'manifest') {
+      const manifest = source.manifestBytes(job.cid)
+      if (manifest === undefined) throw new Refusal(Frame.RejectReason.UNKNOWN_CONTENT, 'manifest no longer held')
+      body = manifest
+    } else {
+      body = await this.#readChunk(job)
+    }
+    if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
+    const header = job.kind === 'manifest'
+      ? { type: Frame.Type.MANIFEST, requestId: job.id, length: body.byteLength }
+      : { type: Frame.Type.CHUNK, requestId: job.id, index: job.index, length: body.byteLength }
+    this.#sendControl(encodeFrame(header))
+    await this.#sendBody(job, body)
+    if (job.kind === 'chunk') source.onUploaded?.(job.cid, this.#peer, job.index, body.byteLength)
+  }
+
+  async #readChunk (job: Job): Promise<Uint8Array> {
+    try {
+      return await (job.read ?? this.#source!.readChunk(job.cid, job.index, { signal: job.controller.signal }))
+    } catch (err) {
+      if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
+      if (this.#closed) throw err
+      if (isShoalError(err, 'ERR_NOT_HELD')) throw new Refusal(Frame.RejectReason.NOT_HELD, `chunk ${job.index} is not held`)
+      if (isShoalError(err, 'ERR_BAD_INDEX')) throw new Refusal(Frame.RejectReason.BAD_INDEX, `chunk ${job.index} is out of range`)
+      if (isShoalError(err, 'ERR_SOURCE_CHANGED')) throw new Refusal(Frame.RejectReason.SOURCE_CHANGED, 'the seeded files changed on disk')
+      this.#log.error('reading chunk %d for %s failed - %e', job.index, this.#peer, err)
+      throw new Refusal(Frame.RejectReason.INTERNAL, 'the chunk could not be read')
+    }
+  }
+
+  async #sendBody (job: Job, body: Uint8Array): Promise<void> {
+    const signal = AbortSignal.any([job.controller.signal, this.#controller.signal])
+    const source = this.#source!
+    for (let offset = 0; offset < body.byteLength; offset += this.#options.pieceSize) {
+      if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
+      const piece = body.subarray(offset, offset + this.#options.pieceSize)
+      try {
+        if (source.throttleUpload !== undefined) await source.throttleUpload(piece.byteLength, { signal })
+        await waitForSendCapacity(this.#stream, this.#options.sendLowWater, signal)
+      } catch (err) {
+        if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
+        throw err
+      }
+      if (this.#closed) throw new XferProtocolError('stream closed while sending')
+      this.#stream.send(encodeDataFrame({ type: Frame.Type.DATA, requestId: job.id, offset }, piece))
+    }
+  }
+
+  #reject (id: number, reason: Frame.RejectReason, message: string): void {
+    this.#sendControl(encodeFrame({ type: Frame.Type.REJECT, requestId: id, reason, message: message.slice(0, MAX_REJECT_MESSAGE_LENGTH) }))
+  }
+
+  #sendControl (frame: Parameters<Stream['send']>[0]): void {
+    if (this.#closed || this.#stream.writeStatus !== 'writable') return
+    try {
+      // Small frames skip drain: the write buffer cap bounds a client that never reads.
+      this.#stream.send(frame)
+    } catch (err) {
+      this.abort(err as Error)
+    }
+  }
+
+  /** After the client closed its side, close ours once every queued answer went out. */
+  #maybeCloseWrite (): void {
+    if (!this.#remoteDone || this.#closed || this.#jobs.size > 0 || this.#stream.writeStatus !== 'writable') return
+    this.#stream.close().catch(err => { this.abort(err as Error) })
+  }
+
+  #armFrameTimer (): void {
+    if (!this.#decoder.hasPartialFrame) {
+      clearTimeout(this.#frameTimer)
+      this.#frameTimer = undefined
+      return
+    }
+    if (this.#frameTimer !== undefined) return
+    this.#frameTimer = setTimeout(() => {
+      this.abort(new XferTimeoutError(`a frame from ${this.#peer} stayed incomplete for ${this.#options.frameTimeout} ms`))
+    }, this.#options.frameTimeout)
+    this.#frameTimer.unref?.()
+  }
+
+  #armIdle (): void {
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => {
+      if (this.#jobs.size > 0) {
+        this.#armIdle()
+        return
+      }
+      this.#log('closing idle stream from %s', this.#peer)
+      this.#stream.close().catch(err => { this.abort(err as Error) })
+    }, this.#options.idleTimeout)
+    this.#idleTimer.unref?.()
+  }
+
+  #finish (): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#frameTimer)
+    clearTimeout(this.#idleTimer)
+    this.#controller.abort()
+    for (const job of this.#jobs.values()) job.controller.abort()
+    this.#queue.length = 0
+    this.#jobs.clear()
+    this.#onClosed(this)
+  }
+}

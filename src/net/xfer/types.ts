@@ -1,0 +1,68 @@
+import type { AbortOptions, ComponentLogger, PeerId, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+
+/** A peer as the swarm names it: a PeerId or its string form. */
+export type XferPeer = PeerId | string
+
+/** What the swarm scheduler asks of remote peers. */
+export interface XferClient {
+  /** Raw manifest bytes; the caller verifies them against the CID. */
+  getManifest(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<Uint8Array>
+  /** The chunks the peer offers to us for this content. */
+  getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }>
+  /** One chunk's bytes (unverified). Many may be in flight per peer; aborting sends CANCEL. */
+  requestChunk(peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
+  /** Drops every stream to that peer; its outstanding requests fail with ERR_XFER_STREAM. */
+  closePeer(peer: XferPeer): void
+}
+
+/** What the server side serves from; the orchestration layer implements it. */
+export interface XferContentSource {
+  manifestBytes(cid: CID): Uint8Array | undefined
+  /** Per peer, so super-seeding can show a subset. */
+  bitfield(cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined
+  /** Upload-slot / super-seeding policy, asked when a chunk request arrives. */
+  admit?(cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held'
+  /** May throw ShoalError ERR_NOT_HELD / ERR_BAD_INDEX / ERR_SOURCE_CHANGED. */
+  readChunk(cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
+  /** Global upload token bucket, awaited before each DATA piece is sent. */
+  throttleUpload?(bytes: number, options?: AbortOptions): Promise<void>
+  /** Called once a chunk has been handed to the stream in full. */
+  onUploaded?(cid: CID, peer: string, index: number, bytes: number): void
+}
+
+/** The narrow slice of libp2p (a Libp2p node satisfies it) that XferProtocol needs. */
+export interface XferComponents {
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  }
+  dialer: {
+    dialProtocol(peer: PeerId | Multiaddr | Multiaddr[], protocols: string | string[], options?: AbortOptions): Promise<Stream>
+  }
+  /** Without one, the server answers every request with REJECT UNKNOWN_CONTENT. */
+  source?: XferContentSource
+  logger?: ComponentLogger
+}
+
+/** Options; every field is optional and defaults to the value in constants.ts. */
+export interface XferInit {
+  protocol?: string
+  pieceSize?: number
+  sendLowWater?: number
+  maxFrameSize?: number
+  maxChunkSize?: number
+  maxManifestSize?: number
+  requestTimeout?: number
+  dialTimeout?: number
+  progressTimeout?: number
+  frameTimeout?: number
+  clientIdleTimeout?: number
+  serverIdleTimeout?: number
+  maxQueuedRequests?: number
+  readAhead?: number
+  maxInboundStreams?: number
+  maxOutboundStreams?: number
+  maxWriteBuffer?: number
+}

@@ -1,0 +1,182 @@
+import { logger as defaultLogger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
+import * as C from './constants.js'
+import { XferClientChannel } from './client-channel.js'
+import { XferStreamError } from './errors.js'
+import { XferServerSession } from './server-session.js'
+import type { XferChannelOptions } from './client-channel.js'
+import type { XferSessionOptions } from './server-session.js'
+import type { XferClient, XferComponents, XferInit, XferPeer } from './types.js'
+import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+
+/**
+ * The chunk transfer protocol, both ends: as a server it answers inbound `/shoal/xfer/1.0.0`
+ * streams from the content source; as a client it keeps one lazily opened stream per
+ * (peer, content) and pipelines requests over it.
+ */
+export class XferProtocol implements Startable, XferClient {
+  readonly protocol: string
+  readonly #components: XferComponents
+  readonly #log: Logger
+  readonly #channelOptions: XferChannelOptions
+  readonly #sessionOptions: XferSessionOptions
+  readonly #maxInboundStreams: number
+  readonly #maxOutboundStreams: number
+  readonly #dialTimeout: number
+  /** Outbound channels by peer, then by content CID. */
+  readonly #channels = new Map<string, Map<string, XferClientChannel>>()
+  readonly #sessions = new Set<XferServerSession>()
+  #started = false
+  #stopController = new AbortController()
+
+  constructor (components: XferComponents, init: XferInit = {}) {
+    this.#components = components
+    this.protocol = init.protocol ?? C.XFER_PROTOCOL
+    this.#log = components.logger?.forComponent('shoal:net:xfer') ?? defaultLogger('shoal:net:xfer')
+    const pieceSize = init.pieceSize ?? C.DEFAULT_PIECE_SIZE
+    const maxFrameSize = init.maxFrameSize ?? Math.max(C.DEFAULT_MAX_FRAME_SIZE, pieceSize + C.FRAME_HEADER_ALLOWANCE)
+    this.#channelOptions = {
+      maxFrameSize,
+      maxChunkSize: init.maxChunkSize ?? C.DEFAULT_MAX_CHUNK_SIZE,
+      maxManifestSize: init.maxManifestSize ?? C.DEFAULT_MAX_MANIFEST_SIZE,
+      requestTimeout: init.requestTimeout ?? C.DEFAULT_REQUEST_TIMEOUT_MS,
+      progressTimeout: init.progressTimeout ?? C.DEFAULT_PROGRESS_TIMEOUT_MS,
+      frameTimeout: init.frameTimeout ?? C.DEFAULT_FRAME_TIMEOUT_MS,
+      idleTimeout: init.clientIdleTimeout ?? C.DEFAULT_CLIENT_IDLE_TIMEOUT_MS
+    }
+    this.#sessionOptions = {
+      maxFrameSize,
+      pieceSize,
+      sendLowWater: init.sendLowWater ?? C.DEFAULT_SEND_LOW_WATER,
+      frameTimeout: init.frameTimeout ?? C.DEFAULT_FRAME_TIMEOUT_MS,
+      idleTimeout: init.serverIdleTimeout ?? C.DEFAULT_SERVER_IDLE_TIMEOUT_MS,
+      maxQueuedRequests: init.maxQueuedRequests ?? C.DEFAULT_MAX_QUEUED_REQUESTS,
+      readAhead: init.readAhead ?? C.DEFAULT_READ_AHEAD,
+      maxWriteBuffer: init.maxWriteBuffer ?? C.DEFAULT_MAX_WRITE_BUFFER
+    }
+    this.#maxInboundStreams = init.maxInboundStreams ?? C.DEFAULT_MAX_INBOUND_STREAMS
+    this.#maxOutboundStreams = init.maxOutboundStreams ?? C.DEFAULT_MAX_OUTBOUND_STREAMS
+    this.#dialTimeout = init.dialTimeout ?? C.DEFAULT_DIAL_TIMEOUT_MS
+    if (pieceSize + C.FRAME_HEADER_ALLOWANCE > maxFrameSize) {
+      throw new RangeError(`pieceSize ${pieceSize} does not fit in maxFrameSize ${maxFrameSize}`)
+    }
+  }
+
+  readonly [Symbol.toStringTag] = '@shoal/xfer'
+
+  isStarted (): boolean {
+    return this.#started
+  }
+
+  /** Registers the stream handler. */
+  async start (): Promise<void> {
+    if (this.#started) return
+    this.#stopController = new AbortController()
+    await this.#components.registrar.handle(this.protocol, (stream, connection) => { this.#onStream(stream, connection) }, {
+      maxInboundStreams: this.#maxInboundStreams,
+      maxOutboundStreams: this.#maxOutboundStreams
+    })
+    this.#started = true
+  }
+
+  /** Unregisters the handler and resets every stream of this protocol. */
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    this.#stopController.abort()
+    await this.#components.registrar.unhandle(this.protocol)
+    const err = new XferStreamError('the transfer protocol is stopping')
+    for (const session of [...this.#sessions]) session.abort(err)
+    for (const peer of [...this.#channels.keys()]) this.#closePeerKey(peer, err)
+  }
+
+  /** Fetches the raw manifest bytes of `cid` from `peer`. */
+  async getManifest (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+    return this.#channel(peer, cid).request('manifest', 0, options)
+  }
+
+  /** Fetches the bitfield `peer` shows us for `cid`. */
+  async getBitfield (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }> {
+    return this.#channel(peer, cid).request('bitfield', 0, options)
+  }
+
+  /** Fetches chunk `index` of `cid` from `peer`; aborting the signal sends CANCEL. */
+  async requestChunk (peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(index) || index < 0 || index > 0xffffffff) {
+      throw new RangeError(`chunk index ${index} is not a uint32`)
+    }
+    return this.#channel(peer, cid).request('chunk', index, options)
+  }
+
+  /** Drops every outbound stream to `peer`. */
+  closePeer (peer: XferPeer): void {
+    this.#closePeerKey(peer.toString(), new XferStreamError(`streams to ${peer.toString()} were closed locally`))
+  }
+
+  #closePeerKey (peer: string, err: Error): void {
+    const channels = this.#channels.get(peer)
+    if (channels === undefined) return
+    this.#channels.delete(peer)
+    for (const channel of channels.values()) channel.close(err)
+  }
+
+  #channel (peer: XferPeer, cid: CID): XferClientChannel {
+    if (!this.#started) throw new XferStreamError('the transfer protocol is not started')
+    const peerKey = peer.toString()
+    const cidKey = cid.toString()
+    let channels = this.#channels.get(peerKey)
+    const existing = channels?.get(cidKey)
+    if (existing !== undefined && !existing.closed) return existing
+    if (channels === undefined) {
+      channels = new Map()
+      this.#channels.set(peerKey, channels)
+    }
+    const peerId: PeerId = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    const channel = new XferClientChannel(cid, this.#open(peerId), this.#channelOptions, this.#log, closed => {
+      const current = this.#channels.get(peerKey)
+      if (current?.get(cidKey) !== closed) return
+      current.delete(cidKey)
+      if (current.size === 0) this.#channels.delete(peerKey)
+    })
+    channels.set(cidKey, channel)
+    return channel
+  }
+
+  async #open (peer: PeerId): Promise<Stream> {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.#dialTimeout), this.#stopController.signal])
+    return this.#components.dialer.dialProtocol(peer, this.protocol, { signal })
+  }
+
+  #onStream (stream: Stream, connection: Connection): void {
+    if (!this.#started) {
+      stream.abort(new XferStreamError('the transfer protocol is stopping'))
+      return
+    }
+    const session = new XferServerSession(stream, connection.remotePeer.toString(), this.#components.source, this.#sessionOptions, this.#log, closed => {
+      this.#sessions.delete(closed)
+    })
+    this.#sessions.add(session)
+    session.start()
+  }
+}
+
+/** Internal libp2p components a service receives; a narrow view of them. */
+export interface XferServiceComponents {
+  registrar: XferComponents['registrar']
+  connectionManager: {
+    openStream(peer: PeerId | Multiaddr | Multiaddr[], protocol: string | string[], options?: AbortOptions): Promise<Stream>
+  }
+  logger?: XferComponents['logger']
+}
+
+/** A libp2p service factory: `services: { xfer: xfer({ source }) }`. */
+export function xfer (init: XferInit & { source?: XferComponents['source'] } = {}): (components: XferServiceComponents) => XferProtocol {
+  return (components) => new XferProtocol({
+    registrar: components.registrar,
+    dialer: { dialProtocol: async (peer, protocols, options) => components.connectionManager.openStream(peer, protocols, options) },
+    source: init.source,
+    logger: components.logger
+  }, init)
+}
