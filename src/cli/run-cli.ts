@@ -115,6 +115,7 @@ Flags override SHOAL_* environment variables (see .env.example). Exit codes are 
     .description('start a bootstrap node, a seeder and receivers on loopback, distribute a generated file, verify every copy')
     .option('--receivers <n>', 'number of receivers', '4')
     .option('--size <bytes>', 'size of the generated file', '64M')
+    .option('--seeder-limit <rate>', 'the seeder\'s upload cap, so receivers must trade (0 = unlimited)', '16M')
     .addHelpText('after', '\nExample:\n  $ shoal demo --receivers 6 --size 128M')
     .action(run(demoCommand))
 

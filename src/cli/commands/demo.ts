@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes.js'
 import type { CommandContext } from '../command-context.js'
 import { ShoalNode } from '../../node/shoal-node.js'
 import { ShoalError } from '../../util/shoal-error.js'
-import { parseBytes } from '../settings.js'
+import { parseBytes, parseRate } from '../settings.js'
 import { formatBytes, formatDuration } from '../format.js'
 import { ProgressReporter } from '../progress-reporter.js'
 import type { Progress } from '../../node/types.js'
@@ -23,11 +23,14 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
   const receivers = Number(opts.receivers)
   if (!Number.isInteger(receivers) || receivers < 1 || receivers > 32) throw new ShoalError('ERR_BAD_CONFIG', `--receivers: "${String(opts.receivers)}" must be 1 to 32`)
   const size = parseBytes(String(opts.size), '--size')
+  // The seeder's uplink is capped (like a publisher's real uplink) so that the receivers have to
+  // trade chunks among themselves; on unshaped loopback they would all just drain the seeder.
+  const seederLimit = parseRate(String(opts.seederLimit), '--seeder-limit')
   const out = ctx.output
   const work = await mkdtemp(join(tmpdir(), 'shoal-demo-'))
   const nodes: ShoalNode[] = []
-  const node = (name: string, extra: { bootstrap?: string[] } = {}): ShoalNode => {
-    const n = new ShoalNode({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: extra.bootstrap ?? [], chunkSize: ctx.settings.chunkSize })
+  const node = (name: string, extra: { bootstrap?: string[], uploadLimit?: number } = {}): ShoalNode => {
+    const n = new ShoalNode({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: extra.bootstrap ?? [], chunkSize: ctx.settings.chunkSize, uploadLimit: extra.uploadLimit })
     nodes.push(n)
     return n
   }
@@ -39,10 +42,10 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
     const bootstrap = node('bootstrap')
     await bootstrap.start({ signal: ctx.signal })
     out.info(`bootstrap node ${bootstrap.peerId} on ${bootstrap.multiaddrs[0]}`)
-    const seeder = node('seeder', { bootstrap: bootstrap.multiaddrs })
+    const seeder = node('seeder', { bootstrap: bootstrap.multiaddrs, uploadLimit: seederLimit })
     await seeder.start({ signal: ctx.signal })
     const added = await seeder.add(source, { signal: ctx.signal })
-    out.info(`seeder published ${added.cid} (${added.chunks} chunks)`)
+    out.info(`seeder published ${added.cid} (${added.chunks} chunks), its upload capped at ${seederLimit === 0 ? 'unlimited' : formatBytes(seederLimit) + '/s'}`)
 
     const peers = Array.from({ length: receivers }, (_, i) => node(`receiver-${i + 1}`, { bootstrap: bootstrap.multiaddrs }))
     await Promise.all(peers.map(async p => { await p.start({ signal: ctx.signal }) }))
@@ -77,6 +80,7 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
       perReceiverMs: finished,
       aggregateBps: (size * receivers) / (elapsed / 1000),
       seederEgressRatio: egress,
+      seederLimitBps: seederLimit,
       verified: true
     }
     out.result(summary, [
