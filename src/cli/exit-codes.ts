@@ -53,7 +53,6 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
     case 'ERR_DATA_DIR':
     case 'ERR_IO':
     case 'EACCES': // raw Node.js errno codes that escaped translation map too
-    case 'EACCES_':
     case 'EPERM':
     case 'EROFS':
     case 'ENOENT':
