@@ -21,6 +21,8 @@ export async function runCli (argv: string[]): Promise<number> {
     .description('Peer-to-peer content distribution: every receiver re-serves the chunks it has verified.')
     .version('0.1.0')
     .showSuggestionAfterError()
+    // `shoal get --help` then lists --bootstrap, --data-dir... too, not only get's own options
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .option('--json', 'machine-readable output: one JSON object per line')
     .option('-q, --quiet', 'print only results and errors')
