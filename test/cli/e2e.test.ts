@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { killAllShoals, runShoal, spawnShoal, type JsonLine, type ShoalProcess } from './helpers.js'
+import { killAllShoals, runProgram, runShoal, SHOAL_MAIN, spawnShoal, type JsonLine, type ShoalProcess } from './helpers.js'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 const CHUNK = '256k'
@@ -96,6 +96,20 @@ describe('shoal CLI end to end', { timeout: 240_000 }, () => {
     const r = await runShoal(['get', cid, '-o', out, '--quiet', ...net('quiet')])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, join(out, 'payload.bin') + '\n')
+  })
+
+  it('draws a live progress bar on a real terminal (under script(1))', async (t) => {
+    const { execFileSync } = await import('node:child_process')
+    try { execFileSync('script', ['--version']) } catch { t.skip('script(1) from util-linux is not installed'); return }
+    const out = dir('out-tty')
+    const command = [process.execPath, SHOAL_MAIN, 'get', cid, '-o', out, '--download-limit', '2M', ...net('tty')].join(' ')
+    const r = await runProgram('script', ['-qec', command, '/dev/null'])
+    assert.equal(r.code, 0, r.stdout)
+    const frames = r.stdout.split('\r\x1b[2K').slice(1)
+    assert.ok(frames.length >= 2, `at least two redraws: ${JSON.stringify(r.stdout)}`)
+    for (const frame of frames.slice(0, -1)) assert.match(frame, /^\[[#-]{28}\] +\d+\.\d% +[\d.]+ \w+\/[\d.]+ MiB +[\d.]+ \w+\/s +\d+ peers +ETA \S+$/)
+    assert.match(r.stdout, /done: .*payload\.bin .*every chunk verified/)
+    assert.deepEqual(await readFile(join(out, 'payload.bin')), payload)
   })
 
   it('a daemon serves get/ls/status/add/cancel through its control API', async () => {

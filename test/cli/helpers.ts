@@ -91,3 +91,17 @@ export async function killAllShoals (): Promise<void> {
     await gone
   }))
 }
+
+/** Runs any program to completion with the clean environment (killed after `timeoutMs`). */
+export async function runProgram (file: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(file, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+  const code = await new Promise<number | null>(resolve => { child.once('close', code => { children.delete(child); resolve(code) }) })
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
