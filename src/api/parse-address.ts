@@ -7,7 +7,9 @@ export function parseAddress (text: string): { host: string, port: number } {
   if (m === null || port < 0 || port > 65535) {
     throw new ShoalError('ERR_BAD_CONFIG', `control API address "${text}" is not host:port (e.g. 127.0.0.1:7070)`)
   }
-  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '127.0.0.1' : m[2]), port }
+  // a bare port leaves both host groups empty: bind loopback
+  const host = m[1] !== undefined && m[1] !== '' ? m[1] : m[2] !== undefined && m[2] !== '' ? m[2] : '127.0.0.1'
+  return { host, port }
 }
 
 /** True for addresses only this machine can reach. */

@@ -51,10 +51,20 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
     case 'ERR_BAD_IDENTITY':
     case 'ERR_BAD_SWARM_KEY':
     case 'ERR_DATA_DIR':
+    case 'ERR_IO':
+    case 'EACCES': // raw Node.js errno codes that escaped translation map too
+    case 'EPERM':
+    case 'EROFS':
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'EISDIR':
       return ExitCode.IO
     case 'ERR_DISK_FULL':
+    case 'ENOSPC':
+    case 'EDQUOT':
       return ExitCode.DISK_FULL
     case 'ERR_PORT_IN_USE':
+    case 'EADDRINUSE':
       return ExitCode.PORT_IN_USE
     case 'ERR_DAEMON':
     case 'ERR_API':

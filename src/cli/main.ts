@@ -8,5 +8,13 @@ if ((major ?? 0) < 22) {
   process.exit(2)
 }
 
+// `shoal ls | head` closes stdout early; that is not an error worth a stack trace
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
+}
+
 const { runCli } = await import('./run-cli.js')
 process.exitCode = await runCli(process.argv)

@@ -1,4 +1,4 @@
-import { isShoalError } from '../util/shoal-error.js'
+import { describeError } from './describe-error.js'
 import { ExitCode, exitCodeFor, type ExitCodeValue } from './exit-codes.js'
 
 export interface OutputOptions {
@@ -41,9 +41,8 @@ export class Output {
 
   /** Reports an error in one line (a stack only with --debug) and returns the exit code to use. */
   error (err: unknown): ExitCodeValue {
-    const code = isShoalError(err) ? err.code : (err as { code?: string })?.code
+    const { code, message } = describeError(err)
     const exit = exitCodeFor(code)
-    const message = err instanceof Error ? err.message : String(err)
     if (this.json) {
       process.stdout.write(JSON.stringify({ type: 'error', code: code ?? 'ERR_UNEXPECTED', message, exitCode: exit }) + '\n')
     }

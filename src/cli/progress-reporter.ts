@@ -13,11 +13,13 @@ const BAR_WIDTH = 28
 export class ProgressReporter {
   readonly #output: Output
   readonly #tty: boolean
+  readonly #stream: NodeJS.WritableStream
   #last = 0
   #drawn = false
 
-  constructor (output: Output, stream: NodeJS.WriteStream = process.stdout) {
+  constructor (output: Output, stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
     this.#output = output
+    this.#stream = stream
     this.#tty = stream.isTTY === true && !output.json
   }
 
@@ -35,16 +37,16 @@ export class ProgressReporter {
     if (this.#tty) {
       const fraction = p.total === 0 ? 1 : p.have / p.total
       const filled = Math.round(fraction * BAR_WIDTH)
-      process.stdout.write(`\r\x1b[2K[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${line}`)
+      this.#stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${line}`)
       this.#drawn = true
     } else {
-      process.stdout.write(line + '\n')
+      this.#stream.write(line + '\n')
     }
   }
 
   /** Ends the live line so the next output starts on a fresh line. */
   finish (): void {
-    if (this.#drawn) process.stdout.write('\n')
+    if (this.#drawn) this.#stream.write('\n')
     this.#drawn = false
   }
 }

@@ -4,15 +4,21 @@ import { ExitCode } from './exit-codes.js'
 import { Output } from './output.js'
 import { SETTINGS, resolveSettings } from './settings.js'
 import type { CommandContext } from './command-context.js'
-import { seedCommand } from './commands/seed.js'
-import { getCommand } from './commands/get.js'
-import { addCommand, cancelCommand, lsCommand, statusCommand } from './commands/daemon-client-commands.js'
-import { daemonCommand } from './commands/daemon.js'
-import { bootstrapCommand } from './commands/bootstrap.js'
-import { idCommand, swarmKeyCommand } from './commands/id.js'
-import { demoCommand } from './commands/demo.js'
 
 type Action = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<number>
+
+// Commands load libp2p; importing them only when one runs keeps `--help` and `--version` instant.
+const seedCommand: Action = async (...a) => await (await import('./commands/seed.js')).seedCommand(...a)
+const getCommand: Action = async (...a) => await (await import('./commands/get.js')).getCommand(...a)
+const addCommand: Action = async (...a) => await (await import('./commands/daemon-client-commands.js')).addCommand(...a)
+const lsCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).lsCommand(ctx)
+const statusCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).statusCommand(ctx)
+const cancelCommand: Action = async (ctx, args) => await (await import('./commands/daemon-client-commands.js')).cancelCommand(ctx, args)
+const daemonCommand: Action = async (ctx) => await (await import('./commands/daemon.js')).daemonCommand(ctx)
+const bootstrapCommand: Action = async (...a) => await (await import('./commands/bootstrap.js')).bootstrapCommand(...a)
+const idCommand: Action = async (ctx) => await (await import('./commands/id.js')).idCommand(ctx)
+const swarmKeyCommand: Action = async (ctx, args) => await (await import('./commands/id.js')).swarmKeyCommand(ctx, args)
+const demoCommand: Action = async (...a) => await (await import('./commands/demo.js')).demoCommand(...a)
 
 /** Parses argv, runs one command and returns the process exit code (see exit-codes.ts). */
 export async function runCli (argv: string[]): Promise<number> {
@@ -21,6 +27,8 @@ export async function runCli (argv: string[]): Promise<number> {
     .description('Peer-to-peer content distribution: every receiver re-serves the chunks it has verified.')
     .version('0.1.0')
     .showSuggestionAfterError()
+    // `shoal get --help` then lists --bootstrap, --data-dir... too, not only get's own options
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .option('--json', 'machine-readable output: one JSON object per line')
     .option('-q, --quiet', 'print only results and errors')

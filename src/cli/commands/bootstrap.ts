@@ -11,7 +11,8 @@ import { ShoalError } from '../../util/shoal-error.js'
 export async function bootstrapCommand (ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const port = Number(opts.port)
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShoalError('ERR_BAD_CONFIG', `--port: "${String(opts.port)}" is not a TCP port (1-65535)`)
-  const listenGiven = process.argv.includes('--listen') || process.env.SHOAL_LISTEN !== undefined
+  // --listen (or SHOAL_LISTEN) wins over --port; opts holds settings flags under their keys
+  const listenGiven = opts.listen !== undefined || process.env.SHOAL_LISTEN !== undefined
   const listen = listenGiven ? ctx.settings.listen : [`/ip4/0.0.0.0/tcp/${port}`]
   const server = ctx.settings.api === '' ? undefined : new ControlServer({ address: ctx.settings.api, token: ctx.settings.apiToken })
   const node = await startNode(ctx, { listen, dhtMode: 'server' })

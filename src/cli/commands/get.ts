@@ -5,9 +5,12 @@ import { daemonClient, startNode, waitFor } from '../node-from-settings.js'
 import { ProgressReporter } from '../progress-reporter.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { ShoalApi } from '../../node/shoal-api.js'
+import { parseCid } from '../../content/index.js'
 
 /** `shoal get <cid>`: fetch and verify, with progress; then seed for --seed-time. */
 export async function getCommand (ctx: CommandContext, [cid]: string[], opts: Record<string, unknown>): Promise<number> {
+  // a mistyped CID fails at once, before any socket opens
+  parseCid(cid!)
   const out = resolve(String(opts.out ?? '.'))
   const remote = daemonClient(ctx)
   const node = remote === undefined ? await startNode(ctx) : undefined

@@ -1,0 +1,84 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { SETTINGS, parseBytes, parseDuration, parseRate, resolveSettings } from '../../src/cli/settings.js'
+import { isShoalError } from '../../src/util/shoal-error.js'
+
+// dist/test/cli -> the repository root
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+/** `.env.example` as [name, value, the comment line above it]. */
+async function readEnvExample (): Promise<Array<{ name: string, value: string, comment: string }>> {
+  const lines = (await readFile(join(ROOT, '.env.example'), 'utf8')).split('\n')
+  const out: Array<{ name: string, value: string, comment: string }> = []
+  for (const [i, line] of lines.entries()) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line)
+    if (m !== null) out.push({ name: m[1]!, value: m[2]!, comment: (lines[i - 1] ?? '').replace(/^#\s*/, '') })
+  }
+  return out
+}
+
+describe('settings', () => {
+  it('.env.example lists every setting, with its default and description, and nothing else', async () => {
+    const entries = await readEnvExample()
+    assert.deepEqual(entries.map(e => e.name), SETTINGS.map(s => s.env))
+    for (const s of SETTINGS) {
+      const entry = entries.find(e => e.name === s.env)!
+      assert.equal(entry.value, s.defaultText, `${s.env} default`)
+      assert.equal(entry.comment, s.description, `${s.env} description`)
+    }
+  })
+
+  it('docs/cli.md documents every environment variable with its default', async () => {
+    const doc = await readFile(join(ROOT, 'docs', 'cli.md'), 'utf8')
+    for (const s of SETTINGS) {
+      const cell = s.defaultText === '' ? '(empty)' : `\`${s.defaultText}\``
+      const row = `| \`${s.env}\` | \`${s.flag.split(' ')[0]!}\` | ${cell} | ${s.description.replace(/\|/g, '\\|')} |`
+      assert.ok(doc.split('\n').includes(row), `docs/cli.md has the row ${row}`)
+    }
+  })
+
+  it('every default parses', () => {
+    const settings = resolveSettings({}, {})
+    assert.equal(settings.dataDir, join(homedir(), '.shoal'))
+    assert.deepEqual(settings.listen, ['/ip4/0.0.0.0/tcp/0'])
+    assert.equal(settings.chunkSize, 1024 * 1024)
+    assert.equal(settings.seedTime, 0)
+    assert.equal(settings.superSeed, false)
+    assert.equal(settings.maxPeers, 32)
+  })
+
+  it('a flag beats the environment, the environment beats the default', () => {
+    const env = { SHOAL_MAX_PEERS: '7', SHOAL_DATA_DIR: '/env', SHOAL_SUPER_SEED: 'true' }
+    assert.equal(resolveSettings({}, env).maxPeers, 7)
+    assert.equal(resolveSettings({ maxPeers: '9' }, env).maxPeers, 9)
+    assert.equal(resolveSettings({ dataDir: '/flag' }, env).dataDir, '/flag')
+    assert.equal(resolveSettings({}, env).superSeed, true)
+    assert.equal(resolveSettings({}, { SHOAL_DATA_DIR: '~/x' }).dataDir, join(homedir(), 'x'))
+    assert.deepEqual(resolveSettings({}, { SHOAL_BOOTSTRAP: '/ip4/1.2.3.4/tcp/1/p2p/a, /ip4/5.6.7.8/tcp/2/p2p/b' }).bootstrap,
+      ['/ip4/1.2.3.4/tcp/1/p2p/a', '/ip4/5.6.7.8/tcp/2/p2p/b'])
+  })
+
+  it('a bad value names its source', () => {
+    assert.throws(() => resolveSettings({}, { SHOAL_DHT_MODE: 'both' }), (err: unknown) => isShoalError(err, 'ERR_BAD_CONFIG') && err.message.startsWith('SHOAL_DHT_MODE:'))
+    assert.throws(() => resolveSettings({ dhtMode: 'both' }, {}), (err: unknown) => isShoalError(err, 'ERR_BAD_CONFIG') && err.message.startsWith('--dht-mode:'))
+  })
+
+  it('parses sizes, rates and durations', () => {
+    assert.equal(parseBytes('512k', 'x'), 512 * 1024)
+    assert.equal(parseBytes('2GiB', 'x'), 2 * 1024 ** 3)
+    assert.equal(parseBytes('1048576', 'x'), 1048576)
+    assert.throws(() => parseBytes('lots', 'x'))
+    assert.equal(parseRate('0', 'x'), 0)
+    assert.equal(parseRate('unlimited', 'x'), 0)
+    assert.equal(parseRate('80mbit', 'x'), 10_000_000)
+    assert.equal(parseRate('10M', 'x'), 10 * 1024 * 1024)
+    assert.equal(parseDuration('90', 'x'), 90_000)
+    assert.equal(parseDuration('15m', 'x'), 900_000)
+    assert.equal(parseDuration('inf', 'x'), Infinity)
+    assert.throws(() => parseDuration('soon', 'x'))
+  })
+})
