@@ -3,11 +3,13 @@
  * `shoal` process in its own namespace with tc tbf caps both ways; then the client-server (HTTP)
  * baseline over the same hosts and caps. Prints, never asserts.
  */
+import { createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsTestbed, netnsUnavailableReason } from './lib/netns-hosts.js'
-import { runHttpBaseline, sha256File } from './lib/http-baseline.js'
+import { processCpuMs, runHttpBaseline, sha256File } from './lib/http-baseline.js'
+import { cpus } from 'node:os'
 import { ShoalProcess, writeRandomFile } from './lib/shoal-process.js'
 
 const MiB = 1024 * 1024
@@ -39,8 +41,13 @@ export interface SwarmRun {
   /** per receiver: ms from spawning the gets to its result line, and from its own node start */
   finishMs: number[]
   fromNodeStartMs: number[]
+  /** per receiver: ms from spawning the gets to its first verified chunk */
+  firstChunkMs: number[]
   seederTxBytes: number
   verified: boolean
+  /** CPU time of every shoal process during the download phase, ms */
+  cpuMs: number
+  wallMs: number
 }
 
 function fmtS (ms: number): string {
@@ -69,6 +76,8 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const cid = String((await seeder.waitFor('result', START_TIMEOUT_MS)).event.cid)
     // let the seeder's provide and gossip join settle so every run starts from the same state
     await new Promise(resolve => setTimeout(resolve, 2_000))
+    const cpuOf = async (list: ShoalProcess[]): Promise<number> => (await Promise.all(list.map(async p => await processCpuMs(p.child.pid!).catch(() => 0)))).reduce((a, b) => a + b, 0)
+    const cpu0 = await cpuOf(procs)
     const tx0 = await bed.txBytes(SEEDER_HOST)
     const start = performance.now()
     const receivers: ShoalProcess[] = []
@@ -76,7 +85,14 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       const host = SEEDER_HOST + 1 + r
       const out = join(runDir, `out-${r}`)
       await mkdir(out, { recursive: true })
-      const p = ShoalProcess.inHost(bed, host, `receiver ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', out, '--seed-time', 'inf', '--bootstrap', bootAddr], env)
+      const debug = r === 0 && process.env.SHOAL_BENCH_DEBUG !== undefined ? { DEBUG: process.env.SHOAL_BENCH_DEBUG, DEBUG_COLORS: '0' } : {}
+      const p = ShoalProcess.inHost(bed, host, `receiver ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', out, '--seed-time', 'inf', '--bootstrap', bootAddr], { ...env, ...debug })
+      if (r === 0 && process.env.SHOAL_BENCH_DEBUG !== undefined) {
+        // diagnostics: receiver 1's debug log with timestamps relative to the start
+        const log = createWriteStream(join(tmpdir(), 'shoal-bench-receiver1.log'))
+        p.child.stderr?.on('data', (text: string) => { log.write(`${((performance.now() - start) / 1000).toFixed(3)} ${text}`) })
+        p.child.once('exit', () => { log.end() })
+      }
       receivers.push(p)
       procs.push(p)
     }
@@ -85,13 +101,18 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       const node = await p.waitFor('node', 1)
       return { at: done.at, nodeAt: node.at, path: String(done.event.path) }
     }))
+    const wallMs = performance.now() - start
     const seederTxBytes = await bed.txBytes(SEEDER_HOST) - tx0
+    const cpuMs = await cpuOf(procs) - cpu0
     const hashes = await Promise.all(results.map(async r => await sha256File(r.path)))
     return {
       superSeed,
       finishMs: results.map(r => r.at - start),
       fromNodeStartMs: results.map(r => r.at - r.nodeAt),
+      firstChunkMs: receivers.map(p => (p.events.find(e => e.event.type === 'progress' && Number(e.event.have) > 0)?.at ?? NaN) - start),
       seederTxBytes,
+      cpuMs,
+      wallMs,
       verified: hashes.every(h => h === sha)
     }
   } finally {
@@ -107,12 +128,13 @@ function printSwarm (run: SwarmRun, cfg: SwarmBenchConfig, tMinS: number): void 
   const label = run.superSeed ? 'swarm, seeder --super-seed' : 'swarm'
   console.log(`\n${label}: ${cfg.receivers} receivers, ${cfg.fileBytes / MiB} MiB`)
   run.finishMs.forEach((ms, i) => {
-    console.log(`  receiver ${i + 1}: ${fmtS(ms)} after the gets were spawned (${fmtS(run.fromNodeStartMs[i]!)} after its node started)`)
+    console.log(`  receiver ${i + 1}: ${fmtS(ms)} after the gets were spawned (${fmtS(run.fromNodeStartMs[i]!)} after its node started; first chunk at ${fmtS(run.firstChunkMs[i]!)})`)
   })
   console.log(`  T_last: ${fmtS(last)}   efficiency T_min/T_last: ${(tMinS * 1000 / last).toFixed(2)} (goal >= 0.85)` +
     `   [excluding process start-up: ${(tMinS * 1000 / lastFromNode).toFixed(2)}]`)
   const goal = run.superSeed ? 1.1 : 1.3
   console.log(`  seeder egress: ${(run.seederTxBytes / MiB).toFixed(1)} MiB on the wire = ${egress.toFixed(2)} x F (goal <= ${goal}; includes TCP/IP+Ethernet headers, ~1.05 x payload)`)
+  console.log(`  CPU: the ${cfg.receivers + 2} shoal processes used ${(run.cpuMs / 1000).toFixed(1)} CPU-s in ${fmtS(run.wallMs)} = ${(100 * run.cpuMs / run.wallMs / cpus().length).toFixed(0)}% of ${cpus().length} cores (start-up included)`)
   console.log(`  every receiver's sha256 equals the source: ${run.verified ? 'yes' : 'NO'}`)
 }
 

@@ -9,7 +9,8 @@
  *   rss    peak RSS of a `shoal get` process receiving a 2 GiB file over loopback
  *
  * SHOAL_BENCH_QUICK=1 shrinks every size for a smoke run. SHOAL_BENCH_CHUNK sets the chunk size of
- * the swarm and rss parts (e.g. 256k; default: shoal's default). Prints figures, asserts nothing.
+ * the swarm and rss parts (e.g. 256k; default: shoal's default). SHOAL_BENCH_SWARM picks the swarm
+ * variants (default plain,super,http). Prints figures, asserts nothing.
  */
 import { cpus } from 'node:os'
 import { runSwarmBench } from './bench-swarm.js'
@@ -31,6 +32,7 @@ async function main (): Promise<void> {
   }
   const parts: Part[] = args.length === 0 ? [...PARTS] : args as Part[]
   const chunk = process.env.SHOAL_BENCH_CHUNK
+  const variants = (process.env.SHOAL_BENCH_SWARM ?? 'plain,super,http').split(',')
   console.log(`shoal bench: ${parts.join(', ')}${quick ? ' (SHOAL_BENCH_QUICK: reduced sizes)' : ''}; node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`)
   const failures: string[] = []
   const part = async (name: Part, run: () => Promise<unknown>): Promise<void> => {
@@ -48,8 +50,8 @@ async function main (): Promise<void> {
     rateMbit: 20,
     chunkSize: chunk,
     timeoutMs: 300_000,
-    superSeed: [false, true],
-    http: true
+    superSeed: [variants.includes('plain') ? [false] : [], variants.includes('super') ? [true] : []].flat(),
+    http: variants.includes('http')
   }))
   await part('pair', async () => await runPairBench({ totalMiB: quick ? 32 : 256, rounds: quick ? 1 : 3 }))
   await part('rss', async () => await runRssBench({ fileBytes: (quick ? 256 : 2048) * MiB, chunkSize: chunk }))
