@@ -1,20 +1,25 @@
 /**
- * Single-transfer throughput of /shoal/xfer/1.0.0 against a bare libp2p stream, two nodes on
- * loopback, unshaped, same process. Prints, never asserts.
+ * Single-transfer throughput over unshaped loopback, two nodes, each in its own thread (as two
+ * hosts would be; this machine has 2 cores). In the same run, between the same two threads:
+ *   - baseline: a bare libp2p stream (TCP + Noise + yamux) pushing the bytes;
+ *   - shoal get: a real ShoalNode `get` from a ShoalNode seeding a file (DHT lookup, manifest,
+ *     swarm session, verification and store writes included; a fresh receiver per round);
+ *   - xfer: the /shoal/xfer protocol alone from in-memory chunks, with and without sha256.
+ * Prints, never asserts. `node dist/scripts/bench-pair.js` runs it alone, configured by:
  *
  *   SHOAL_BENCH_MB      megabytes (MiB) moved per run          (default 256)
  *   SHOAL_BENCH_CHUNK   chunk size in KiB                     (default 1024)
- *   SHOAL_BENCH_DEPTH   requests in flight                    (default 16)
+ *   SHOAL_BENCH_DEPTH   xfer-only requests in flight          (default 16)
  *   SHOAL_BENCH_PIECE   DATA piece size in KiB                (default: the protocol default)
  *   SHOAL_BENCH_ROUNDS  measured rounds of each               (default 3)
- *   SHOAL_BENCH_SPLIT   1: the sending node runs in a worker thread (default 0: one event loop)
- *
- * With SPLIT=0 both ends share one event loop, so the receiver's sha256 competes with the sender's
- * encryption and decryption on one CPU: absolute numbers are a floor, the ratio is what matters.
- * SPLIT=1 gives each node its own thread, closer to two hosts (this machine has 2 cores).
+ *   SHOAL_BENCH_SPLIT   0: everything on one event loop       (default 1: sender in a worker thread)
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { Worker, isMainThread, parentPort } from 'node:worker_threads'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
@@ -23,6 +28,8 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { XferProtocol } from '../src/net/xfer/index.js'
 import { ShoalError } from '../src/util/shoal-error.js'
+import { ShoalNode } from '../src/node/shoal-node.js'
+import { writeRandomFile } from './lib/shoal-process.js'
 import type { XferContentSource, XferInit } from '../src/net/xfer/index.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -32,14 +39,31 @@ const KiB = 1024
 const MiB = 1024 * KiB
 const BASELINE_PROTOCOL = '/shoal/bench-push/1.0.0'
 
-const totalMiB = Number(process.env.SHOAL_BENCH_MB ?? 256)
-const chunkSize = Number(process.env.SHOAL_BENCH_CHUNK ?? 1024) * KiB
-const depth = Number(process.env.SHOAL_BENCH_DEPTH ?? 16)
-const rounds = Number(process.env.SHOAL_BENCH_ROUNDS ?? 3)
-const pieceKiB = process.env.SHOAL_BENCH_PIECE
-const split = process.env.SHOAL_BENCH_SPLIT === '1'
-const totalBytes = totalMiB * MiB
-const chunkCount = Math.ceil(totalBytes / chunkSize)
+export interface PairBenchConfig {
+  totalMiB: number
+  rounds: number
+  /** chunk size in KiB, for the xfer-only runs and the seeded file */
+  chunkKiB?: number
+  /** xfer-only requests in flight */
+  depth?: number
+  pieceKiB?: number
+  /** the sender in a worker thread (default true) */
+  split?: boolean
+}
+
+interface Resolved { totalMiB: number, rounds: number, chunkKiB: number, depth: number, pieceKiB?: number, split: boolean, file: string }
+
+let cfg: Resolved
+let totalBytes = 0
+let chunkSize = 0
+let chunkCount = 0
+
+function configure (c: Resolved): void {
+  cfg = c
+  totalBytes = c.totalMiB * MiB
+  chunkSize = c.chunkKiB * KiB
+  chunkCount = Math.ceil(totalBytes / chunkSize)
+}
 
 async function makeNode (): Promise<Libp2p> {
   return createLibp2p({
@@ -91,7 +115,7 @@ async function xferRun (client: XferProtocol, server: PeerId, cid: CID, digests:
       bytes += chunk.byteLength
     }
   }
-  await Promise.all(Array.from({ length: depth }, worker))
+  await Promise.all(Array.from({ length: cfg.depth }, worker))
   const seconds = (performance.now() - started) / 1000
   return bytes / MiB / seconds
 }
@@ -101,9 +125,12 @@ function median (values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-interface ServerReady { addr: string, peer: string, manifest: Uint8Array, digests: string[] }
+interface ServerReady { addr: string, peer: string, manifest: Uint8Array, digests: string[], seederAddr: string, seededCid: string }
 
-/** The sending side: content in memory, the xfer server and the bare-stream pusher on one node. */
+/**
+ * The sending side: content in memory, the xfer server and the bare-stream pusher on one libp2p
+ * node, and a ShoalNode seeding cfg.file.
+ */
 async function startServer (): Promise<ServerReady & { stop(): Promise<void> }> {
   const chunks: Uint8Array[] = []
   const digests: string[] = []
@@ -136,76 +163,130 @@ async function startServer (): Promise<ServerReady & { stop(): Promise<void> }> 
   })
   const server = new XferProtocol({ registrar: node, dialer: node, source }, xferInit())
   await server.start()
+  const seeder = new ShoalNode({ dataDir: join(dirname(cfg.file), 'seeder'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  await seeder.start()
+  const added = await seeder.add(cfg.file, { chunkSize })
   return {
     addr: node.getMultiaddrs()[0]!.toString(),
     peer: node.peerId.toString(),
     manifest,
     digests,
-    stop: async () => { await server.stop(); await node.stop() }
+    seederAddr: seeder.multiaddrs[0]!,
+    seededCid: added.cid,
+    stop: async () => { await seeder.stop(); await server.stop(); await node.stop() }
   }
 }
 
 function xferInit (): XferInit {
-  return pieceKiB === undefined ? {} : { pieceSize: Number(pieceKiB) * KiB }
+  return cfg.pieceKiB === undefined ? {} : { pieceSize: cfg.pieceKiB * KiB }
 }
 
-async function main (): Promise<void> {
-  let ready: ServerReady
-  let stopServer: () => Promise<void>
-  if (split) {
-    const worker = new Worker(new URL(import.meta.url), { env: process.env })
-    ready = await new Promise<ServerReady>((resolve, reject) => {
-      worker.once('message', resolve)
-      worker.once('error', reject)
-    })
-    stopServer = async () => { await worker.terminate() }
-  } else {
-    const server = await startServer()
-    ready = server
-    stopServer = server.stop
+/** One `get` by a fresh ShoalNode; MiB/s of the get() call (the node's start is not counted). */
+async function shoalGet (ready: ServerReady, round: number): Promise<number> {
+  const dir = join(dirname(cfg.file), `getter-${round}`)
+  const node = new ShoalNode({ dataDir: join(dir, 'data'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [ready.seederAddr] })
+  try {
+    await node.start()
+    const started = performance.now()
+    const result = await node.get(ready.seededCid, { out: join(dir, 'out') })
+    const seconds = (performance.now() - started) / 1000
+    if (result.size !== totalBytes) throw new Error(`get returned ${result.size} bytes, expected ${totalBytes}`)
+    return totalBytes / MiB / seconds
+  } finally {
+    await node.stop()
+    await rm(dir, { recursive: true, force: true })
   }
-  const { digests } = ready
-  const cid = CID.create(1, 0x71, await sha256.digest(ready.manifest))
-  const serverPeer = peerIdFromString(ready.peer)
-  const clientNode = await makeNode()
-  const client = new XferProtocol({ registrar: clientNode, dialer: clientNode }, xferInit())
-  await client.start()
-  await clientNode.dial(multiaddr(ready.addr))
+}
 
-  console.log(`bench-pair: ${totalMiB} MiB per run, chunk ${chunkSize / KiB} KiB, depth ${depth}, piece ${pieceKiB ?? 'default'} KiB, ${rounds} rounds, ${split ? 'sender in a worker thread' : 'one event loop'}, node ${process.version}`)
-  // Warm-up: JIT, yamux window growth, allocations.
-  await baseline(serverPeer, clientNode)
-  await xferRun(client, serverPeer, cid, digests)
-  // Rounds interleave the three runs so background load hits them alike.
-  const base: number[] = []
-  const xf: number[] = []
-  const raw: number[] = []
-  for (let r = 0; r < rounds; r++) {
-    base.push(await baseline(serverPeer, clientNode))
-    xf.push(await xferRun(client, serverPeer, cid, digests))
-    raw.push(await xferRun(client, serverPeer, cid, digests, false))
-    console.log(`  round ${r + 1}: baseline ${base[r]!.toFixed(1)} MiB/s   xfer ${xf[r]!.toFixed(1)} MiB/s (ratio ${(xf[r]! / base[r]!).toFixed(2)})   xfer unverified ${raw[r]!.toFixed(1)} MiB/s`)
+/** The pair figures, one line per round and a median summary. */
+export interface PairResult { baseline: number, get: number, xfer: number, xferRaw: number }
+
+/** Runs the single-pair part; prints its figures. */
+export async function runPairBench (config: PairBenchConfig): Promise<PairResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-pair-'))
+  const file = join(dir, 'payload.bin')
+  configure({
+    totalMiB: config.totalMiB,
+    rounds: config.rounds,
+    chunkKiB: config.chunkKiB ?? 1024,
+    depth: config.depth ?? 16,
+    pieceKiB: config.pieceKiB,
+    split: config.split ?? true,
+    file
+  })
+  const stops: Array<() => Promise<void>> = []
+  try {
+    await writeRandomFile(file, totalBytes)
+    let ready: ServerReady
+    if (cfg.split) {
+      const worker = new Worker(new URL(import.meta.url), { workerData: cfg })
+      stops.push(async () => { await worker.terminate() })
+      ready = await new Promise<ServerReady>((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+        worker.once('exit', code => { reject(new Error(`sender thread exited with ${code}`)) })
+      })
+    } else {
+      const server = await startServer()
+      stops.push(server.stop)
+      ready = server
+    }
+    const { digests } = ready
+    const cid = CID.create(1, 0x71, await sha256.digest(ready.manifest))
+    const serverPeer = peerIdFromString(ready.peer)
+    const clientNode = await makeNode()
+    stops.unshift(async () => { await clientNode.stop() })
+    const client = new XferProtocol({ registrar: clientNode, dialer: clientNode }, xferInit())
+    await client.start()
+    stops.unshift(async () => { await client.stop() })
+    await clientNode.dial(multiaddr(ready.addr))
+
+    console.log(`
+single pair over unshaped loopback: ${cfg.totalMiB} MiB per run, chunk ${chunkSize / KiB} KiB, ${cfg.rounds} rounds, ${cfg.split ? 'sender and receiver in separate threads (one core each)' : 'one event loop'}`)
+    // Warm-up: JIT, yamux window growth, allocations.
+    await baseline(serverPeer, clientNode)
+    await xferRun(client, serverPeer, cid, digests)
+    // Rounds interleave the runs so background load hits them alike.
+    const base: number[] = []
+    const got: number[] = []
+    const xf: number[] = []
+    const raw: number[] = []
+    for (let r = 0; r < cfg.rounds; r++) {
+      base.push(await baseline(serverPeer, clientNode))
+      got.push(await shoalGet(ready, r))
+      xf.push(await xferRun(client, serverPeer, cid, digests))
+      raw.push(await xferRun(client, serverPeer, cid, digests, false))
+      console.log(`  round ${r + 1}: bare stream ${base[r]!.toFixed(1)} MiB/s   shoal get ${got[r]!.toFixed(1)} MiB/s   xfer ${xf[r]!.toFixed(1)} MiB/s   xfer unverified ${raw[r]!.toFixed(1)} MiB/s`)
+    }
+    const res = { baseline: median(base), get: median(got), xfer: median(xf), xferRaw: median(raw) }
+    console.log(`  bare libp2p stream (TCP+Noise+yamux):       ${res.baseline.toFixed(1)} MiB/s (median)`)
+    console.log(`  shoal get (ShoalNode, verified, stored):    ${res.get.toFixed(1)} MiB/s   ratio ${(res.get / res.baseline).toFixed(2)} (goal >= 0.8)`)
+    console.log(`  xfer protocol alone (sha256, no store):     ${res.xfer.toFixed(1)} MiB/s   ratio ${(res.xfer / res.baseline).toFixed(2)}`)
+    console.log(`  xfer protocol alone (no sha256, no store):  ${res.xferRaw.toFixed(1)} MiB/s   ratio ${(res.xferRaw / res.baseline).toFixed(2)}`)
+    return res
+  } finally {
+    for (const stop of stops) await stop().catch(() => {})
+    await rm(dir, { recursive: true, force: true })
   }
-  const b = median(base)
-  const x = median(xf)
-  const u = median(raw)
-  console.log(`baseline (bare stream, TCP+Noise+yamux): ${b.toFixed(1)} MiB/s (median)`)
-  console.log(`xfer (sha256-verified chunks):           ${x.toFixed(1)} MiB/s (median)`)
-  console.log(`xfer without sha256 (protocol alone):    ${u.toFixed(1)} MiB/s (median)`)
-  console.log(`ratio xfer/baseline:                     ${(x / b).toFixed(2)}   (protocol alone: ${(u / b).toFixed(2)})`)
-
-  await client.stop()
-  await clientNode.stop()
-  await stopServer()
 }
 
 if (isMainThread) {
-  main().catch(err => {
-    console.error(err)
-    process.exitCode = 1
-  })
+  if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+    runPairBench({
+      totalMiB: Number(process.env.SHOAL_BENCH_MB ?? 256),
+      rounds: Number(process.env.SHOAL_BENCH_ROUNDS ?? 3),
+      chunkKiB: Number(process.env.SHOAL_BENCH_CHUNK ?? 1024),
+      depth: Number(process.env.SHOAL_BENCH_DEPTH ?? 16),
+      pieceKiB: process.env.SHOAL_BENCH_PIECE === undefined ? undefined : Number(process.env.SHOAL_BENCH_PIECE),
+      split: process.env.SHOAL_BENCH_SPLIT !== '0'
+    }).catch(err => {
+      console.error(err)
+      process.exitCode = 1
+    })
+  }
 } else {
-  startServer().then(({ addr, peer, manifest, digests }) => {
-    parentPort?.postMessage({ addr, peer, manifest, digests })
+  configure(workerData as Resolved)
+  startServer().then(({ addr, peer, manifest, digests, seederAddr, seededCid }) => {
+    parentPort?.postMessage({ addr, peer, manifest, digests, seederAddr, seededCid })
   }, err => { throw err })
 }

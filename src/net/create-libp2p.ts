@@ -115,6 +115,11 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
       inboundConnectionThreshold: config.inboundConnectionsPerHostPerSecond,
       maxIncomingPendingConnections: config.maxIncomingPendingConnections
     },
+    // The monitor's ping shares the connection with chunk data: on a saturated link (20 Mbit/s with
+    // chunks queued in yamux) its round trip exceeds the adaptive timeout learnt on an idle link, and
+    // aborting the connection then kills every transfer on it. Dead peers are still found by TCP,
+    // yamux and the xfer request timeouts.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     peerDiscovery: config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
     // kad-dht's components include `ping`, a sibling service; libp2p supplies it at runtime.
     services: services as unknown as Libp2pOptions<Record<string, unknown>>['services']

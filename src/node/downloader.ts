@@ -72,7 +72,9 @@ export class Downloader {
     const started = Date.now()
     for (;;) {
       signal.throwIfAborted()
-      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs) })
+      // The first provider is enough to take the manifest from; waiting for the whole DHT query
+      // (up to its timeout) cost seconds before the first chunk. More peers arrive by gossip.
+      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: 1 })
       const candidates = infos.map(info => info.id.toString())
       for (const peer of candidates) {
         try {

@@ -25,7 +25,7 @@ export const RATE_EWMA_ALPHA = 0.3
 /** Timeout of a request before the peer's rate is known. */
 export const DEFAULT_INITIAL_REQUEST_TIMEOUT_MS = 30_000
 /** No request times out sooner than this, however fast the peer looked. */
-export const DEFAULT_MIN_REQUEST_TIMEOUT_MS = 5_000
+export const DEFAULT_MIN_REQUEST_TIMEOUT_MS = 15_000
 /** A request times out after this multiple of the time its peer should need for it. */
 export const DEFAULT_TIMEOUT_FACTOR = 4
 /** Timeouts or failed requests after which a peer is dropped for this content. */

@@ -1,0 +1,184 @@
+/**
+ * Swarm benchmark in network namespaces: 1 bootstrap host, 1 seeder, N receivers, each a real
+ * `shoal` process in its own namespace with tc tbf caps both ways; then the client-server (HTTP)
+ * baseline over the same hosts and caps. Prints, never asserts.
+ */
+import { createWriteStream } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { NetnsTestbed, netnsUnavailableReason } from './lib/netns-hosts.js'
+import { processCpuMs, runHttpBaseline, sha256File } from './lib/http-baseline.js'
+import { cpus } from 'node:os'
+import { ShoalProcess, writeRandomFile } from './lib/shoal-process.js'
+
+const MiB = 1024 * 1024
+const PORT = 4001
+const BOOTSTRAP_HOST = 0
+const SEEDER_HOST = 1
+/**
+ * Payload share of the tbf line rate: tbf counts whole Ethernet frames, of which TCP carries 1448
+ * bytes out of 1514 (MTU 1500, timestamps on); Noise and yamux framing take a further ~0.05%.
+ */
+export const GOODPUT = 1448 / 1514
+const START_TIMEOUT_MS = 30_000
+
+export interface SwarmBenchConfig {
+  receivers: number
+  fileBytes: number
+  rateMbit: number
+  /** extra flags for every shoal node (e.g. ['--chunk-size', '256k']) */
+  chunkSize?: string
+  /** the run's bound */
+  timeoutMs: number
+  /** which variants to run */
+  superSeed: boolean[]
+  http: boolean
+}
+
+export interface SwarmRun {
+  superSeed: boolean
+  /** per receiver: ms from spawning the gets to its result line, and from its own node start */
+  finishMs: number[]
+  fromNodeStartMs: number[]
+  /** per receiver: ms from spawning the gets to its first verified chunk */
+  firstChunkMs: number[]
+  seederTxBytes: number
+  verified: boolean
+  /** CPU time of every shoal process during the download phase, ms */
+  cpuMs: number
+  wallMs: number
+}
+
+function fmtS (ms: number): string {
+  return (ms / 1000).toFixed(2) + ' s'
+}
+
+/** Lower bound (Kumar & Ross) in seconds for rates in bytes/s. */
+export function tMin (fileBytes: number, n: number, up: number, down: number, seederUp: number): number {
+  return Math.max(fileBytes / seederUp, fileBytes / down, n * fileBytes / (seederUp + n * up))
+}
+
+async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean): Promise<SwarmRun> {
+  const runDir = await mkdtemp(join(dir, superSeed ? 'super-' : 'plain-'))
+  const procs: ShoalProcess[] = []
+  const env = { SHOAL_SUPER_SEED: superSeed ? 'true' : 'false', SHOAL_SEED_TIME: 'inf' }
+  const common = (host: number, name: string): string[] => ['--json', '--data-dir', join(runDir, name), '--listen', `/ip4/${bed.ip(host)}/tcp/${PORT}`]
+  try {
+    const boot = ShoalProcess.inHost(bed, BOOTSTRAP_HOST, 'bootstrap', ['bootstrap', ...common(BOOTSTRAP_HOST, 'bootstrap')], env)
+    procs.push(boot)
+    const bootAddr = String(((await boot.waitFor('result', START_TIMEOUT_MS)).event.multiaddrs as string[])[0])
+    const seedArgs = ['seed', file, ...common(SEEDER_HOST, 'seeder'), '--bootstrap', bootAddr]
+    if (cfg.chunkSize !== undefined) seedArgs.push('--chunk-size', cfg.chunkSize)
+    if (superSeed) seedArgs.push('--super-seed')
+    const seeder = ShoalProcess.inHost(bed, SEEDER_HOST, 'seeder', seedArgs, env)
+    procs.push(seeder)
+    const cid = String((await seeder.waitFor('result', START_TIMEOUT_MS)).event.cid)
+    // let the seeder's provide and gossip join settle so every run starts from the same state
+    await new Promise(resolve => setTimeout(resolve, 2_000))
+    const cpuOf = async (list: ShoalProcess[]): Promise<number> => (await Promise.all(list.map(async p => await processCpuMs(p.child.pid!).catch(() => 0)))).reduce((a, b) => a + b, 0)
+    const cpu0 = await cpuOf(procs)
+    const tx0 = await bed.txBytes(SEEDER_HOST)
+    const start = performance.now()
+    const receivers: ShoalProcess[] = []
+    for (let r = 0; r < cfg.receivers; r++) {
+      const host = SEEDER_HOST + 1 + r
+      const out = join(runDir, `out-${r}`)
+      await mkdir(out, { recursive: true })
+      const debug = r === 0 && process.env.SHOAL_BENCH_DEBUG !== undefined ? { DEBUG: process.env.SHOAL_BENCH_DEBUG, DEBUG_COLORS: '0' } : {}
+      const p = ShoalProcess.inHost(bed, host, `receiver ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', out, '--seed-time', 'inf', '--bootstrap', bootAddr], { ...env, ...debug })
+      if (r === 0 && process.env.SHOAL_BENCH_DEBUG !== undefined) {
+        // diagnostics: receiver 1's debug log with timestamps relative to the start
+        const log = createWriteStream(join(tmpdir(), 'shoal-bench-receiver1.log'))
+        p.child.stderr?.on('data', (text: string) => { log.write(`${((performance.now() - start) / 1000).toFixed(3)} ${text}`) })
+        p.child.once('exit', () => { log.end() })
+      }
+      receivers.push(p)
+      procs.push(p)
+    }
+    const results = await Promise.all(receivers.map(async p => {
+      const done = await p.waitFor('result', cfg.timeoutMs)
+      const node = await p.waitFor('node', 1)
+      return { at: done.at, nodeAt: node.at, path: String(done.event.path) }
+    }))
+    const wallMs = performance.now() - start
+    const seederTxBytes = await bed.txBytes(SEEDER_HOST) - tx0
+    const cpuMs = await cpuOf(procs) - cpu0
+    const hashes = await Promise.all(results.map(async r => await sha256File(r.path)))
+    return {
+      superSeed,
+      finishMs: results.map(r => r.at - start),
+      fromNodeStartMs: results.map(r => r.at - r.nodeAt),
+      firstChunkMs: receivers.map(p => (p.events.find(e => e.event.type === 'progress' && Number(e.event.have) > 0)?.at ?? NaN) - start),
+      seederTxBytes,
+      cpuMs,
+      wallMs,
+      verified: hashes.every(h => h === sha)
+    }
+  } finally {
+    await Promise.all(procs.map(async p => { await p.stop() }))
+    await rm(runDir, { recursive: true, force: true })
+  }
+}
+
+function printSwarm (run: SwarmRun, cfg: SwarmBenchConfig, tMinS: number): void {
+  const last = Math.max(...run.finishMs)
+  const lastFromNode = Math.max(...run.fromNodeStartMs)
+  const egress = run.seederTxBytes / cfg.fileBytes
+  const label = run.superSeed ? 'swarm, seeder --super-seed' : 'swarm'
+  console.log(`\n${label}: ${cfg.receivers} receivers, ${cfg.fileBytes / MiB} MiB`)
+  run.finishMs.forEach((ms, i) => {
+    console.log(`  receiver ${i + 1}: ${fmtS(ms)} after the gets were spawned (${fmtS(run.fromNodeStartMs[i]!)} after its node started; first chunk at ${fmtS(run.firstChunkMs[i]!)})`)
+  })
+  console.log(`  T_last: ${fmtS(last)}   efficiency T_min/T_last: ${(tMinS * 1000 / last).toFixed(2)} (goal >= 0.85)` +
+    `   [excluding process start-up: ${(tMinS * 1000 / lastFromNode).toFixed(2)}]`)
+  const goal = run.superSeed ? 1.1 : 1.3
+  console.log(`  seeder egress: ${(run.seederTxBytes / MiB).toFixed(1)} MiB on the wire = ${egress.toFixed(2)} x F (goal <= ${goal}; includes TCP/IP+Ethernet headers, ~1.05 x payload)`)
+  console.log(`  CPU: the ${cfg.receivers + 2} shoal processes used ${(run.cpuMs / 1000).toFixed(1)} CPU-s in ${fmtS(run.wallMs)} = ${(100 * run.cpuMs / run.wallMs / cpus().length).toFixed(0)}% of ${cpus().length} cores (start-up included)`)
+  console.log(`  every receiver's sha256 equals the source: ${run.verified ? 'yes' : 'NO'}`)
+}
+
+/** Runs the namespace part; prints its figures. Returns false when skipped. */
+export async function runSwarmBench (cfg: SwarmBenchConfig): Promise<boolean> {
+  const reason = netnsUnavailableReason()
+  if (reason !== undefined) {
+    console.log(`\nswarm + HTTP baseline: skipped (${reason}; the namespace testbed needs root on Linux)`)
+    return false
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-swarm-'))
+  let bed: NetnsTestbed | undefined
+  try {
+    const file = join(dir, 'payload.bin')
+    await writeRandomFile(file, cfg.fileBytes)
+    const sha = await sha256File(file)
+    bed = await NetnsTestbed.create({ hosts: 2 + cfg.receivers, rateMbit: cfg.rateMbit })
+    const raw = cfg.rateMbit * 1e6 / 8
+    const rate = raw * GOODPUT
+    const tMinS = tMin(cfg.fileBytes, cfg.receivers, rate, rate, rate)
+    const tMinRaw = tMin(cfg.fileBytes, cfg.receivers, raw, raw, raw)
+    console.log(`\nswarm testbed: ${bed.hosts} network namespaces on a bridge (h0 bootstrap, h1 seeder, h2..h${bed.hosts - 1} receivers), every host capped at ${cfg.rateMbit} Mbit/s up and down (tc tbf)`)
+    console.log(`  F = ${cfg.fileBytes / MiB} MiB, N = ${cfg.receivers}, chunk size ${cfg.chunkSize ?? 'default'}; rates in T_min are payload goodput = ${GOODPUT.toFixed(3)} x cap = ${(rate / 1e6).toFixed(3)} MB/s`)
+    console.log(`  T_min = max(F/u_s, F/d, N*F/(u_s+N*u)) = ${tMinS.toFixed(2)} s  (with the raw cap: ${tMinRaw.toFixed(2)} s)`)
+    const runs: SwarmRun[] = []
+    for (const superSeed of cfg.superSeed) {
+      const run = await runSwarmOnce(bed, dir, file, sha, cfg, superSeed)
+      runs.push(run)
+      printSwarm(run, cfg, tMinS)
+    }
+    if (cfg.http) {
+      const clients = Array.from({ length: cfg.receivers }, (_, r) => SEEDER_HOST + 1 + r)
+      const http = await runHttpBaseline(bed, { seeder: SEEDER_HOST, clients, file, sha256: sha, timeoutMs: cfg.timeoutMs })
+      const lastHttp = Math.max(...http.clients.map(c => c.finishedAtMs))
+      console.log(`\nclient-server baseline (HTTP from the seeder's host, same caps): last of ${clients.length} done at ${fmtS(lastHttp)}, server sent ${(http.serverTxBytes / cfg.fileBytes).toFixed(2)} x F`)
+      console.log(`  HTTP T / T_min: ${(lastHttp / 1000 / tMinS).toFixed(2)}`)
+      for (const run of runs) {
+        const last = Math.max(...run.finishMs)
+        console.log(`  ${run.superSeed ? 'super-seed swarm' : 'swarm'} T / HTTP T: ${(last / lastHttp).toFixed(2)}   (HTTP takes ${(lastHttp / last).toFixed(1)}x as long)`)
+      }
+    }
+    return true
+  } finally {
+    await bed?.destroy()
+    await rm(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: the transfer-engine figures (issue 4, DESIGN.md "Performance, as measured").
+ *
+ *   node dist/scripts/bench.js [swarm] [pair] [rss]     (no argument: all three)
+ *
+ *   swarm  1 seeder + 8 receivers in network namespaces at 20 Mbit/s, plain and --super-seed,
+ *          plus the HTTP client-server baseline over the same hosts (needs root; skipped otherwise)
+ *   pair   `get` of 256 MiB over unshaped loopback as a ratio to a bare libp2p stream
+ *   rss    peak RSS of a `shoal get` process receiving a 2 GiB file over loopback
+ *
+ * SHOAL_BENCH_QUICK=1 shrinks every size for a smoke run. SHOAL_BENCH_CHUNK sets the chunk size of
+ * the swarm and rss parts (e.g. 256k; default: shoal's default). SHOAL_BENCH_SWARM picks the swarm
+ * variants (default plain,super,http). Prints figures, asserts nothing.
+ */
+import { cpus } from 'node:os'
+import { runSwarmBench } from './bench-swarm.js'
+import { runPairBench } from './bench-pair.js'
+import { runRssBench } from './bench-rss.js'
+
+const MiB = 1024 * 1024
+const PARTS = ['swarm', 'pair', 'rss'] as const
+type Part = typeof PARTS[number]
+
+async function main (): Promise<void> {
+  const quick = process.env.SHOAL_BENCH_QUICK === '1'
+  const args = process.argv.slice(2)
+  const bad = args.filter(a => !(PARTS as readonly string[]).includes(a))
+  if (bad.length > 0) {
+    console.error(`unknown part(s) ${bad.join(', ')}; choose from ${PARTS.join(', ')}`)
+    process.exitCode = 2
+    return
+  }
+  const parts: Part[] = args.length === 0 ? [...PARTS] : args as Part[]
+  const chunk = process.env.SHOAL_BENCH_CHUNK
+  const variants = (process.env.SHOAL_BENCH_SWARM ?? 'plain,super,http').split(',')
+  console.log(`shoal bench: ${parts.join(', ')}${quick ? ' (SHOAL_BENCH_QUICK: reduced sizes)' : ''}; node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`)
+  const failures: string[] = []
+  const part = async (name: Part, run: () => Promise<unknown>): Promise<void> => {
+    if (!parts.includes(name)) return
+    try {
+      await run()
+    } catch (err) {
+      failures.push(name)
+      console.log(`\n${name}: FAILED: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+  await part('swarm', async () => await runSwarmBench({
+    receivers: 8,
+    fileBytes: (quick ? 8 : 32) * MiB,
+    rateMbit: 20,
+    chunkSize: chunk,
+    timeoutMs: 300_000,
+    superSeed: [variants.includes('plain') ? [false] : [], variants.includes('super') ? [true] : []].flat(),
+    http: variants.includes('http')
+  }))
+  await part('pair', async () => await runPairBench({ totalMiB: quick ? 32 : 256, rounds: quick ? 1 : 3 }))
+  await part('rss', async () => await runRssBench({ fileBytes: (quick ? 256 : 2048) * MiB, chunkSize: chunk }))
+  if (failures.length > 0) {
+    console.log(`\nfailed parts: ${failures.join(', ')}`)
+    process.exitCode = 1
+  }
+}
+
+main().catch(err => {
+  console.error(err)
+  process.exitCode = 1
+})
