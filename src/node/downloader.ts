@@ -27,7 +27,7 @@ export interface DownloaderInit {
   downloadBucket: TokenBucket
   maxPeersPerContent: number
   onDownloaded(bytes: number): void
-  emit<K extends 'progress' | 'stalled'>(event: K, detail: ShoalEvents[K][0]): void
+  emit<K extends 'progress' | 'stalled' | 'banned'>(event: K, detail: ShoalEvents[K][0]): void
   /** Provide the CID and join its gossip topic (the node owns announcements). */
   publish(entry: ContentEntry): void
 }
@@ -206,6 +206,7 @@ export class Downloader {
     })
     session.addEventListener('banned', ({ detail }) => {
       log.error('banned %s for %s: %s', detail.peer, entry.key, detail.reason)
+      this.#init.emit('banned', { cid: entry.key, peer: detail.peer, reason: detail.reason })
     })
 
     for (const [peer, bitfield] of announcer.view) addPeer(peer, bitfield)
