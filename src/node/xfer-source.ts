@@ -30,6 +30,14 @@ export class XferSource implements XferContentSource {
   bitfield (cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined {
     const entry = this.#init.entry(cid)
     const store = entry?.store
+    if (store === undefined) return undefined
+    const field = entry?.superSeed?.bitfieldFor(peer) ?? store.have
+    return { chunkCount: store.chunkCount, bytes: field.bytes }
+  }
+
+  admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held' {
+    const entry = this.#init.entry(cid)
+    const store = entry?.store
     if (entry === undefined || store === undefined) return 'not-held'
     // An index outside the content is a bad request, not a chunk to look for elsewhere: let the read
     // refuse it with BAD_INDEX (no upload slot is taken for it).
