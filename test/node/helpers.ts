@@ -3,6 +3,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -195,4 +196,18 @@ export async function within<T> (what: string, ms: number, promise: Promise<T>):
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** A loopback TCP multiaddr where nothing listens (a port that was free a moment ago). */
+export async function freePortAddress (): Promise<string> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const free = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => { resolve(free) })
+    })
+  })
+  return `/ip4/127.0.0.1/tcp/${port}`
 }
