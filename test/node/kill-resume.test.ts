@@ -61,7 +61,10 @@ describe('killed nodes', () => {
     const out = await h.tempDir()
 
     const first = h.process({ init, get: { cid, out } })
-    await first.waitFor('first run progress', m => have(m) >= 16, 30_000)
+    await first.waitFor('first run progress', m => have(m) >= 12, 30_000)
+    // the store makes chunks durable in group commits (every 200 ms); give one a chance to land so
+    // the restart has something to keep. Chunks not yet committed are not held and may be fetched again.
+    await sleep(1000)
     await first.kill()
     // let the seeder notice the dead connection before its counter is read
     await sleep(1000)
