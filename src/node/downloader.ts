@@ -27,7 +27,7 @@ export interface DownloaderInit {
   downloadBucket: TokenBucket
   maxPeersPerContent: number
   onDownloaded(bytes: number): void
-  emit<K extends 'progress' | 'stalled'>(event: K, detail: ShoalEvents[K][0]): void
+  emit<K extends 'progress' | 'stalled' | 'banned'>(event: K, detail: ShoalEvents[K][0]): void
   /** Provide the CID and join its gossip topic (the node owns announcements). */
   publish(entry: ContentEntry): void
 }
@@ -180,7 +180,8 @@ export class Downloader {
         session.removePeer(peer)
       })
     ]
-    const wake = new AbortController()
+    // renewed by #rediscover after each wake-up, so every stall (not only the first) wakes it
+    const wake = { controller: new AbortController() }
     session.addEventListener('chunk', ({ detail }) => {
       const bytes = layout.chunkLength(detail.index)
       announcer.announceHave(detail.index)
@@ -204,14 +205,27 @@ export class Downloader {
     session.addEventListener('stalled', ({ detail }) => {
       this.#init.emit('stalled', { cid: entry.key, missing: detail.missing, missingIndexes: detail.missingIndexes })
       // look for new providers now rather than at the next interval
-      wake.abort()
+      wake.controller.abort()
+    })
+    session.addEventListener('dropped', ({ detail }) => {
+      // forgotten here too, so the next probe or announcement re-admits it with a clean record;
+      // otherwise a sole provider dropped for timeouts would never be asked again
+      known.delete(detail.peer)
+      entry.peers.delete(detail.peer)
     })
     session.addEventListener('banned', ({ detail }) => {
       log.error('banned %s for %s: %s', detail.peer, entry.key, detail.reason)
+      this.#init.emit('banned', { cid: entry.key, peer: detail.peer, reason: detail.reason })
     })
 
     for (const [peer, bitfield] of announcer.view) addPeer(peer, bitfield)
-    for (const peer of providers) void probe(peer)
+    // Start with the first provider's bitfield known, so the session does not begin by reporting a
+    // stall; the other probes go on in the background.
+    const probes = providers.map(async peer => {
+      await probe(peer)
+      if (!known.has(peer)) throw new Error(`no bitfield from ${peer}`)
+    })
+    await Promise.any(probes).catch(() => {})
     const done = new AbortController()
     const rediscover = this.#rediscover(entry, probe, AbortSignal.any([signal, done.signal]), wake)
     try {
@@ -225,12 +239,11 @@ export class Downloader {
   }
 
   /** Asks the DHT for providers again every interval (or at once when the session stalls). */
-  async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<void>, signal: AbortSignal, initialWake: AbortController): Promise<void> {
-    let wake = initialWake
+  async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<void>, signal: AbortSignal, wake: { controller: AbortController }): Promise<void> {
     while (!signal.aborted) {
-      await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.signal]) }).catch(() => {})
+      await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.controller.signal]) }).catch(() => {})
       if (signal.aborted) return
-      if (wake.signal.aborted) wake = new AbortController()
+      if (wake.controller.signal.aborted) wake.controller = new AbortController()
       try {
         const infos = await this.#init.network.findProviders(entry.cid, { signal, timeoutMs: FIND_PROVIDERS_TIMEOUT_MS })
         await Promise.all(infos.map(async info => { await probe(info.id.toString()) }))

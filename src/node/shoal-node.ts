@@ -190,7 +190,9 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
         entry.download = this.#runGet(entry, resolve(options.out ?? '.'), options)
       } else if (entry.download === undefined) {
         // held already: seeded here, or downloaded before
-        return { cid: key, path: entry.meta?.path ?? '', size: entry.manifest?.size ?? 0, fetchedChunks: 0, elapsedMs: 0 }
+        if (entry.complete) return { cid: key, path: entry.meta?.path ?? '', size: entry.manifest?.size ?? 0, fetchedChunks: 0, elapsedMs: 0 }
+        // stopped part-way by an earlier abort: continue into the store it already has
+        entry.download = this.#runGet(entry, resolve(options.out ?? '.'), options)
       }
       return await abortable(entry.download, options.signal)
     } finally {
@@ -270,15 +272,16 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
     const run = async (): Promise<GetResult> => {
       entry.state = 'downloading'
       entry.error = undefined
+      const signal = options.signal === undefined ? entry.controller.signal : AbortSignal.any([entry.controller.signal, options.signal])
       try {
-        const signal = options.signal === undefined ? entry.controller.signal : AbortSignal.any([entry.controller.signal, options.signal])
         const result = await this.#downloader!.download(entry, out, { ...options, signal })
         entry.state = 'seeding'
         this.emit('done', result)
         return result
       } catch (err) {
         const error = isShoalError(err) ? err : new ShoalError('ERR_DOWNLOAD', err instanceof Error ? err.message : String(err), { cause: err })
-        entry.state = entry.controller.signal.aborted ? 'stopped' : 'error'
+        // a caller's abort stops the download like remove/stop do: resumable, not failed
+        entry.state = signal.aborted ? 'stopped' : 'error'
         entry.error = error
         if (entry.store === undefined && !this.#stopped) this.#contents.delete(entry.key)
         this.emit('error', { cid: entry.key, error })

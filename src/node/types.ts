@@ -108,11 +108,19 @@ export interface StalledEvent {
   missingIndexes: number[]
 }
 
+/** A peer sent a chunk that failed verification and is no longer asked for this content. */
+export interface BannedEvent {
+  cid: string
+  peer: string
+  reason: string
+}
+
 /** Events of a shoal node (Node's EventEmitter typing: name -> listener arguments). */
 export interface ShoalEvents {
   progress: [Progress]
   peer: [{ peerId: string, connected: boolean }]
   stalled: [StalledEvent]
+  banned: [BannedEvent]
   done: [GetResult]
   error: [{ cid?: string, error: Error }]
 }

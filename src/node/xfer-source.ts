@@ -37,7 +37,12 @@ export class XferSource implements XferContentSource {
 
   admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held' {
     const entry = this.#init.entry(cid)
-    if (entry?.store?.has(index) !== true) return 'not-held'
+    const store = entry?.store
+    if (entry === undefined || store === undefined) return 'not-held'
+    // An index outside the content is a bad request, not a chunk to look for elsewhere: let the read
+    // refuse it with BAD_INDEX (no upload slot is taken for it).
+    if (index >= store.chunkCount) return 'ok'
+    if (!store.has(index)) return 'not-held'
     if (this.#init.uploadSlots.acquire(peer) === 'busy') return 'busy'
     entry.peers.add(peer)
     return entry.superSeed?.admit(peer, index) ?? 'ok'
