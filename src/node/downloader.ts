@@ -131,7 +131,8 @@ export class Downloader {
       sink: {
         have: store.have,
         verify: (index, data) => verifyChunk(layout, index, data),
-        write: async (index, data) => { await store.write(index, data) }
+        // verify() above has just hashed this buffer against the manifest; the store need not again
+        write: async (index, data) => { await store.write(index, data, { verified: true }) }
       },
       chunkSize: layout.chunkSize,
       maxActivePeers: this.#init.maxPeersPerContent,

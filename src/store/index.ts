@@ -1,5 +1,5 @@
 export { ChunkStore } from './chunk-store.js'
-export type { ChunkStoreOptions, StoreMode } from './chunk-store.js'
+export type { ChunkStoreOptions, ChunkWriteOptions, StoreMode } from './chunk-store.js'
 export type { StoreLayout, StoreFile } from './layout.js'
 export { StoreErrorCode } from './store-errors.js'
 export { resolveInside } from './safe-path.js'

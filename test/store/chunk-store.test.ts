@@ -25,6 +25,18 @@ async function assertFilesEqual (root: string, files: TestFile[]): Promise<void>
 }
 
 describe('ChunkStore download', () => {
+  it('with verified: true skips the digest check but still checks the length', async () => {
+    const { root, stateDir } = await dirs()
+    const files = [{ path: 'v.bin', data: makeData('v', 3 * 1024) }]
+    const layout = buildLayout(1024, files)
+    const chunks = chunksOf(1024, files)
+    const store = await ChunkStore.open({ layout, root, stateDir, mode: 'download' })
+    await assert.rejects(store.write(0, chunks[0]!.subarray(1), { verified: true }), (err: unknown) => isShoalError(err, 'ERR_CHUNK_MISMATCH'))
+    for (let i = 0; i < 3; i++) assert.equal(await store.write(i, chunks[i]!, { verified: true }), true)
+    await store.close()
+    await assertFilesEqual(root, files)
+  })
+
   it('writes chunks out of order into a bit-identical file with a short last chunk', async () => {
     const { root, stateDir } = await dirs()
     const files = [{ path: 'one.bin', data: makeData('one', 10 * 1024 + 123) }]
