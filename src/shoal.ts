@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { parseCid } from './content/index.js'
 import { ShoalNode } from './node/shoal-node.js'
+import { ShoalError } from './util/shoal-error.js'
 import type { AddResult, GetOptions, ShoalInit } from './node/types.js'
 
 /** Options of `Shoal.seed`; `out`, `signal` and `onProgress` apply when a CID has to be fetched first. */
@@ -26,7 +27,7 @@ export class Shoal extends ShoalNode {
     const held = (await this.ls()).find(c => c.cid === cid && (c.state === 'seeding' || c.state === 'complete'))
     if (held === undefined) await this.get(cid, options)
     const info = (await this.ls()).find(c => c.cid === cid)
-    if (info === undefined) throw new Error(`content ${cid} vanished while being seeded`)
+    if (info === undefined) throw new ShoalError('ERR_NOT_FOUND', `content ${cid} was removed while being seeded; seed it again`)
     return { cid, name: info.name, path: info.path, size: info.size, chunks: info.chunks }
   }
 }
