@@ -36,7 +36,7 @@ NODE=${SHOAL_NODE:-$ROOT/node_modules/.bin/node}
 export SHOAL_NODE=$NODE
 [[ -f $ROOT/dist/src/cli/main.js ]] || { echo "testnet-netns: building"; "$ROOT/node_modules/.bin/tsc" -p "$ROOT"; }
 
-# shellcheck source=SCRIPTDIR/lib/netns.sh
+# shellcheck source=/dev/null # (scripts/lib/netns.sh; shellcheck 0.9 cannot parse it)
 source "$ROOT/scripts/lib/netns.sh"
 netns_require
 
