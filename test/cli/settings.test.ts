@@ -10,9 +10,16 @@ import { isShoalError } from '../../src/util/shoal-error.js'
 // dist/test/cli -> the repository root
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
-/** `.env.example` as [name, value, the comment line above it]. */
-async function readEnvExample (): Promise<Array<{ name: string, value: string, comment: string }>> {
-  const lines = (await readFile(join(ROOT, '.env.example'), 'utf8')).split('\n')
+const TESTNET_MARKER = '# --- testnet'
+
+/**
+ * One section of `.env.example` as [name, value, the comment line above it]: the node's settings
+ * come first, the testnet entrypoint's variables after the `# --- testnet` line.
+ */
+async function readEnvExample (section: 'node' | 'testnet' = 'node'): Promise<Array<{ name: string, value: string, comment: string }>> {
+  const all = (await readFile(join(ROOT, '.env.example'), 'utf8')).split('\n')
+  const marker = all.findIndex(line => line.startsWith(TESTNET_MARKER))
+  const lines = section === 'node' ? (marker === -1 ? all : all.slice(0, marker)) : (marker === -1 ? [] : all.slice(marker))
   const out: Array<{ name: string, value: string, comment: string }> = []
   for (const [i, line] of lines.entries()) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line)
@@ -29,6 +36,18 @@ describe('settings', () => {
       const entry = entries.find(e => e.name === s.env)!
       assert.equal(entry.value, s.defaultText, `${s.env} default`)
       assert.equal(entry.comment, s.description, `${s.env} description`)
+    }
+  })
+
+  it('.env.example lists the testnet variables that docker/entrypoint.sh reads and docs/testnet.md explains', async () => {
+    const entries = await readEnvExample('testnet')
+    assert.ok(entries.length > 0, 'a testnet section exists')
+    const script = await readFile(join(ROOT, 'docker', 'entrypoint.sh'), 'utf8')
+    const compose = await readFile(join(ROOT, 'docker', 'compose.yaml'), 'utf8')
+    const doc = await readFile(join(ROOT, 'docs', 'testnet.md'), 'utf8')
+    for (const { name } of entries) {
+      assert.ok(script.includes(name) || compose.includes(name), `${name} is read by the entrypoint or the compose file`)
+      assert.ok(doc.includes(name), `docs/testnet.md explains ${name}`)
     }
   })
 
