@@ -19,13 +19,16 @@ import type { Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 const log = logger('shoal:net:have-announcer')
 
 /** Events of a HaveAnnouncer; `peer` is the announcing PeerId as a string. */
+/** Why a peer left the view: its LEAVE message, it unsubscribed from the topic, or it disconnected. */
+export type LeaveReason = 'leave' | 'unsubscribe' | 'disconnect'
+
 export interface HaveAnnouncerEvents extends Record<string, unknown> {
   /** `peer` announced newly verified chunks. */
   have: { peer: string, indexes: number[] }
   /** `peer` announced its whole bitfield (replaces what was known). */
   bitfield: { peer: string, bitfield: Bitfield }
   /** `peer` left the content (LEAVE, unsubscribe or disconnect); forget its availability. */
-  leave: { peer: string }
+  leave: { peer: string, reason: LeaveReason }
 }
 
 export interface HaveAnnouncerComponents {
@@ -222,7 +225,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
         this.emit('bitfield', { peer, bitfield: decoded.bitfield.clone() })
         break
       case 'leave':
-        this.#forget(peer)
+        this.#forget(peer, 'leave')
         break
     }
   }
@@ -231,7 +234,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
     const sub = evt.detail.subscriptions.find(s => s.topic === this.topic)
     if (sub === undefined) return
     if (!sub.subscribe) {
-      this.#forget(evt.detail.peerId.toString())
+      this.#forget(evt.detail.peerId.toString(), 'unsubscribe')
       return
     }
     // A newcomer should not wait for the periodic republish; coalesce a burst of joins into one.
@@ -244,10 +247,10 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
   }
 
   readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    this.#forget(evt.detail.toString())
+    this.#forget(evt.detail.toString(), 'disconnect')
   }
 
-  #forget (peer: string): void {
-    if (this.#view.delete(peer)) this.emit('leave', { peer })
+  #forget (peer: string, reason: LeaveReason): void {
+    if (this.#view.delete(peer)) this.emit('leave', { peer, reason })
   }
 }

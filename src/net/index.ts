@@ -9,7 +9,7 @@ export { generateSwarmKey, writeSwarmKeyFile, loadSwarmKey, parseSwarmKey } from
 export { BootstrapDialer, bootstrapDialer } from './bootstrap-dialer.js'
 export type { BootstrapDialerInit, BootstrapDialerComponents } from './bootstrap-dialer.js'
 export { HaveAnnouncer, haveTopic } from './have-announcer.js'
-export type { HaveAnnouncerEvents, HaveAnnouncerInit, HaveAnnouncerComponents } from './have-announcer.js'
+export type { HaveAnnouncerEvents, HaveAnnouncerInit, HaveAnnouncerComponents, LeaveReason } from './have-announcer.js'
 export { encodeHave, encodeBitfield, encodeLeave, decodeAnnounce } from './announce-codec.js'
 export type { DecodedAnnounce, AnnounceContext } from './announce-codec.js'
 export { addressScope, filterAddresses, effectiveAnnounceFilter } from './addresses.js'
