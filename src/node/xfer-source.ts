@@ -1,9 +1,13 @@
+import { logger } from '@libp2p/logger'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { XferContentSource } from '../net/xfer/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
+
+// DEBUG=shoal:node:upload traces every chunk sent (mode, peer, index): the tuning log's tool
+const log = logger('shoal:node:upload')
 
 export interface XferSourceInit {
   entry(cid: CID): ContentEntry | undefined
@@ -58,8 +62,10 @@ export class XferSource implements XferContentSource {
     await this.#init.uploadBucket.take(bytes, options)
   }
 
-  onUploaded (cid: CID, _peer: string, _index: number, bytes: number): void {
-    this.#init.entry(cid)?.uploaded.add(bytes)
+  onUploaded (cid: CID, peer: string, index: number, bytes: number): void {
+    const entry = this.#init.entry(cid)
+    if (log.enabled) log('%s %s %d', entry?.meta?.mode, peer, index)
+    entry?.uploaded.add(bytes)
     this.#init.onUploaded(bytes)
   }
 }
