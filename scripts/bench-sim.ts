@@ -39,6 +39,7 @@ async function main (): Promise<void> {
     nodes.push(...receivers)
     await Promise.all(receivers.map(async r => { await r.start() }))
     const t0 = Date.now()
+    if (process.env.DEBUG !== undefined) console.error(`${new Date(t0).toISOString()} sim: gets start`)
     const first: number[] = []
     const times = await Promise.all(receivers.map(async (r, i) => {
       await r.get(added.cid, {

@@ -3,7 +3,7 @@ export const DEFAULT_FIND_TIMEOUT_MS = 60_000
 /** One DHT provider lookup's bound (ms). */
 export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
 /** Wait between manifest lookups while nobody answers (ms). */
-export const MANIFEST_RETRY_MS = 1_000
+export const MANIFEST_RETRY_MS = 250
 /** One manifest or bitfield request's bound (ms). */
 export const PEER_QUERY_TIMEOUT_MS = 10_000
 /** While downloading, how often the DHT is asked again for more providers (ms). */

@@ -76,6 +76,7 @@ export class Downloader {
       // (up to its timeout) cost seconds before the first chunk. More peers arrive by gossip.
       const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: 1 })
       const candidates = infos.map(info => info.id.toString())
+      log('providers of %s after %d ms: %d', entry.key, Date.now() - started, candidates.length)
       for (const peer of candidates) {
         try {
           const bytes = await xfer.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
