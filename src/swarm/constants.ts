@@ -54,3 +54,6 @@ export const DEFAULT_UPLOAD_WAITER_TTL_MS = 10_000
 export const DEFAULT_SUPER_SEED_REVEAL = 2
 /** After uploading a chunk, a super-seeder refuses it to others this long so the first copy can spread. */
 export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
+
+/** A plain seeder refuses to upload a chunk again this soon while it still has never-uploaded ones (the first copy is on its way). */
+export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
