@@ -239,10 +239,14 @@ export class Downloader {
     }
   }
 
-  /** Asks the DHT for providers again every interval (or at once when the session stalls). */
+  /** Asks the DHT for providers at once, then every interval (or at once when the session stalls). */
   async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<void>, signal: AbortSignal, wake: { controller: AbortController }): Promise<void> {
+    // The first lookup runs at once: the manifest came from the first provider found, and the other
+    // providers (receivers provide as soon as they start) are the trading partners worth knowing now.
+    let first = true
     while (!signal.aborted) {
-      await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.controller.signal]) }).catch(() => {})
+      if (!first) await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.controller.signal]) }).catch(() => {})
+      first = false
       if (signal.aborted) return
       if (wake.controller.signal.aborted) wake.controller = new AbortController()
       try {

@@ -57,3 +57,5 @@ export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
 
 /** A plain seeder refuses to upload a chunk again this soon while it still has never-uploaded ones (the first copy is on its way). */
 export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
+/** Once a plain seeder uploaded every chunk, it leaves chunks this many peers hold to them. */
+export const DEFAULT_FIRST_COPY_SPREAD = 2

@@ -1,4 +1,4 @@
-import { DEFAULT_FIRST_COPY_GRACE_MS } from './constants.js'
+import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_SPREAD } from './constants.js'
 import type { AvailabilityView } from './availability.js'
 
 export interface FirstCopyPolicyInit {
@@ -6,6 +6,8 @@ export interface FirstCopyPolicyInit {
   availability: AvailabilityView
   /** A re-upload is refused this long after the previous one even if nobody holds the chunk yet (it is on its way). */
   graceMs?: number
+  /** Once every chunk went out, a chunk this many other peers hold is left to them. Default 2. */
+  spreadCopies?: number
   /** Clock in ms, for tests. */
   now?: () => number
 }
@@ -15,14 +17,16 @@ export interface FirstCopyPolicyInit {
  * has never been uploaded, a chunk that was already uploaded (or is being uploaded) is refused, so
  * the seeder's uplink carries fresh chunks and the swarm trades the rest. Without it, receivers that
  * cannot see each other's requests in flight ask the seeder for the same rare chunk, and the seeder
- * sent the file about twice. Once every chunk went out, or when a chunk's only copy is gone (nobody
- * else is known to hold it and its last upload began more than `graceMs` ago), anything is served,
- * so nothing starves.
+ * sent the file about twice. A chunk whose only copy is gone (nobody else is known to hold it and its
+ * last upload began more than `graceMs` ago) is served again, so nothing starves. Once every chunk
+ * went out, only chunks fewer than `spreadCopies` other peers hold are served (the seeder's extra
+ * copies went mostly to chunks the swarm already had).
  */
 export class FirstCopyPolicy {
   readonly size: number
   readonly #availability: AvailabilityView
   readonly #graceMs: number
+  readonly #spreadCopies: number
   readonly #now: () => number
   readonly #uploads: Uint32Array
   readonly #lastUploadAt: Float64Array
@@ -33,6 +37,7 @@ export class FirstCopyPolicy {
     this.#availability = init.availability
     this.size = init.availability.size
     this.#graceMs = init.graceMs ?? DEFAULT_FIRST_COPY_GRACE_MS
+    this.#spreadCopies = Math.max(1, init.spreadCopies ?? DEFAULT_FIRST_COPY_SPREAD)
     this.#now = init.now ?? (() => performance.now())
     this.#uploads = new Uint32Array(this.size)
     this.#lastUploadAt = new Float64Array(this.size)
@@ -58,8 +63,14 @@ export class FirstCopyPolicy {
     if (index < 0 || index >= this.size) return 'ok'
     const uploads = this.#uploads[index]!
     const now = this.#now()
-    if (uploads > 0 && this.#fresh > 0 && this.#lastPeer[index] !== peer) {
-      if (this.#availability.count(index) > 0 || now - this.#lastUploadAt[index]! < this.#graceMs) return 'elsewhere'
+    if (uploads > 0 && this.#lastPeer[index] !== peer) {
+      const holders = this.#availability.count(index)
+      if (this.#fresh > 0) {
+        if (holders > 0 || now - this.#lastUploadAt[index]! < this.#graceMs) return 'elsewhere'
+      } else if (holders >= this.#spreadCopies) {
+        // Every chunk went out once: the seeder now only helps with chunks that are still scarce.
+        return 'elsewhere'
+      }
     }
     if (uploads === 0) this.#fresh--
     this.#uploads[index] = uploads + 1

@@ -30,15 +30,16 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.uploads(0), 2)
   })
 
-  it('serves anything once every chunk was uploaded once', () => {
+  it('once every chunk was uploaded, serves only chunks fewer than spreadCopies peers hold', () => {
     const { availability, policy } = setup(2)
     availability.peerHave('a', [0, 1])
     assert.equal(policy.admit('x', 0), 'ok')
     assert.equal(policy.admit('y', 0), 'elsewhere')
     assert.equal(policy.admit('x', 1), 'ok')
     assert.equal(policy.fresh, 0)
-    assert.equal(policy.admit('x', 0), 'ok', 'no fresh chunk left to prefer')
-    assert.equal(policy.admit('x', 1), 'ok')
+    assert.equal(policy.admit('y', 0), 'ok', 'no fresh chunk left to prefer, and only a holds it')
+    availability.peerHave('b', [1])
+    assert.equal(policy.admit('y', 1), 'elsewhere', 'a and b hold it')
   })
 
   it('serves the same peer again: it did not get the first copy', () => {
