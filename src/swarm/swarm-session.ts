@@ -49,8 +49,9 @@ export interface SwarmSessionInit {
   minDepth?: number
   maxDepth?: number
   /**
-   * Bytes of requests in flight at once over all peers (at least one chunk). Bounds the memory of
-   * chunks on their way when a fast peer's measured rate would warrant a deep queue. Default 32 MiB.
+   * Bytes of requests in flight plus chunks waiting to be written, over all peers (at least one
+   * chunk). Bounds the memory of chunks on their way when a fast peer's measured rate would warrant
+   * a deep queue or the disk is slower than the network. Default 32 MiB.
    */
   maxInFlightBytes?: number
   /** A peer's depth is its measured rate times this, in chunks. */
@@ -289,7 +290,9 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     for (const p of order) if (p.inflight.size > 0) active++
     const maxActive = this.#init.maxActivePeers ?? DEFAULT_MAX_ACTIVE_PEERS
     let earliestBackoff = Infinity
-    let inFlight = 0
+    // Chunks received but not yet written count too: when the disk is slower than the network they
+    // pile up in memory just like requests in flight.
+    let inFlight = this.#pendingWrites
     for (const p of order) inFlight += p.inflight.size
     const maxInFlight = Math.max(1, Math.floor((this.#init.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) / this.#init.chunkSize))
     for (const p of order) {
