@@ -110,7 +110,7 @@ export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
   { key: 'downloadLimit', flag: '--download-limit <rate>', env: 'SHOAL_DOWNLOAD_LIMIT', defaultText: '0', description: 'global download cap in bytes/s (0 = unlimited)', parse: parseRate },
   { key: 'seedTime', flag: '--seed-time <duration>', env: 'SHOAL_SEED_TIME', defaultText: '0', description: 'how long `get` keeps seeding after it finishes (0, 90s, 15m, inf)', parse: parseDuration },
   { key: 'superSeed', flag: '--super-seed', env: 'SHOAL_SUPER_SEED', defaultText: 'false', description: 'first-seeder mode: hand out each chunk about once and let receivers spread it', parse: parseBool },
-  { key: 'chunkSize', flag: '--chunk-size <size>', env: 'SHOAL_CHUNK_SIZE', defaultText: '1M', description: 'chunk size for content you add (power of two, 64k to 16M)', parse: parseBytes },
+  { key: 'chunkSize', flag: '--chunk-size <size>', env: 'SHOAL_CHUNK_SIZE', defaultText: '256k', description: 'chunk size for content you add (power of two, 64k to 16M)', parse: parseBytes },
   { key: 'maxPeers', flag: '--max-peers <n>', env: 'SHOAL_MAX_PEERS', defaultText: '32', description: 'most peers one download talks to at once', parse: parseInteger(1, 1000) }
 ]
 

@@ -42,7 +42,7 @@ export const DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 1_000
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 100
 
 /** HAVE batching: flush after this long or after this many indexes, whichever comes first. */
-export const HAVE_FLUSH_DELAY_MS = 100
+export const HAVE_FLUSH_DELAY_MS = 500
 export const HAVE_FLUSH_MAX_INDEXES = 1_024
 /** A HAVE message may carry at most this many indexes (also caps what we accept). */
 export const HAVE_MAX_INDEXES = 4_096

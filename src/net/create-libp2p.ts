@@ -81,6 +81,9 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
       protocol: DHT_PROTOCOL,
       clientMode: config.dhtMode === 'client',
       peerInfoMapper: keepAllAddressesMapper,
+      // Queries wait for the first self-query, by default started 1 s after start: that wait was
+      // most of a receiver's time to first chunk. Start it at once.
+      initialQuerySelfInterval: 0,
       reprovide: {
         validity: PROVIDER_VALIDITY_MS,
         interval: PROVIDER_SWEEP_INTERVAL_MS,

@@ -3,11 +3,11 @@ export const DEFAULT_FIND_TIMEOUT_MS = 60_000
 /** One DHT provider lookup's bound (ms). */
 export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
 /** Wait between manifest lookups while nobody answers (ms). */
-export const MANIFEST_RETRY_MS = 1_000
+export const MANIFEST_RETRY_MS = 250
 /** One manifest or bitfield request's bound (ms). */
 export const PEER_QUERY_TIMEOUT_MS = 10_000
 /** While downloading, how often the DHT is asked again for more providers (ms). */
-export const REDISCOVER_INTERVAL_MS = 15_000
+export const REDISCOVER_INTERVAL_MS = 10_000
 /** Re-ask a peer for its bitfield at most this often (ms); gossip keeps it fresh in between. */
 export const BITFIELD_REFRESH_MS = 5_000
 /** Default peers one download talks to at once. */

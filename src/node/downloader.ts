@@ -76,6 +76,7 @@ export class Downloader {
       // (up to its timeout) cost seconds before the first chunk. More peers arrive by gossip.
       const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: 1 })
       const candidates = infos.map(info => info.id.toString())
+      log('providers of %s after %d ms: %d', entry.key, Date.now() - started, candidates.length)
       for (const peer of candidates) {
         try {
           const bytes = await xfer.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
@@ -239,10 +240,14 @@ export class Downloader {
     }
   }
 
-  /** Asks the DHT for providers again every interval (or at once when the session stalls). */
+  /** Asks the DHT for providers at once, then every interval (or at once when the session stalls). */
   async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<void>, signal: AbortSignal, wake: { controller: AbortController }): Promise<void> {
+    // The first lookup runs at once: the manifest came from the first provider found, and the other
+    // providers (receivers provide as soon as they start) are the trading partners worth knowing now.
+    let first = true
     while (!signal.aborted) {
-      await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.controller.signal]) }).catch(() => {})
+      if (!first) await sleep(REDISCOVER_INTERVAL_MS, undefined, { signal: AbortSignal.any([signal, wake.controller.signal]) }).catch(() => {})
+      first = false
       if (signal.aborted) return
       if (wake.controller.signal.aborted) wake.controller = new AbortController()
       try {

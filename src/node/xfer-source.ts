@@ -1,9 +1,14 @@
+import { logger } from '@libp2p/logger'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { XferContentSource } from '../net/xfer/index.js'
+import { FirstCopyPolicy } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
+
+// DEBUG=shoal:node:upload traces every chunk sent (mode, peer, index): the tuning log's tool
+const log = logger('shoal:node:upload')
 
 export interface XferSourceInit {
   entry(cid: CID): ContentEntry | undefined
@@ -18,6 +23,8 @@ export interface XferSourceInit {
  */
 export class XferSource implements XferContentSource {
   readonly #init: XferSourceInit
+  /** The plain seeder's first-copy rule, per content it publishes. */
+  readonly #firstCopy = new WeakMap<ContentEntry, FirstCopyPolicy>()
 
   constructor (init: XferSourceInit) {
     this.#init = init
@@ -45,7 +52,20 @@ export class XferSource implements XferContentSource {
     if (!store.has(index)) return 'not-held'
     if (this.#init.uploadSlots.acquire(peer) === 'busy') return 'busy'
     entry.peers.add(peer)
-    return entry.superSeed?.admit(peer, index) ?? 'ok'
+    if (entry.superSeed !== undefined) return entry.superSeed.admit(peer, index)
+    // 'not-held' (not 'busy'): the receiver marks this one chunk as elsewhere and asks us for another
+    // at once, instead of leaving our uplink alone for a back-off.
+    return this.#firstCopyPolicy(entry)?.admit(peer, index) === 'elsewhere' ? 'not-held' : 'ok'
+  }
+
+  #firstCopyPolicy (entry: ContentEntry): FirstCopyPolicy | undefined {
+    if (entry.meta?.mode !== 'seed' || entry.swarm === undefined) return undefined
+    let policy = this.#firstCopy.get(entry)
+    if (policy === undefined) {
+      policy = new FirstCopyPolicy({ availability: entry.swarm })
+      this.#firstCopy.set(entry, policy)
+    }
+    return policy
   }
 
   async readChunk (cid: CID, index: number, _options?: AbortOptions): Promise<Uint8Array> {
@@ -58,8 +78,10 @@ export class XferSource implements XferContentSource {
     await this.#init.uploadBucket.take(bytes, options)
   }
 
-  onUploaded (cid: CID, _peer: string, _index: number, bytes: number): void {
-    this.#init.entry(cid)?.uploaded.add(bytes)
+  onUploaded (cid: CID, peer: string, index: number, bytes: number): void {
+    const entry = this.#init.entry(cid)
+    if (log.enabled) log('%s %s %d', entry?.meta?.mode, peer, index)
+    entry?.uploaded.add(bytes)
     this.#init.onUploaded(bytes)
   }
 }

@@ -16,8 +16,14 @@ export const DEFAULT_ENDGAME_DEPTH = 1
 export const DEFAULT_MAX_ACTIVE_PEERS = 32
 /** Requests in flight to a peer whose rate is not measured yet. */
 export const DEFAULT_INITIAL_DEPTH = 2
-export const DEFAULT_MIN_DEPTH = 1
+/**
+ * Even a slow peer gets this many requests: a request travels up the receiver's own uplink, which is
+ * busy with its uploads, so with one request in flight the peer's link idled for that trip.
+ */
+export const DEFAULT_MIN_DEPTH = 2
 export const DEFAULT_MAX_DEPTH = 64
+/** Bytes requested and not yet received, over all peers of one download (receiver memory). */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024
 /** Depth is sized so a peer's queue holds about this much work at its measured rate. */
 export const DEFAULT_TARGET_QUEUE_MS = 1000
 /** Weight of the newest sample in a peer's throughput average. */
@@ -54,3 +60,8 @@ export const DEFAULT_UPLOAD_WAITER_TTL_MS = 10_000
 export const DEFAULT_SUPER_SEED_REVEAL = 2
 /** After uploading a chunk, a super-seeder refuses it to others this long so the first copy can spread. */
 export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
+
+/** A plain seeder refuses to upload a chunk again this soon while it still has never-uploaded ones (the first copy is on its way). */
+export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
+/** Once a plain seeder uploaded every chunk, it leaves chunks this many peers hold to them. */
+export const DEFAULT_FIRST_COPY_SPREAD = 2

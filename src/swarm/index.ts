@@ -13,6 +13,8 @@ export { UploadSlots } from './upload-slots.js'
 export type { UploadSlotsInit } from './upload-slots.js'
 export { SuperSeedPolicy } from './super-seed-policy.js'
 export type { SuperSeedPolicyInit } from './super-seed-policy.js'
+export { FirstCopyPolicy } from './first-copy-policy.js'
+export type { FirstCopyPolicyInit } from './first-copy-policy.js'
 export { SeedPolicy } from './seed-policy.js'
 export type { SeedPolicyInit, SeedState } from './seed-policy.js'
 export {

@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { Availability } from './availability.js'
 import {
   DEFAULT_BUSY_BACKOFF_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
-  DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
+  DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
   RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
 } from './constants.js'
@@ -48,6 +48,12 @@ export interface SwarmSessionInit {
   initialDepth?: number
   minDepth?: number
   maxDepth?: number
+  /**
+   * Bytes of requests in flight plus chunks waiting to be written, over all peers (at least one
+   * chunk). Bounds the memory of chunks on their way when a fast peer's measured rate would warrant
+   * a deep queue or the disk is slower than the network. Default 32 MiB.
+   */
+  maxInFlightBytes?: number
   /** A peer's depth is its measured rate times this, in chunks. */
   targetQueueMs?: number
   initialRequestTimeoutMs?: number
@@ -284,6 +290,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     for (const p of order) if (p.inflight.size > 0) active++
     const maxActive = this.#init.maxActivePeers ?? DEFAULT_MAX_ACTIVE_PEERS
     let earliestBackoff = Infinity
+    // Chunks received but not yet written count too: when the disk is slower than the network they
+    // pile up in memory just like requests in flight.
+    let inFlight = this.#pendingWrites
+    for (const p of order) inFlight += p.inflight.size
+    const maxInFlight = Math.max(1, Math.floor((this.#init.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) / this.#init.chunkSize))
     for (const p of order) {
       if (p.backoffUntil > now) {
         earliestBackoff = Math.min(earliestBackoff, p.backoffUntil)
@@ -293,7 +304,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       // its speed, so duplicates rescue the last chunks from slow peers instead of doubling every queue.
       let limit = this.#depth(p)
       if (this.#picker.endgame) limit = p.rateBps === 0 ? 0 : Math.min(limit, this.#init.endgameDepth ?? DEFAULT_ENDGAME_DEPTH)
-      const free = limit - p.inflight.size
+      const free = Math.min(limit - p.inflight.size, maxInFlight - inFlight)
       if (free <= 0) continue
       if (p.inflight.size === 0 && active >= maxActive) continue
       const field = this.#availability.bitfield(p.id)
@@ -301,6 +312,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       const picks = this.#picker.pick(field, free, p.id)
       if (picks.length === 0) continue
       if (p.inflight.size === 0) active++
+      inFlight += picks.length
       for (const index of picks) this.#start(p, index)
     }
     const idle = this.#picker.inFlight === 0 && this.#pendingWrites === 0

@@ -10,7 +10,7 @@ describe('examples/distribute', { timeout: 120_000 }, () => {
   it('distributes a file to two receivers and verifies both copies', async () => {
     const r = await runProgram(process.execPath, [EXAMPLE, '2', '2'], 90_000)
     assert.equal(r.code, 0, r.stdout + r.stderr)
-    assert.match(r.stdout, /^seeding bafy\w+ \(2 chunks\)$/m)
+    assert.match(r.stdout, /^seeding bafy\w+ \(8 chunks\)$/m)
     assert.match(r.stdout, /^receiver-1 wrote .* identical$/m)
     assert.match(r.stdout, /^receiver-2 wrote .* identical$/m)
     assert.match(r.stdout, /^all copies verified$/m)

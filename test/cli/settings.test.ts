@@ -64,7 +64,7 @@ describe('settings', () => {
     const settings = resolveSettings({}, {})
     assert.equal(settings.dataDir, join(homedir(), '.shoal'))
     assert.deepEqual(settings.listen, ['/ip4/0.0.0.0/tcp/0'])
-    assert.equal(settings.chunkSize, 1024 * 1024)
+    assert.equal(settings.chunkSize, 256 * 1024)
     assert.equal(settings.seedTime, 0)
     assert.equal(settings.superSeed, false)
     assert.equal(settings.maxPeers, 32)

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Availability } from '../../src/swarm/availability.js'
+import { FirstCopyPolicy } from '../../src/swarm/first-copy-policy.js'
+
+function setup (size: number, graceMs = 100): { availability: Availability, policy: FirstCopyPolicy, advance: (ms: number) => void } {
+  let t = 0
+  const availability = new Availability(size)
+  const policy = new FirstCopyPolicy({ availability, graceMs, now: () => t })
+  return { availability, policy, advance: ms => { t += ms } }
+}
+
+describe('FirstCopyPolicy', () => {
+  it('refuses a second copy while the first is on its way and fresh chunks remain', () => {
+    const { policy } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'the first copy is within its grace period')
+    assert.equal(policy.uploads(0), 1)
+    assert.equal(policy.fresh, 2)
+  })
+
+  it('refuses a chunk another peer holds, and serves it again once its only copy is gone', () => {
+    const { availability, policy, advance } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    advance(1_000)
+    availability.peerHave('a', [0])
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a holds it and can serve it')
+    availability.removePeer('a')
+    assert.equal(policy.admit('y', 0), 'ok', 'a left with the only copy: serve it again')
+    assert.equal(policy.uploads(0), 2)
+  })
+
+  it('once every chunk was uploaded, serves only chunks fewer than spreadCopies peers hold', () => {
+    const { availability, policy } = setup(2)
+    availability.peerHave('a', [0, 1])
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+    assert.equal(policy.admit('x', 1), 'ok')
+    assert.equal(policy.fresh, 0)
+    assert.equal(policy.admit('y', 0), 'ok', 'no fresh chunk left to prefer, and only a holds it')
+    availability.peerHave('b', [1])
+    assert.equal(policy.admit('y', 1), 'elsewhere', 'a and b hold it')
+  })
+
+  it('serves the same peer again: it did not get the first copy', () => {
+    const { policy } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+  })
+
+  it('lets an out-of-range index through for the reader to reject', () => {
+    const { policy } = setup(2)
+    assert.equal(policy.admit('x', 5), 'ok')
+    assert.equal(policy.fresh, 2)
+  })
+})
