@@ -63,7 +63,8 @@ describe('a peer serving corrupted chunks', () => {
       assert.equal(e.peer, bad.peerId, `an honest peer was banned: ${JSON.stringify(e)}`)
       assert.equal(e.cid, cid)
     }
-    // R is the fast source with every chunk, so each receiver asks it, meets a bad chunk and bans it once
-    for (const [i, list] of bans.entries()) assert.equal(list.length, 1, `receiver ${i} banned R ${list.length} times`)
+    // A ban is for good: no receiver bans R twice. Not every receiver need ban it: one that happened to
+    // take only R's intact (odd) chunks, or none at all, has no reason to, and that is correct.
+    for (const [i, list] of bans.entries()) assert.ok(list.length <= 1, `receiver ${i} banned R ${list.length} times`)
   })
 })
