@@ -38,13 +38,17 @@ if [[ -z ${SHOAL_NODE:-} ]]; then
   if [[ -x $ROOT/node_modules/.bin/node ]]; then SHOAL_NODE=$ROOT/node_modules/.bin/node; else SHOAL_NODE=node; fi
 fi
 CLI=$ROOT/dist/src/cli/main.js
+# run the CLI with the node flags of its shebang (#!/usr/bin/env -S node <flags>), as the bin runs
+read -r SHEBANG < "$CLI" || true
+NODE_FLAGS=()
+if [[ $SHEBANG == '#!/usr/bin/env -S node '* ]]; then read -r -a NODE_FLAGS <<< "${SHEBANG#'#!/usr/bin/env -S node '}"; fi
 export SHOAL_DATA_DIR=${SHOAL_DATA_DIR:-/data}
 export SHOAL_API=${SHOAL_API:-127.0.0.1:7070}
 export SHOAL_LISTEN=${SHOAL_LISTEN:-/ip4/0.0.0.0/tcp/$PORT}
 
 log() { printf '[%s %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-shoal() { "$SHOAL_NODE" "$CLI" "$@"; }
+shoal() { "$SHOAL_NODE" "${NODE_FLAGS[@]}" "$CLI" "$@"; }
 now_ms() { date +%s%3N; }
 
 # Exits 0 when the control API at $SHOAL_API answers /v1/health (no token needed for health).
@@ -107,7 +111,7 @@ trap stop_node TERM INT
 
 # start_node <shoal command...>: runs it in the background and waits until its API is healthy.
 start_node() {
-  "$SHOAL_NODE" "$CLI" "$@" &
+  "$SHOAL_NODE" "${NODE_FLAGS[@]}" "$CLI" "$@" &
   NODE_PID=$!
   wait_for "the control API on $SHOAL_API" health_quiet
   log "node up: $(health)"
@@ -195,7 +199,7 @@ role_peer() {
   if [[ $limit == 0 ]]; then
     path=$(shoal get --quiet "$cid" -o "$out") || die "shoal get $cid failed"
   else
-    path=$(timeout "$limit" "$SHOAL_NODE" "$CLI" get --quiet "$cid" -o "$out") || die "shoal get $cid failed or took over ${limit}s (SHOAL_GET_TIMEOUT)"
+    path=$(timeout "$limit" "$SHOAL_NODE" "${NODE_FLAGS[@]}" "$CLI" get --quiet "$cid" -o "$out") || die "shoal get $cid failed or took over ${limit}s (SHOAL_GET_TIMEOUT)"
   fi
   ms=$(( $(now_ms) - started ))
   got=-

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -6,6 +7,13 @@ import type { NetnsTestbed } from './netns-hosts.js'
 
 /** dist/src/cli/main.js, seen from dist/scripts/lib/. */
 export const SHOAL_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+
+/** The node flags of the CLI's shebang (`#!/usr/bin/env -S node <flags>`), so benchmarks run it as the bin runs. */
+export const SHOAL_NODE_FLAGS: string[] = (() => {
+  const first = readFileSync(SHOAL_CLI, 'utf8').split('\n', 1)[0] ?? ''
+  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)
+  return m === null ? [] : m[1]!.trim().split(/\s+/)
+})()
 
 /** One JSON line a `shoal --json` command printed. */
 export type ShoalEvent = Record<string, unknown> & { type: string }
@@ -53,12 +61,12 @@ export class ShoalProcess {
 
   /** Start `shoal <args>` inside testbed host i. */
   static inHost (bed: NetnsTestbed, i: number, name: string, args: string[], env: NodeJS.ProcessEnv = {}): ShoalProcess {
-    return new ShoalProcess(bed.spawn(i, process.execPath, [SHOAL_CLI, ...args], { ...process.env, ...env }), name)
+    return new ShoalProcess(bed.spawn(i, process.execPath, [...SHOAL_NODE_FLAGS, SHOAL_CLI, ...args], { ...process.env, ...env }), name)
   }
 
   /** Start `shoal <args>` on this host. */
   static local (name: string, args: string[], env: NodeJS.ProcessEnv = {}): ShoalProcess {
-    const child = spawn(process.execPath, [SHOAL_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    const child = spawn(process.execPath, [...SHOAL_NODE_FLAGS, SHOAL_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     return new ShoalProcess(child, name)
   }
 
