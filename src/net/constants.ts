@@ -52,7 +52,7 @@ export const BITFIELD_REPUBLISH_INTERVAL_MS = 15_000
 export const BITFIELD_ON_SUBSCRIBE_DELAY_MS = 200
 /**
  * Largest chunk count an announcement may describe: its BITFIELD is 2 MiB, under GossipSub's 4 MiB
- * RPC cap (16 TiB of content at 1 MiB chunks).
+ * RPC cap (4 TiB at the default 256 KiB chunks; the 64 MiB manifest bound, ~1.9 M chunks, binds first).
  */
 export const MAX_CHUNK_COUNT = 1 << 24
 /** Largest announcement accepted: a full bitfield of MAX_CHUNK_COUNT chunks plus framing. */
