@@ -5,6 +5,7 @@ import type { XferRejectReason } from './errors.js'
 import type { AbortOptions, Logger, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { PartialFrameTimer } from './partial-frame-timer.js'
 
 /** Limits and timers a channel needs, already resolved against the defaults. */
 export interface XferChannelOptions {
@@ -74,7 +75,7 @@ export class XferClientChannel {
   #nextId = 1
   #closedWith?: Error
   #progressTimer?: ReturnType<typeof setTimeout>
-  #frameTimer?: ReturnType<typeof setTimeout>
+  readonly #frameTimer: PartialFrameTimer
   #idleTimer?: ReturnType<typeof setTimeout>
 
   constructor (cid: CID, open: Promise<Stream>, options: XferChannelOptions, log: Logger, onClosed: (channel: XferClientChannel) => void) {
@@ -83,6 +84,9 @@ export class XferClientChannel {
     this.#log = log
     this.#onClosed = onClosed
     this.#decoder = new FrameDecoder(options.maxFrameSize)
+    this.#frameTimer = new PartialFrameTimer(options.frameTimeout, () => {
+      this.#fail(new XferTimeoutError(`a frame stayed incomplete for ${options.frameTimeout} ms`))
+    })
     open.then(stream => { this.#attach(stream) }, err => {
       this.#fail(new XferStreamError(`could not open a transfer stream: ${(err as Error).message}`, { cause: err }))
     })
@@ -200,7 +204,7 @@ export class XferClientChannel {
       this.#fail(new XferStreamError(`the peer broke the transfer protocol: ${cause.message}`, { cause }))
       return
     }
-    this.#armFrameTimer()
+    this.#frameTimer.update(this.#decoder.hasPartialFrame)
   }
 
   #onFrame (frame: Frame): void {
@@ -275,7 +279,7 @@ export class XferClientChannel {
     if (this.#closedWith !== undefined) return
     this.#closedWith = err
     clearTimeout(this.#progressTimer)
-    clearTimeout(this.#frameTimer)
+    this.#frameTimer.clear()
     clearTimeout(this.#idleTimer)
     for (const request of this.#requests.values()) {
       if (!request.abandoned) request.reject(err)
@@ -300,19 +304,6 @@ export class XferClientChannel {
       this.#fail(new XferTimeoutError(`nothing arrived for ${this.#options.progressTimeout} ms with ${this.#requests.size} request(s) outstanding`))
     }, this.#options.progressTimeout)
     this.#progressTimer.unref?.()
-  }
-
-  #armFrameTimer (): void {
-    if (!this.#decoder.hasPartialFrame) {
-      clearTimeout(this.#frameTimer)
-      this.#frameTimer = undefined
-      return
-    }
-    if (this.#frameTimer !== undefined) return
-    this.#frameTimer = setTimeout(() => {
-      this.#fail(new XferTimeoutError(`a frame stayed incomplete for ${this.#options.frameTimeout} ms`))
-    }, this.#options.frameTimeout)
-    this.#frameTimer.unref?.()
   }
 
   #armIdle (): void {

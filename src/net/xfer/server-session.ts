@@ -7,6 +7,7 @@ import { Frame } from './pb/xfer.js'
 import { waitForSendCapacity } from './wait-for-send-capacity.js'
 import type { XferContentSource } from './types.js'
 import type { Logger, Stream, StreamMessageEvent } from '@libp2p/interface'
+import { PartialFrameTimer } from './partial-frame-timer.js'
 
 /** Limits and timers a session needs, already resolved against the defaults. */
 export interface XferSessionOptions {
@@ -62,7 +63,7 @@ export class XferServerSession {
   #current?: Job
   #closed = false
   #remoteDone = false
-  #frameTimer?: ReturnType<typeof setTimeout>
+  readonly #frameTimer: PartialFrameTimer
   #idleTimer?: ReturnType<typeof setTimeout>
 
   constructor (stream: Stream, peer: string, source: XferContentSource | undefined, options: XferSessionOptions, log: Logger, onClosed: (session: XferServerSession) => void) {
@@ -73,6 +74,9 @@ export class XferServerSession {
     this.#log = log
     this.#onClosed = onClosed
     this.#decoder = new FrameDecoder(options.maxFrameSize)
+    this.#frameTimer = new PartialFrameTimer(options.frameTimeout, () => {
+      this.abort(new XferTimeoutError(`a frame from ${peer} stayed incomplete for ${options.frameTimeout} ms`))
+    })
   }
 
   /** Starts reading requests. */
@@ -104,7 +108,7 @@ export class XferServerSession {
       this.abort(cause)
       return
     }
-    this.#armFrameTimer()
+    this.#frameTimer.update(this.#decoder.hasPartialFrame)
     this.#armIdle()
   }
 
@@ -293,19 +297,6 @@ export class XferServerSession {
     this.#stream.close().catch(err => { this.abort(err as Error) })
   }
 
-  #armFrameTimer (): void {
-    if (!this.#decoder.hasPartialFrame) {
-      clearTimeout(this.#frameTimer)
-      this.#frameTimer = undefined
-      return
-    }
-    if (this.#frameTimer !== undefined) return
-    this.#frameTimer = setTimeout(() => {
-      this.abort(new XferTimeoutError(`a frame from ${this.#peer} stayed incomplete for ${this.#options.frameTimeout} ms`))
-    }, this.#options.frameTimeout)
-    this.#frameTimer.unref?.()
-  }
-
   #armIdle (): void {
     clearTimeout(this.#idleTimer)
     this.#idleTimer = setTimeout(() => {
@@ -322,7 +313,7 @@ export class XferServerSession {
   #finish (): void {
     if (this.#closed) return
     this.#closed = true
-    clearTimeout(this.#frameTimer)
+    this.#frameTimer.clear()
     clearTimeout(this.#idleTimer)
     this.#controller.abort()
     for (const job of this.#jobs.values()) job.controller.abort()
