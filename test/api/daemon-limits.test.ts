@@ -87,34 +87,15 @@ describe('shoal daemon limits', { timeout: 180_000 }, () => {
       } finally {
         await peer.stop()
       }
-      // the flood is still held open by this side: the daemon's idle timeout frees it, then a normal
-      // authenticated request works again
-      let status
-      for (let i = 0; i < 60 && status === undefined; i++) {
-        status = await client.status().catch(async () => { await sleep(500); return undefined })
-      }
-      assert.ok(status !== undefined, 'the API answers again')
+      // the flood is still held open by this side: the daemon's idle timeout closes every socket,
+      // then a normal authenticated request works
+      for (let i = 0; i < 60 && sockets.some(s => !s.destroyed); i++) await sleep(500)
+      assert.equal(sockets.filter(s => !s.destroyed).length, 0, 'the daemon closed every idle connection')
+      const status = await client.status()
       assert.equal(status.contents, 1)
     } finally {
       for (const s of sockets) s.destroy()
     }
     console.log(`daemon descriptors after recovery: ${await openDescriptors(pid)}`)
-  })
-
-  it('closes idle connections of its own accord', async () => {
-    const pid = daemon.child.pid!
-    const baseline = await openDescriptors(pid)
-    const [host, port] = [api.slice(0, api.lastIndexOf(':')), Number(api.slice(api.lastIndexOf(':') + 1))]
-    const sockets = Array.from({ length: 50 }, () => connect(port, host).on('error', () => {}))
-    try {
-      const closedByServer = await Promise.all(sockets.map(async s => await new Promise<boolean>(resolve => {
-        const timer = setTimeout(() => { resolve(false) }, 30_000)
-        s.once('close', () => { clearTimeout(timer); resolve(true) })
-      })))
-      assert.ok(closedByServer.every(c => c), 'every idle socket was closed by the daemon within 30 s')
-    } finally {
-      for (const s of sockets) s.destroy()
-    }
-    console.log(`daemon descriptors: ${baseline} before 50 idle sockets, ${await openDescriptors(pid)} after they timed out`)
   })
 })
