@@ -69,8 +69,7 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
       return ExitCode.PORT_IN_USE
     case 'ERR_DAEMON':
     case 'ERR_API':
-    // the control API's refusals (src/api/api-errors.ts)
-    case 'ERR_UNAUTHORIZED':
+    case 'ERR_UNAUTHORIZED': // this and the next four: the control API's refusals (src/api/api-errors.ts)
     case 'ERR_FORBIDDEN_HOST':
     case 'ERR_FORBIDDEN_ORIGIN':
     case 'ERR_UNSUPPORTED_MEDIA_TYPE':
