@@ -8,7 +8,6 @@ import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ControlClient, ControlServer, createShoal, isShoalError, type Shoal } from '../../src/index.js'
-import { parseAddress } from '../../src/api/parse-address.js'
 
 // response bodies are arbitrary JSON; the assertions check their shape
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -397,18 +396,6 @@ describe('ControlServer', { timeout: 120_000 }, () => {
       await assert.rejects(clash.start(seeder), (err: unknown) => isShoalError(err, 'ERR_PORT_IN_USE'))
     } finally {
       blocker.close()
-    }
-  })
-})
-
-describe('parseAddress', () => {
-  it('reads host:port, [v6]:port and a bare port', () => {
-    assert.deepEqual(parseAddress('127.0.0.1:7070'), { host: '127.0.0.1', port: 7070 })
-    assert.deepEqual(parseAddress('[::1]:80'), { host: '::1', port: 80 })
-    assert.deepEqual(parseAddress('7070'), { host: '127.0.0.1', port: 7070 })
-    assert.deepEqual(parseAddress('localhost:1'), { host: 'localhost', port: 1 })
-    for (const bad of ['', 'host', 'host:', ':80', '1.2.3.4:99999', 'a b:1']) {
-      assert.throws(() => parseAddress(bad), (err: unknown) => isShoalError(err, 'ERR_BAD_CONFIG'), bad)
     }
   })
 })
