@@ -13,7 +13,7 @@ import { loadOrCreateToken, tokenFileIn, tokensEqual } from './api-token.js'
 import { parseAddress } from './parse-address.js'
 import { PathPolicy } from './path-policy.js'
 import { RequestGuard } from './request-guard.js'
-import { isLoopbackAddress, resolveApiHost, type HostLookup } from './resolve-api-host.js'
+import { isLoopbackAddress, resolveApiHost, type HostLookup, type ResolvedApiHost } from './resolve-api-host.js'
 import { NodeMetrics } from './node-metrics.js'
 
 const log = logger('shoal:api')
@@ -62,6 +62,7 @@ export class ControlServer {
   #metrics?: NodeMetrics
   #guard?: RequestGuard
   #paths?: PathPolicy
+  #resolved?: ResolvedApiHost
 
   constructor (init: ControlServerInit) {
     const { host, port } = parseAddress(init.address)
@@ -76,13 +77,23 @@ export class ControlServer {
   /** The bearer token in force (known once start() has run). */
   get token (): string | undefined { return this.#token }
 
-  /** Starts serving `node`; returns the base URL. */
-  async start (node: ShoalNode): Promise<string> {
+  /**
+   * Resolves the API host and loads (or creates) the token, so a bad setup fails before the node
+   * opens any socket; start() does it itself when it was not called.
+   */
+  async prepare (dataDir: string): Promise<void> {
     const resolved = await resolveApiHost(this.#host, this.#init.lookup).catch((err: unknown) => {
       throw new ShoalError('ERR_BAD_CONFIG', `control API host "${this.#host}" does not resolve (${(err as Error).message}); use an IP address such as 127.0.0.1`, { cause: err })
     })
     if (!resolved.loopback && this.#explicitToken === undefined) throw this.#needsToken(resolved.addresses)
-    this.#token = this.#explicitToken ?? await loadOrCreateToken(this.#init.tokenFile ?? tokenFileIn(node.init.dataDir))
+    this.#token = this.#explicitToken ?? await loadOrCreateToken(this.#init.tokenFile ?? tokenFileIn(dataDir))
+    this.#resolved = resolved
+  }
+
+  /** Starts serving `node`; returns the base URL. */
+  async start (node: ShoalNode): Promise<string> {
+    if (this.#resolved === undefined) await this.prepare(node.init.dataDir)
+    const resolved = this.#resolved!
     this.#guard = new RequestGuard({
       allowHosts: [...(this.#init.allowHosts ?? []), this.#host, ...resolved.addresses],
       allowOrigins: this.#init.allowOrigins

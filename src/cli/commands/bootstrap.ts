@@ -14,6 +14,7 @@ export async function bootstrapCommand (ctx: CommandContext, _args: string[], op
   const listenGiven = opts.listen !== undefined || process.env.SHOAL_LISTEN !== undefined
   const listen = listenGiven ? ctx.settings.listen : [`/ip4/0.0.0.0/tcp/${port}`]
   const server = ctx.settings.api === '' ? undefined : controlServerFromSettings(ctx.settings, ctx.settings.api)
+  await server?.prepare(ctx.settings.dataDir)
   const node = await startNode(ctx, { listen, dhtMode: 'server' })
   try {
     const api = await server?.start(node)

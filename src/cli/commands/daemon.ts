@@ -13,6 +13,7 @@ export async function daemonCommand (ctx: CommandContext): Promise<number> {
   const address = ctx.settings.api === '' ? DEFAULT_API_ADDRESS : ctx.settings.api
   // validate the API settings before the node opens sockets, so a bad token setup fails fast
   const server = controlServerFromSettings(ctx.settings, address)
+  await server.prepare(ctx.settings.dataDir)
   const node = await startNode(ctx)
   try {
     const url = await server.start(node)
