@@ -20,6 +20,8 @@ export const MAX_API_CONNECTIONS = 256
 export const API_HEADERS_TIMEOUT_MS = 10_000
 /** A client must send its whole request within this time. */
 export const API_REQUEST_TIMEOUT_MS = 30_000
+/** How often the header and request timeouts are checked (Node's default, 30 s, would let them overrun). */
+export const API_CONNECTIONS_CHECK_INTERVAL_MS = 1000
 /** An idle keep-alive connection is closed after this time. */
 export const API_KEEP_ALIVE_TIMEOUT_MS = 5_000
 /** A socket with no traffic at all is closed after this time (slow-loris, idle TCP connections). */

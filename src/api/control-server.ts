@@ -5,7 +5,7 @@ import { logger } from '@libp2p/logger'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import {
-  API_HEADERS_TIMEOUT_MS, API_IDLE_SOCKET_TIMEOUT_MS, API_KEEP_ALIVE_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS,
+  API_CONNECTIONS_CHECK_INTERVAL_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_SOCKET_TIMEOUT_MS, API_KEEP_ALIVE_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS,
   CORS_MAX_AGE_S, MAX_API_CONNECTIONS, MAX_BODY_BYTES
 } from './constants.js'
 import { ApiErrorCode } from './api-errors.js'
@@ -70,7 +70,7 @@ export class ControlServer {
     this.#host = host
     this.#port = port
     this.#explicitToken = init.token === '' ? undefined : init.token
-    // literal addresses fail here, before the node opens sockets; names are resolved in start()
+    // literal addresses fail here, before the node opens sockets; names are resolved in prepare()
     if (isIP(host) !== 0 && !isLoopbackAddress(host) && this.#explicitToken === undefined) throw this.#needsToken([host])
   }
 
@@ -108,7 +108,7 @@ export class ControlServer {
       requestTimeout,
       keepAliveTimeout: this.#init.keepAliveTimeoutMs ?? API_KEEP_ALIVE_TIMEOUT_MS,
       // the two timeouts above are only enforced at this interval (30 s by default)
-      connectionsCheckingInterval: Math.max(100, Math.min(headersTimeout, 1000))
+      connectionsCheckingInterval: Math.min(headersTimeout, API_CONNECTIONS_CHECK_INTERVAL_MS)
     }, (req, res) => { void this.#serve(node, req, res) })
     server.maxConnections = this.#init.maxConnections ?? MAX_API_CONNECTIONS
     // with no 'timeout' listener Node destroys the socket: idle TCP connections cannot pile up
