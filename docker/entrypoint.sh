@@ -45,6 +45,14 @@ if [[ $SHEBANG == '#!/usr/bin/env -S node '* ]]; then read -r -a NODE_FLAGS <<< 
 export SHOAL_DATA_DIR=${SHOAL_DATA_DIR:-/data}
 export SHOAL_API=${SHOAL_API:-127.0.0.1:7070}
 export SHOAL_LISTEN=${SHOAL_LISTEN:-/ip4/0.0.0.0/tcp/$PORT}
+# The daemon's API adds and downloads only under SHOAL_ALLOW_PATHS (docs/control-api.md); by default
+# a testnet node may use its data dir, the seed file's folder and the output folder.
+if [[ -z ${SHOAL_ALLOW_PATHS:-} ]]; then
+  SHOAL_ALLOW_PATHS=$(realpath -m "$SHOAL_DATA_DIR")
+  if [[ -n ${SHOAL_SEED_FILE:-} ]]; then SHOAL_ALLOW_PATHS+=,$(dirname "$(realpath -m "$SHOAL_SEED_FILE")"); fi
+  if [[ -n ${SHOAL_OUT_DIR:-} ]]; then SHOAL_ALLOW_PATHS+=,$(realpath -m "$SHOAL_OUT_DIR"); fi
+  export SHOAL_ALLOW_PATHS
+fi
 
 log() { printf '[%s %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -6,3 +6,25 @@ export const MAX_BODY_BYTES = 64 * 1024
 export const POLL_INTERVAL_MS = 500
 /** Timeout of one control API request (a `get` is polled, never one long request). */
 export const REQUEST_TIMEOUT_MS = 30_000
+/** Name of the daemon's token file inside its data dir. */
+export const TOKEN_FILE_NAME = 'api.token'
+/** Random bytes in a generated API token (256 bits: out of reach of guessing). */
+export const TOKEN_BYTES = 32
+/**
+ * Most API connections open at once. Every connection holds a descriptor that libp2p needs too; the
+ * control API has one or a few local callers, so this is far above real use and far below the
+ * process's descriptor limit (1024 by default), which 20,000 idle sockets used to exhaust.
+ */
+export const MAX_API_CONNECTIONS = 256
+/** A client must send its request headers within this time. */
+export const API_HEADERS_TIMEOUT_MS = 10_000
+/** A client must send its whole request within this time. */
+export const API_REQUEST_TIMEOUT_MS = 30_000
+/** How often the header and request timeouts are checked (Node's default, 30 s, would let them overrun). */
+export const API_CONNECTIONS_CHECK_INTERVAL_MS = 1000
+/** An idle keep-alive connection is closed after this time. */
+export const API_KEEP_ALIVE_TIMEOUT_MS = 5_000
+/** A socket with no traffic at all is closed after this time (slow-loris, idle TCP connections). */
+export const API_IDLE_SOCKET_TIMEOUT_MS = 10_000
+/** How long a browser may cache a CORS preflight answer, in seconds. */
+export const CORS_MAX_AGE_S = 600

@@ -2,25 +2,36 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ShoalApi } from '../node/shoal-api.js'
 import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus } from '../node/types.js'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { POLL_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './constants.js'
 import { parseAddress } from './parse-address.js'
+import { readTokenFile, tokenFileIn } from './api-token.js'
 
 export interface ControlClientInit {
   address: string
+  /** Bearer token; default SHOAL_API_TOKEN, else the contents of `tokenFile`. */
   token?: string
+  /** The daemon's data dir, whose api.token is read when no token is given (default ~/.shoal). */
+  dataDir?: string
+  /** The token file to read when no token is given (default `<dataDir>/api.token`). */
+  tokenFile?: string
 }
 
 /** Talks to a running daemon's control API; implements the same ShoalApi as an in-process node. */
 export class ControlClient implements ShoalApi {
   readonly #base: string
   readonly #address: string
-  readonly #token: string | undefined
+  readonly #tokenFile: string
+  #token: Promise<string | undefined> | undefined
 
   constructor (init: ControlClientInit) {
     const { host, port } = parseAddress(init.address)
     this.#address = init.address
     this.#base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-    this.#token = init.token === '' ? undefined : init.token
+    const given = init.token !== undefined && init.token !== '' ? init.token : process.env.SHOAL_API_TOKEN
+    if (given !== undefined && given !== '') this.#token = Promise.resolve(given)
+    this.#tokenFile = init.tokenFile ?? tokenFileIn(init.dataDir ?? join(homedir(), '.shoal'))
   }
 
   async add (path: string, options: AddOptions = {}): Promise<AddResult> {
@@ -66,6 +77,9 @@ export class ControlClient implements ShoalApi {
   }
 
   async #call<T> (method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    // the same OS user can read the daemon's 0600 token file: no flag needed
+    this.#token ??= readTokenFile(this.#tokenFile)
+    const token = await this.#token
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     let res: Response
     try {
@@ -73,7 +87,7 @@ export class ControlClient implements ShoalApi {
         method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` })
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` })
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
@@ -87,6 +101,9 @@ export class ControlClient implements ShoalApi {
     try { parsed = JSON.parse(text) } catch { parsed = undefined }
     if (!res.ok) {
       const error = (parsed as { error?: { code?: string, message?: string } } | undefined)?.error
+      if (res.status === 401 && token === undefined) {
+        throw new ShoalError(error?.code ?? 'ERR_UNAUTHORIZED', `the daemon at ${this.#address} wants a token and none was found: set SHOAL_API_TOKEN, or point SHOAL_DATA_DIR (--data-dir) at the daemon's data dir (looked for ${this.#tokenFile})`)
+      }
       throw new ShoalError(error?.code ?? 'ERR_DAEMON', error?.message ?? `daemon answered HTTP ${res.status}`)
     }
     return parsed as T

@@ -1,10 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { timingSafeEqual } from 'node:crypto'
+import { isIP } from 'node:net'
+import { homedir } from 'node:os'
 import { logger } from '@libp2p/logger'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import type { ShoalNode } from '../node/shoal-node.js'
-import { MAX_BODY_BYTES } from './constants.js'
-import { isLoopbackHost, parseAddress } from './parse-address.js'
+import {
+  API_CONNECTIONS_CHECK_INTERVAL_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_SOCKET_TIMEOUT_MS, API_KEEP_ALIVE_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS,
+  CORS_MAX_AGE_S, MAX_API_CONNECTIONS, MAX_BODY_BYTES
+} from './constants.js'
+import { ApiErrorCode } from './api-errors.js'
+import { loadOrCreateToken, tokenFileIn, tokensEqual } from './api-token.js'
+import { parseAddress } from './parse-address.js'
+import { PathPolicy } from './path-policy.js'
+import { RequestGuard } from './request-guard.js'
+import { isLoopbackAddress, resolveApiHost, type HostLookup, type ResolvedApiHost } from './resolve-api-host.js'
 import { NodeMetrics } from './node-metrics.js'
 
 const log = logger('shoal:api')
@@ -12,37 +21,98 @@ const log = logger('shoal:api')
 export interface ControlServerInit {
   /** host:port to bind. */
   address: string
-  /** Bearer token; required when binding a non-loopback address. */
+  /** Bearer token (SHOAL_API_TOKEN); required when the address is not loopback. */
   token?: string
+  /** With no `token`: the token file to read or create (default `<node dataDir>/api.token`). */
+  tokenFile?: string
+  /** Host names the API answers to besides loopback and its own address (SHOAL_API_ALLOW_HOSTS). */
+  allowHosts?: string[]
+  /** Browser origins allowed to call the API, with CORS (SHOAL_API_ALLOW_ORIGINS); none by default. */
+  allowOrigins?: string[]
+  /** Folders under which the API may add content or write downloads (default: home dir and the node's data dir). */
+  allowPaths?: string[]
+  /** Resolves the host of `address`; tests inject one. */
+  lookup?: HostLookup
+  /** Most concurrent connections (default MAX_API_CONNECTIONS). */
+  maxConnections?: number
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
+  keepAliveTimeoutMs?: number
+  /** A socket with no traffic for this long is closed. */
+  idleTimeoutMs?: number
 }
 
-type Handler = (node: ShoalNode, req: IncomingMessage, params: string[]) => Promise<[number, unknown]>
+type Handler = (node: ShoalNode, req: IncomingMessage, params: string[], paths: PathPolicy) => Promise<[number, unknown]>
+
+const CORS_METHODS = 'GET, POST, DELETE'
+const CORS_HEADERS = 'Authorization, Content-Type'
 
 /**
  * The daemon's HTTP+JSON control API (see docs/control-api.md). It only translates HTTP to calls on
- * a ShoalNode; every rule about content lives in the node.
+ * a ShoalNode; every rule about content lives in the node. Every request but health needs the
+ * bearer token, loopback included; browser requests are refused by Host, Origin and Content-Type.
  */
 export class ControlServer {
+  readonly #init: ControlServerInit
   readonly #host: string
   readonly #port: number
-  readonly #token: string | undefined
+  readonly #explicitToken: string | undefined
+  #token?: string
   #server?: Server
   #metrics?: NodeMetrics
+  #guard?: RequestGuard
+  #paths?: PathPolicy
+  #resolved?: ResolvedApiHost
 
   constructor (init: ControlServerInit) {
     const { host, port } = parseAddress(init.address)
+    this.#init = init
     this.#host = host
     this.#port = port
-    this.#token = init.token === '' ? undefined : init.token
-    if (!isLoopbackHost(host) && this.#token === undefined) {
-      throw new ShoalError('ERR_BAD_CONFIG', `the control API on ${init.address} would be reachable from other machines; set SHOAL_API_TOKEN (--api-token) or bind 127.0.0.1`)
-    }
+    this.#explicitToken = init.token === '' ? undefined : init.token
+    // literal addresses fail here, before the node opens sockets; names are resolved in prepare()
+    if (isIP(host) !== 0 && !isLoopbackAddress(host) && this.#explicitToken === undefined) throw this.#needsToken([host])
+  }
+
+  /** The bearer token in force (known once start() has run). */
+  get token (): string | undefined { return this.#token }
+
+  /**
+   * Resolves the API host and loads (or creates) the token, so a bad setup fails before the node
+   * opens any socket; start() does it itself when it was not called.
+   */
+  async prepare (dataDir: string): Promise<void> {
+    const resolved = await resolveApiHost(this.#host, this.#init.lookup).catch((err: unknown) => {
+      throw new ShoalError('ERR_BAD_CONFIG', `control API host "${this.#host}" does not resolve (${(err as Error).message}); use an IP address such as 127.0.0.1`, { cause: err })
+    })
+    if (!resolved.loopback && this.#explicitToken === undefined) throw this.#needsToken(resolved.addresses)
+    this.#token = this.#explicitToken ?? await loadOrCreateToken(this.#init.tokenFile ?? tokenFileIn(dataDir))
+    this.#resolved = resolved
   }
 
   /** Starts serving `node`; returns the base URL. */
   async start (node: ShoalNode): Promise<string> {
+    if (this.#resolved === undefined) await this.prepare(node.init.dataDir)
+    const resolved = this.#resolved!
+    this.#guard = new RequestGuard({
+      allowHosts: [...(this.#init.allowHosts ?? []), this.#host, ...resolved.addresses],
+      allowOrigins: this.#init.allowOrigins
+    })
+    this.#paths = new PathPolicy(this.#init.allowPaths ?? [homedir(), node.init.dataDir])
     this.#metrics = new NodeMetrics(node)
-    const server = createServer((req, res) => { void this.#serve(node, req, res) })
+
+    const headersTimeout = this.#init.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS
+    const requestTimeout = Math.max(this.#init.requestTimeoutMs ?? API_REQUEST_TIMEOUT_MS, headersTimeout)
+    const server = createServer({
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: this.#init.keepAliveTimeoutMs ?? API_KEEP_ALIVE_TIMEOUT_MS,
+      // the two timeouts above are only enforced at this interval (30 s by default)
+      connectionsCheckingInterval: Math.min(headersTimeout, API_CONNECTIONS_CHECK_INTERVAL_MS)
+    }, (req, res) => { void this.#serve(node, req, res) })
+    server.maxConnections = this.#init.maxConnections ?? MAX_API_CONNECTIONS
+    // with no 'timeout' listener Node destroys the socket: idle TCP connections cannot pile up
+    server.setTimeout(this.#init.idleTimeoutMs ?? API_IDLE_SOCKET_TIMEOUT_MS)
     this.#server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -50,11 +120,11 @@ export class ControlServer {
           ? new ShoalError('ERR_PORT_IN_USE', `control API port ${this.#host}:${this.#port} is in use; is a daemon already running? choose another with --api`)
           : err)
       })
-      server.listen(this.#port, this.#host, () => { resolve() })
+      server.listen(this.#port, resolved.address, () => { resolve() })
     })
     const address = server.address()
     const port = typeof address === 'object' && address !== null ? address.port : this.#port
-    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host
+    const host = resolved.address.includes(':') ? `[${resolved.address}]` : resolved.address
     return `http://${host}:${port}`
   }
 
@@ -66,37 +136,59 @@ export class ControlServer {
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   }
 
+  #needsToken (addresses: string[]): ShoalError {
+    return new ShoalError('ERR_BAD_CONFIG', `the control API on ${this.#init.address} (${addresses.join(', ')}) would be reachable from other machines; set SHOAL_API_TOKEN (--api-token) or bind 127.0.0.1`)
+  }
+
   async #serve (node: ShoalNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('x-content-type-options', 'nosniff')
+    res.setHeader('cache-control', 'no-store')
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      if (url.pathname === '/metrics' && req.method === 'GET') {
-        this.#authorize(req)
+      // browser checks first: a refused request reaches neither the token check nor a handler
+      this.#guard!.check(req.headers)
+      const origin = req.headers.origin
+      if (this.#guard!.allowsOrigin(origin)) {
+        res.setHeader('access-control-allow-origin', origin)
+        res.setHeader('vary', 'Origin')
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, {
+            'access-control-allow-methods': CORS_METHODS,
+            'access-control-allow-headers': CORS_HEADERS,
+            'access-control-max-age': String(CORS_MAX_AGE_S)
+          })
+          res.end()
+          return
+        }
+      }
+      const path = pathOf(req.url)
+      const method = req.method ?? 'GET'
+      if (!(method === 'GET' && path === '/v1/health')) this.#authorize(req)
+      if (path === '/metrics' && method === 'GET') {
         const text = await this.#metrics!.render()
         res.writeHead(200, { 'content-type': this.#metrics!.contentType })
         res.end(text)
         return
       }
-      const route = this.#route(req.method ?? 'GET', url.pathname)
+      const route = this.#route(method, path)
       if (route === undefined) {
-        send(res, 404, { error: { code: 'ERR_NO_ROUTE', message: `no route ${req.method} ${url.pathname}; see docs/control-api.md` } })
+        send(res, 404, { error: { code: 'ERR_NO_ROUTE', message: `no route ${method} ${path}; see docs/control-api.md` } })
         return
       }
-      if (route.handler !== health) this.#authorize(req)
-      const [status, body] = await route.handler(node, req, route.params)
+      const [status, body] = await route.handler(node, req, route.params, this.#paths!)
       send(res, status, body)
     } catch (err) {
       const status = statusFor(err)
       if (status >= 500) log.error('control API request failed: %e', err)
+      else log('refused %s %s: %s', req.method, req.url, err instanceof Error ? err.message : String(err))
       send(res, status, { error: { code: isShoalError(err) ? err.code : 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) } })
     }
   }
 
   #authorize (req: IncomingMessage): void {
-    if (this.#token === undefined) return
-    const given = Buffer.from(req.headers.authorization ?? '')
-    const wanted = Buffer.from(`Bearer ${this.#token}`)
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
-      throw new ShoalError('ERR_UNAUTHORIZED', 'missing or wrong API token; send Authorization: Bearer <SHOAL_API_TOKEN>')
+    const header = req.headers.authorization ?? ''
+    const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : ''
+    if (given === '' || !tokensEqual(given, this.#token!)) {
+      throw new ShoalError(ApiErrorCode.UNAUTHORIZED, 'missing or wrong API token; send Authorization: Bearer <token>, the token being SHOAL_API_TOKEN or the contents of <data dir>/api.token')
     }
   }
 
@@ -104,9 +196,25 @@ export class ControlServer {
     for (const [m, pattern, handler] of ROUTES) {
       if (m !== method) continue
       const match = pattern.exec(path)
-      if (match !== null) return { handler, params: match.slice(1).map(decodeURIComponent) }
+      if (match !== null) return { handler, params: match.slice(1).map(decodeParam) }
     }
     return undefined
+  }
+}
+
+function pathOf (url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname
+  } catch {
+    throw new ShoalError(ApiErrorCode.BAD_REQUEST, 'the request URL is malformed')
+  }
+}
+
+function decodeParam (text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${text}" is not valid %-encoding`)
   }
 }
 
@@ -124,17 +232,18 @@ const ROUTES: Array<[string, RegExp, Handler]> = [
     if (info === undefined) throw new ShoalError('ERR_NOT_FOUND', `this node has no content ${cid}`)
     return [200, info]
   }],
-  ['POST', /^\/v1\/contents$/, async (node, req) => {
+  ['POST', /^\/v1\/contents$/, async (node, req, _params, paths) => {
     const body = await readJson(req)
     const path = requireString(body, 'path')
     const chunkSize = body.chunkSize === undefined ? undefined : requireNumber(body, 'chunkSize')
-    return [201, await node.add(path, { chunkSize })]
+    // the node gets the real path that was checked, not a name a symlink could later redirect
+    return [201, await node.add(await paths.resolve(path), { chunkSize })]
   }],
-  ['POST', /^\/v1\/downloads$/, async (node, req) => {
+  ['POST', /^\/v1\/downloads$/, async (node, req, _params, paths) => {
     const body = await readJson(req)
     const cid = requireString(body, 'cid')
     const out = requireString(body, 'out')
-    return [202, await node.startGet(cid, { out })]
+    return [202, await node.startGet(cid, { out: await paths.resolve(out) })]
   }],
   ['DELETE', /^\/v1\/contents\/([^/]+)$/, async (node, _req, [cid]) => {
     await node.remove(cid!)
@@ -147,7 +256,7 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown>>
   let size = 0
   for await (const part of req) {
     size += (part as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new ShoalError('ERR_BAD_REQUEST', `request body over ${MAX_BODY_BYTES} bytes`)
+    if (size > MAX_BODY_BYTES) throw new ShoalError(ApiErrorCode.BAD_REQUEST, `request body over ${MAX_BODY_BYTES} bytes`)
     parts.push(part as Buffer)
   }
   try {
@@ -155,29 +264,33 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown>>
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object')
     return value as Record<string, unknown>
   } catch {
-    throw new ShoalError('ERR_BAD_REQUEST', 'request body must be a JSON object')
+    throw new ShoalError(ApiErrorCode.BAD_REQUEST, 'request body must be a JSON object')
   }
 }
 
 function requireString (body: Record<string, unknown>, key: string): string {
   const v = body[key]
-  if (typeof v !== 'string' || v === '') throw new ShoalError('ERR_BAD_REQUEST', `"${key}" must be a non-empty string`)
+  if (typeof v !== 'string' || v === '') throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be a non-empty string`)
   return v
 }
 
 function requireNumber (body: Record<string, unknown>, key: string): number {
   const v = body[key]
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShoalError('ERR_BAD_REQUEST', `"${key}" must be a number`)
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be a number`)
   return v
 }
 
-function statusFor (err: unknown): number {
+/** The HTTP status of an error met while serving a request. */
+export function statusFor (err: unknown): number {
   if (!isShoalError(err)) return 500
   switch (err.code) {
-    case 'ERR_UNAUTHORIZED': return 401
+    case ApiErrorCode.UNAUTHORIZED: return 401
+    case ApiErrorCode.FORBIDDEN_HOST: case ApiErrorCode.FORBIDDEN_ORIGIN: case ApiErrorCode.PATH_NOT_ALLOWED:
+      return 403
+    case ApiErrorCode.UNSUPPORTED_MEDIA_TYPE: return 415
     case 'ERR_NOT_FOUND': return 404
     case 'ERR_DISK_FULL': return 507
-    case 'ERR_BAD_REQUEST': case 'ERR_BAD_CID': case 'ERR_BAD_CONFIG': case 'ERR_BAD_CHUNK_SIZE':
+    case ApiErrorCode.BAD_REQUEST: case 'ERR_BAD_CID': case 'ERR_BAD_CONFIG': case 'ERR_BAD_CHUNK_SIZE':
     case 'ERR_UNREADABLE': case 'ERR_NOT_WRITABLE': case 'ERR_UNSAFE_PATH':
       return 400
     case 'ERR_ALREADY_EXISTS': return 409
@@ -187,6 +300,6 @@ function statusFor (err: unknown): number {
 
 function send (res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
   res.end(text)
 }

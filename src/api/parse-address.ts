@@ -11,8 +11,3 @@ export function parseAddress (text: string): { host: string, port: number } {
   const host = m[1] !== undefined && m[1] !== '' ? m[1] : m[2] !== undefined && m[2] !== '' ? m[2] : '127.0.0.1'
   return { host, port }
 }
-
-/** True for addresses only this machine can reach. */
-export function isLoopbackHost (host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host)
-}

@@ -48,6 +48,7 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
     case 'ERR_NOT_WRITABLE':
     case 'ERR_SOURCE_CHANGED':
     case 'ERR_UNSAFE_PATH':
+    case 'ERR_BAD_TOKEN_FILE':
     case 'ERR_BAD_IDENTITY':
     case 'ERR_BAD_SWARM_KEY':
     case 'ERR_DATA_DIR':
@@ -68,6 +69,11 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
       return ExitCode.PORT_IN_USE
     case 'ERR_DAEMON':
     case 'ERR_API':
+    case 'ERR_UNAUTHORIZED': // this and the next four: the control API's refusals (src/api/api-errors.ts)
+    case 'ERR_FORBIDDEN_HOST':
+    case 'ERR_FORBIDDEN_ORIGIN':
+    case 'ERR_UNSUPPORTED_MEDIA_TYPE':
+    case 'ERR_PATH_NOT_ALLOWED':
       return ExitCode.DAEMON
     case 'ERR_ABORTED':
       return ExitCode.INTERRUPTED

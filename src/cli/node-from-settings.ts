@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
 import { ControlClient } from '../api/control-client.js'
+import { ControlServer } from '../api/control-server.js'
 import { ShoalNode } from '../node/shoal-node.js'
 import type { ShoalApi } from '../node/shoal-api.js'
 import type { ShoalInit } from '../node/types.js'
@@ -35,7 +38,23 @@ export async function startNode (ctx: CommandContext, overrides: Partial<ShoalIn
 /** The daemon's control API when one is configured (SHOAL_API / --api), else undefined. */
 export function daemonClient (ctx: CommandContext): ShoalApi | undefined {
   if (ctx.settings.api === '') return undefined
-  return new ControlClient({ address: ctx.settings.api, token: ctx.settings.apiToken })
+  return new ControlClient({ address: ctx.settings.api, token: ctx.settings.apiToken, dataDir: ctx.settings.dataDir })
+}
+
+/**
+ * The control API of a daemon or bootstrap node from resolved settings. With no SHOAL_API_TOKEN it
+ * uses <data dir>/api.token; with no SHOAL_ALLOW_PATHS it may read and write under the home directory
+ * and the data dir only.
+ */
+export function controlServerFromSettings (s: Settings, address: string): ControlServer {
+  const dataDir = resolve(s.dataDir)
+  return new ControlServer({
+    address,
+    token: s.apiToken,
+    allowHosts: s.apiAllowHosts,
+    allowOrigins: s.apiAllowOrigins,
+    allowPaths: s.allowPaths.length > 0 ? s.allowPaths : [homedir(), dataDir]
+  })
 }
 
 /** Resolves when the signal aborts (Ctrl-C); used by commands that serve until interrupted. */

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { ShoalError } from '../util/shoal-error.js'
 
 /**
@@ -28,6 +28,9 @@ export interface Settings {
   dhtMode: 'server' | 'client'
   api: string
   apiToken: string
+  apiAllowHosts: string[]
+  apiAllowOrigins: string[]
+  allowPaths: string[]
   uploadLimit: number
   downloadLimit: number
   seedTime: number
@@ -42,6 +45,15 @@ function fail (source: string, what: string): never {
 
 const list = (text: string): string[] => text.split(/[,\s]+/).map(s => s.trim()).filter(s => s !== '')
 const str = (text: string): string => text.trim()
+const commaList = (text: string): string[] => text.split(',').map(s => s.trim()).filter(s => s !== '')
+
+function parseFolders (text: string, source: string): string[] {
+  return commaList(text).map(p => {
+    const expanded = p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p
+    if (!isAbsolute(expanded)) fail(source, `"${p}" is not an absolute folder; write e.g. /srv/data,~/datasets (or / for anywhere)`)
+    return expanded
+  })
+}
 
 /** Parses a byte count such as `1048576`, `512k`, `64M`, `2GiB`. */
 export function parseBytes (text: string, source: string): number {
@@ -105,7 +117,10 @@ export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
     }
   },
   { key: 'api', flag: '--api <host:port>', env: 'SHOAL_API', defaultText: '', description: 'control API address: where `shoal daemon` listens and where other commands find it (empty: run standalone)', parse: str },
-  { key: 'apiToken', flag: '--api-token <token>', env: 'SHOAL_API_TOKEN', defaultText: '', description: 'bearer token for the control API; required when it binds a non-loopback address', parse: str },
+  { key: 'apiToken', flag: '--api-token <token>', env: 'SHOAL_API_TOKEN', defaultText: '', description: 'bearer token for the control API (empty: the daemon creates <data dir>/api.token and local clients read it); required when it binds a non-loopback address', parse: str },
+  { key: 'apiAllowHosts', flag: '--api-allow-hosts <names>', env: 'SHOAL_API_ALLOW_HOSTS', defaultText: '', description: 'comma-separated Host names the control API answers to besides loopback and its own address', parse: commaList },
+  { key: 'apiAllowOrigins', flag: '--api-allow-origins <origins>', env: 'SHOAL_API_ALLOW_ORIGINS', defaultText: '', description: 'comma-separated browser origins (https://host:port) allowed to call the control API, with CORS (empty: no web page)', parse: commaList },
+  { key: 'allowPaths', flag: '--allow-paths <dirs>', env: 'SHOAL_ALLOW_PATHS', defaultText: '', description: 'comma-separated absolute folders the control API may add from and download into (empty: your home directory and the data dir; / for anywhere)', parse: parseFolders },
   { key: 'uploadLimit', flag: '--upload-limit <rate>', env: 'SHOAL_UPLOAD_LIMIT', defaultText: '0', description: 'global upload cap in bytes/s (10M, 80mbit; 0 = unlimited)', parse: parseRate },
   { key: 'downloadLimit', flag: '--download-limit <rate>', env: 'SHOAL_DOWNLOAD_LIMIT', defaultText: '0', description: 'global download cap in bytes/s (0 = unlimited)', parse: parseRate },
   { key: 'seedTime', flag: '--seed-time <duration>', env: 'SHOAL_SEED_TIME', defaultText: '0', description: 'how long `get` keeps seeding after it finishes (0, 90s, 15m, inf)', parse: parseDuration },

@@ -113,11 +113,13 @@ describe('shoal CLI end to end', { timeout: 240_000 }, () => {
   })
 
   it('a daemon serves get/ls/status/add/cancel through its control API', async () => {
-    const daemon = spawnShoal(['daemon', '--api', '127.0.0.1:0', '--json', ...net('daemon')])
+    // the daemon reads and writes under the test's temp folder only when told so
+    const daemon = spawnShoal(['daemon', '--api', '127.0.0.1:0', '--json', '--allow-paths', work, ...net('daemon')])
     const ready = await daemon.waitForLine(l => l.type === 'result')
     const api = (ready.api as string).replace(/^http:\/\//, '')
     assert.match(api, /^127\.0\.0\.1:\d+$/)
-    const env = { SHOAL_API: api }
+    // clients find the daemon's token in its data dir (<data dir>/api.token), as the same user would
+    const env = { SHOAL_API: api, SHOAL_DATA_DIR: dir('data-daemon') }
 
     const out = dir('out-daemon')
     const got = await runShoal(['get', cid, '-o', out, '--json'], { env })

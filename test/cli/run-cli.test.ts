@@ -129,6 +129,20 @@ describe('shoal CLI', { timeout: 120_000 }, () => {
     assert.match(r.stderr, /SHOAL_API_TOKEN/)
   })
 
+  it('a daemon refuses a token file others can read (exit 6, one line), before opening sockets', async () => {
+    const data = join(work, 'd-loose-token')
+    await mkdir(data, { recursive: true })
+    await writeFile(join(data, 'api.token'), 'a'.repeat(43) + '\n', { mode: 0o644 })
+    await chmod(join(data, 'api.token'), 0o644)
+    const r = await runShoal(['daemon', '--api', '127.0.0.1:0', '--data-dir', data, '--listen', '/ip4/127.0.0.1/tcp/0'])
+    assert.equal(r.code, 6, r.stderr)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, /api\.token has mode 644/)
+    // a client refuses to send it too
+    const client = await runShoal(['ls'], { env: { SHOAL_API: '127.0.0.1:1', SHOAL_DATA_DIR: data } })
+    assert.equal(client.code, 6, client.stderr)
+  })
+
   it('permission denied exits 6 in one line', async (t) => {
     if (process.getuid?.() !== 0) { t.skip('needs root to run the CLI as another user'); return }
     const box = join(work, 'perm')

@@ -1,7 +1,6 @@
 import { ExitCode } from '../exit-codes.js'
 import type { CommandContext } from '../command-context.js'
-import { startNode, untilAborted } from '../node-from-settings.js'
-import { ControlServer } from '../../api/control-server.js'
+import { controlServerFromSettings, startNode, untilAborted } from '../node-from-settings.js'
 import { ShoalError } from '../../util/shoal-error.js'
 
 /**
@@ -14,7 +13,8 @@ export async function bootstrapCommand (ctx: CommandContext, _args: string[], op
   // --listen (or SHOAL_LISTEN) wins over --port; opts holds settings flags under their keys
   const listenGiven = opts.listen !== undefined || process.env.SHOAL_LISTEN !== undefined
   const listen = listenGiven ? ctx.settings.listen : [`/ip4/0.0.0.0/tcp/${port}`]
-  const server = ctx.settings.api === '' ? undefined : new ControlServer({ address: ctx.settings.api, token: ctx.settings.apiToken })
+  const server = ctx.settings.api === '' ? undefined : controlServerFromSettings(ctx.settings, ctx.settings.api)
+  await server?.prepare(ctx.settings.dataDir)
   const node = await startNode(ctx, { listen, dhtMode: 'server' })
   try {
     const api = await server?.start(node)

@@ -1,14 +1,19 @@
 import { ExitCode } from '../exit-codes.js'
 import type { CommandContext } from '../command-context.js'
-import { startNode, untilAborted } from '../node-from-settings.js'
-import { ControlServer } from '../../api/control-server.js'
+import { controlServerFromSettings, startNode, untilAborted } from '../node-from-settings.js'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { DEFAULT_API_ADDRESS } from '../../api/constants.js'
+import { tokenFileIn } from '../../api/api-token.js'
+
+const defaultDataDir = (): string => join(homedir(), '.shoal')
 
 /** `shoal daemon`: a long-lived node serving the HTTP control API until interrupted. */
 export async function daemonCommand (ctx: CommandContext): Promise<number> {
   const address = ctx.settings.api === '' ? DEFAULT_API_ADDRESS : ctx.settings.api
   // validate the API settings before the node opens sockets, so a bad token setup fails fast
-  const server = new ControlServer({ address, token: ctx.settings.apiToken })
+  const server = controlServerFromSettings(ctx.settings, address)
+  await server.prepare(ctx.settings.dataDir)
   const node = await startNode(ctx)
   try {
     const url = await server.start(node)
@@ -16,7 +21,8 @@ export async function daemonCommand (ctx: CommandContext): Promise<number> {
       `shoal daemon ${node.peerId}`,
       `control API: ${url}`,
       ...node.multiaddrs.map(a => `listening:   ${a}`),
-      `use it with: SHOAL_API=${address} shoal ls`
+      `use it with: SHOAL_API=${address}${ctx.settings.dataDir === defaultDataDir() ? '' : ` SHOAL_DATA_DIR=${ctx.settings.dataDir}`} shoal ls` +
+        (ctx.settings.apiToken === '' ? ` (the token is in ${tokenFileIn(ctx.settings.dataDir)})` : '')
     ].join('\n'))
     await untilAborted(ctx.signal)
     return ExitCode.OK
