@@ -141,7 +141,13 @@ export async function prepareOutputTree (init: OutputTreeInit): Promise<Prepared
  * checked when the store opened), so a file swapped for a symlink or another file is never written.
  */
 export async function openCheckedFile (path: string, expected: FileIdentity): Promise<FileHandle> {
-  const handle = await open(path, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW)
+  let handle: FileHandle
+  try {
+    handle = await open(path, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkError(path)
+    throw err
+  }
   try {
     const stats = await handle.stat()
     if (stats.dev !== expected.dev || stats.ino !== expected.ino) {
