@@ -12,6 +12,7 @@ import { readFully, writeFully } from './file-io.js'
 import { HandleCache } from './handle-cache.js'
 import { HaveJournal } from './have-journal.js'
 import { openCheckedFile, prepareOutputTree } from './output-tree.js'
+import { WrittenHints } from './written-hints.js'
 import type { FileIdentity } from './created-files.js'
 import { resolveInside } from './safe-path.js'
 import { loadSeedStamps, saveSeedStamps, stampDifference, stampOf, statSource } from './seed-sources.js'
@@ -102,6 +103,8 @@ export class ChunkStore {
   readonly #commitListeners = new Set<(durable: number) => void>()
   /** Download mode: the inode each output file was checked to be when the store opened. */
   readonly #identities: FileIdentity[]
+  /** Download mode: which chunks were written, so a restart after a kill re-hashes instead of re-fetching them. */
+  readonly #hints: WrittenHints | undefined
   #closed: Promise<void> | undefined
 
   private constructor (init: {
@@ -112,6 +115,7 @@ export class ChunkStore {
     journal?: HaveJournal
     stamps?: SourceStamp[]
     identities?: FileIdentity[]
+    hints?: WrittenHints
   }) {
     const { options } = init
     this.mode = options.mode
@@ -121,6 +125,7 @@ export class ChunkStore {
     this.have = init.have
     this.durable = init.have.clone()
     this.#identities = init.identities ?? []
+    this.#hints = init.hints
     this.#map = init.map
     this.#paths = init.paths
     this.#journal = init.journal
@@ -191,8 +196,27 @@ export class ChunkStore {
         throw err
       }
     }
+    let hints: WrittenHints
+    try {
+      const opened = await WrittenHints.open(stateDir, map.chunkCount)
+      hints = opened.hints
+      const freshFiles = new Set(fresh)
+      const candidates = opened.indexes.filter(i => !have.has(i) && !freshFiles.has(map.locate(i).fileIndex))
+      if (candidates.length > 0) {
+        const started = performance.now()
+        const kept = await rehashWritten(map, paths, identities, candidates)
+        await journal.append(kept)
+        for (const index of kept) have.set(index)
+        log('re-hashed %d chunks written but not committed before the last stop: kept %d in %d ms',
+          candidates.length, kept.length, Math.round(performance.now() - started))
+      }
+      await hints.reset()
+    } catch (err) {
+      await journal.close()
+      throw err
+    }
     log('opened %s for download: %d of %d chunks held', root, have.count, map.chunkCount)
-    return new ChunkStore({ options, map, paths, have, journal, identities })
+    return new ChunkStore({ options, map, paths, have, journal, identities, hints })
   }
 
   static async #openSeed (options: ChunkStoreOptions, map: ChunkMap, stateDir: string): Promise<ChunkStore> {
@@ -306,6 +330,7 @@ export class ChunkStore {
     } finally {
       this.#inflight.delete(job)
     }
+    await this.#hints?.record(index)
     this.#dirty.add(loc.fileIndex)
     if (!this.have.set(index)) return false
     this.#pending.push(index)
@@ -392,9 +417,12 @@ export class ChunkStore {
         if (this.#journal !== undefined && (this.#journal.records > 0 || this.#needsCompaction)) {
           await this.#journal.compact(this.#durableHave())
         }
+        // everything written is journaled now; a failed flush keeps the hints for the next open
+        await this.#hints?.reset()
       } catch (err) {
         error = err
       }
+      await this.#hints?.close().catch(() => {})
       await this.#handles.closeAll()
       await this.#journal?.close().catch(() => {})
       log('closed %s', this.root)
@@ -528,6 +556,44 @@ export class ChunkStore {
   #checkOpen (): void {
     if (this.#closed !== undefined) throw new ShoalError(StoreErrorCode.STORE_CLOSED, `the store of ${this.root} is closed`)
   }
+}
+
+/**
+ * Reads and hashes chunks that were written but not journaled when the store last stopped; returns
+ * those whose bytes match the layout, after making their files durable (so they may be journaled).
+ */
+async function rehashWritten (map: ChunkMap, paths: string[], identities: FileIdentity[], indexes: number[]): Promise<number[]> {
+  const byFile = new Map<number, number[]>()
+  for (const index of indexes) {
+    const { fileIndex } = map.locate(index)
+    byFile.set(fileIndex, [...(byFile.get(fileIndex) ?? []), index])
+  }
+  const kept: number[] = []
+  for (const [fileIndex, chunks] of byFile) {
+    const path = paths[fileIndex]!
+    let handle: FileHandle
+    try {
+      handle = await openCheckedFile(path, identities[fileIndex]!)
+    } catch (err) {
+      throw toStoreError(err, path, 'write')
+    }
+    try {
+      const good: number[] = []
+      for (const index of chunks.sort((a, b) => a - b)) {
+        const loc = map.locate(index)
+        const data = await readFully(handle, loc.length, loc.offset)
+        if (data.length === loc.length && equalBytes(sha256(data), map.digest(index))) good.push(index)
+      }
+      // the bytes may be only in the page cache after a kill: durable before they are journaled
+      if (good.length > 0) await handle.datasync()
+      kept.push(...good)
+    } catch (err) {
+      throw toStoreError(err, path, 'write')
+    } finally {
+      await handle.close()
+    }
+  }
+  return kept
 }
 
 function sha256 (data: Uint8Array): Uint8Array {
