@@ -68,6 +68,10 @@ export class Downloader {
     try {
       if (!store.complete) await this.#swarm(entry, providers, signal, latest)
       await store.flush()
+    } catch (err) {
+      // stopped or failed: commit what was written, so what ls says now is what a restart keeps
+      await store.drain().catch(() => {})
+      throw err
     } finally {
       offCommit()
     }
@@ -229,6 +233,9 @@ export class Downloader {
       this.#emitProgress(entry, latest)
     })
     session.addEventListener('stalled', ({ detail }) => {
+      // nothing more is coming for now: commit at once rather than at the next interval, so the
+      // durable count shown while stalled is everything received
+      store.drain().catch(err => { log('flush of %s on stall failed: %e', entry.key, err) })
       this.#init.emit('stalled', { cid: entry.key, missing: detail.missing, missingIndexes: detail.missingIndexes })
       // look for new providers now rather than at the next interval
       wake.controller.abort()

@@ -321,7 +321,10 @@ export class ChunkStore {
     if (this.have.has(index)) return false
     if (this.mode === 'seed') throw this.#changedError(loc.fileIndex)
     const path = this.#paths[loc.fileIndex]!
-    const job = this.#handles.use(loc.fileIndex, async handle => { await writeFully(handle, data, loc.offset) })
+    const job = this.#handles.use(loc.fileIndex, async handle => {
+      await writeFully(handle, data, loc.offset)
+      await this.#hints?.record(index)
+    })
     this.#inflight.add(job)
     try {
       await job
@@ -330,7 +333,6 @@ export class ChunkStore {
     } finally {
       this.#inflight.delete(job)
     }
-    await this.#hints?.record(index)
     this.#dirty.add(loc.fileIndex)
     if (!this.have.set(index)) return false
     this.#pending.push(index)
@@ -403,6 +405,12 @@ export class ChunkStore {
     this.#queuedFlush = run
     this.#flushChain = run.catch(() => {})
     await run
+  }
+
+  /** Waits for writes in progress, then flushes: afterwards every chunk in `have` so far is durable. */
+  async drain (): Promise<void> {
+    await Promise.allSettled([...this.#inflight])
+    await this.flush()
   }
 
   /** Waits for writes in progress, flushes, and closes every file. Safe to call more than once. */
