@@ -2,10 +2,25 @@ import { join } from 'node:path'
 import { readJsonIfPresent, writeJsonAtomic } from './atomic-file.js'
 import { CREATED_FILES_FILE } from './constants.js'
 
-/** Which inode a path was when shoal checked or created it. */
+/**
+ * Which inode a path was when shoal checked or created it. File systems reuse a freed inode number
+ * at once (ext4, tmpfs), so the birth time tells a file deleted and re-created from the original;
+ * 0 where the file system does not report one.
+ */
 export interface FileIdentity {
   dev: number
   ino: number
+  birthtimeMs: number
+}
+
+/** Stats (or a recorded identity) to the identity compared by `sameFile`. */
+export function identityOf (stats: { dev: number, ino: number, birthtimeMs: number }): FileIdentity {
+  return { dev: stats.dev, ino: stats.ino, birthtimeMs: stats.birthtimeMs }
+}
+
+/** True when `a` and `b` are the same file (birth times compared where both are known). */
+export function sameFile (a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && (a.birthtimeMs === 0 || b.birthtimeMs === 0 || a.birthtimeMs === b.birthtimeMs)
 }
 
 /**
@@ -29,7 +44,9 @@ export async function loadCreatedFiles (stateDir: string, fingerprint: string): 
   if (record?.version !== 1 || record.fingerprint !== fingerprint || typeof record.files !== 'object' || record.files === null) return { files }
   for (const [path, identity] of Object.entries(record.files)) {
     if (identity === null) files[path] = null
-    else if (typeof identity?.dev === 'number' && typeof identity.ino === 'number') files[path] = { dev: identity.dev, ino: identity.ino }
+    else if (typeof identity?.dev === 'number' && typeof identity.ino === 'number') {
+      files[path] = { dev: identity.dev, ino: identity.ino, birthtimeMs: typeof identity.birthtimeMs === 'number' ? identity.birthtimeMs : 0 }
+    }
   }
   return { files }
 }

@@ -6,7 +6,7 @@ import { basename, dirname, relative, sep } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { ShoalError } from '../util/shoal-error.js'
 import { fsyncDirectory } from './atomic-file.js'
-import { loadCreatedFiles, saveCreatedFiles } from './created-files.js'
+import { identityOf, loadCreatedFiles, sameFile, saveCreatedFiles } from './created-files.js'
 import type { CreatedFiles, FileIdentity } from './created-files.js'
 import { StoreErrorCode, toStoreError } from './store-errors.js'
 
@@ -116,9 +116,9 @@ export async function prepareOutputTree (init: OutputTreeInit): Promise<Prepared
     // holds none of the chunks the journal may claim
     const replaced = recorded === undefined
       ? existing[i] !== undefined
-      : recorded !== null && (recorded.dev !== identity.dev || recorded.ino !== identity.ino)
+      : recorded !== null && !sameFile(recorded, identity)
     if (reset || replaced) fresh.push(i)
-    if (recorded?.dev !== identity.dev || recorded?.ino !== identity.ino) {
+    if (recorded == null || !sameFile(recorded, identity)) {
       marker.files[file.path] = identity
       changed = true
     }
@@ -150,7 +150,7 @@ export async function openCheckedFile (path: string, expected: FileIdentity): Pr
   }
   try {
     const stats = await handle.stat()
-    if (stats.dev !== expected.dev || stats.ino !== expected.ino) {
+    if (!sameFile(identityOf(stats), expected)) {
       throw new ShoalError(StoreErrorCode.UNSAFE_PATH,
         `${path} was replaced by another file while shoal was writing it; refusing to write it — check who else writes to this folder`)
     }
@@ -219,12 +219,12 @@ async function prepareFile (path: string, size: number, exists: boolean, init: O
     const stats = await handle.stat()
     if (!stats.isFile()) throw new ShoalError(StoreErrorCode.NOT_WRITABLE, `cannot use ${path}: it is not a regular file`)
     const now = await lstat(path)
-    if (now.dev !== stats.dev || now.ino !== stats.ino) throw symlinkError(path)
+    if (!sameFile(identityOf(now), identityOf(stats))) throw symlinkError(path)
     // the folders on the way must still be the real folders checked before the open
     for (let d = dirname(path); d !== init.base && isBelow(init.base, d); d = dirname(d)) {
       const seen = dirState.get(d)
       const current = await lstat(d)
-      if (seen === undefined || current.isSymbolicLink() || current.dev !== seen.dev || current.ino !== seen.ino) throw symlinkError(d)
+      if (seen === undefined || current.isSymbolicLink() || !sameFile(identityOf(current), seen)) throw symlinkError(d)
     }
     const identity = identityOf(stats)
     if (stats.size === size) return { identity, reset: !exists }
@@ -242,7 +242,7 @@ async function prepareFile (path: string, size: number, exists: boolean, init: O
 function isOurs (marker: CreatedFiles, path: string, stats: Stats): boolean {
   if (!(path in marker.files)) return false
   const recorded = marker.files[path]
-  if (recorded != null) return recorded.dev === stats.dev && recorded.ino === stats.ino
+  if (recorded != null) return sameFile(recorded, identityOf(stats))
   // killed between announcing the file and recording its inode: ours only if it looks like it
   return stats.nlink === 1 && stats.uid === process.getuid?.()
 }
@@ -259,10 +259,6 @@ async function lstatIfPresent (path: string): Promise<Stats | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw toStoreError(err, path, 'write')
   }
-}
-
-function identityOf (stats: Stats): FileIdentity {
-  return { dev: stats.dev, ino: stats.ino }
 }
 
 function isBelow (base: string, path: string): boolean {

@@ -2,7 +2,7 @@
 // output folder, never replace a file it did not create unless told to, and refuse a file/folder
 // clash before creating anything. Real files and symlinks in a temp dir.
 import assert from 'node:assert/strict'
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ChunkStore } from '../../src/store/index.js'
@@ -117,7 +117,8 @@ describe('ChunkStore download output safety', () => {
     await rm(join(out, 'pkg', 'a.bin'))
     await symlink(join(target.dir, 'a.bin'), join(out, 'pkg', 'a.bin'))
     await assert.rejects(store.write(0, CHUNKS[0]!), (err: unknown) => isShoalError(err))
-    await rm(join(out, 'pkg', 'sub', 'b.bin'))
+    // moved away rather than deleted, so its inode number cannot be reused by the new file
+    await rename(join(out, 'pkg', 'sub', 'b.bin'), join(out, 'pkg', 'sub', 'b.old'))
     await writeFile(join(out, 'pkg', 'sub', 'b.bin'), 'someone else')
     await assert.rejects(store.write(4, CHUNKS[4]!), coded('ERR_UNSAFE_PATH', join(out, 'pkg', 'sub', 'b.bin')))
     await store.close().catch(() => {})
@@ -171,12 +172,28 @@ describe('ChunkStore download output safety', () => {
     await writeAll(store)
     await store.close()
     const path = join(out, 'pkg', 'a.bin')
-    await rm(path)
+    await rename(path, `${path}.old`)
     await writeFile(path, Buffer.alloc(FILES[0]!.data.length))
     await assert.rejects(ChunkStore.open(pkgOptions(out, stateDir)), coded('ERR_ALREADY_EXISTS', path))
     const again = await ChunkStore.open(pkgOptions(out, stateDir, { overwrite: true }))
     assert.equal(again.have.count, CHUNKS.length - 4, 'the 4 chunks of the replaced a.bin are fetched again')
     await again.close()
+  })
+
+  it('a file of ours deleted and re-created under the same inode number is not taken for ours', async (t) => {
+    const base = await temp.make()
+    const out = join(base, 'out')
+    const stateDir = join(base, 'state')
+    const store = await ChunkStore.open(pkgOptions(out, stateDir))
+    await store.close()
+    const path = join(out, 'pkg', 'a.bin')
+    const before = await stat(path)
+    if (before.birthtimeMs === 0) { t.skip('this file system reports no birth time'); return }
+    await rm(path)
+    await writeFile(path, Buffer.alloc(FILES[0]!.data.length))
+    const after = await stat(path)
+    console.log(`# inode ${before.ino === after.ino ? 'reused' : 'not reused'} by the re-created file`)
+    await assert.rejects(ChunkStore.open(pkgOptions(out, stateDir)), coded('ERR_ALREADY_EXISTS', path))
   })
 
   it('a file-versus-folder clash anywhere in the tree is refused before anything is created', async () => {
