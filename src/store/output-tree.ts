@@ -85,6 +85,7 @@ export async function prepareOutputTree (init: OutputTreeInit): Promise<Prepared
         `cannot create the file ${file.path}: a folder is in the way; move it away or choose another output folder (--overwrite replaces files, never a folder)`)
     }
     if (!stats.isFile()) throw new ShoalError(StoreErrorCode.NOT_WRITABLE, `cannot use ${file.path}: it is not a regular file`)
+    if (stats.nlink > 1) throw hardLinkError(file.path)
     if (!init.overwrite && !isOurs(marker, file.path, stats)) {
       throw new ShoalError(StoreErrorCode.ALREADY_EXISTS,
         `${file.path} already exists and shoal did not create it; pass --overwrite to replace it, or choose another output folder`)
@@ -218,6 +219,7 @@ async function prepareFile (path: string, size: number, exists: boolean, init: O
   try {
     const stats = await handle.stat()
     if (!stats.isFile()) throw new ShoalError(StoreErrorCode.NOT_WRITABLE, `cannot use ${path}: it is not a regular file`)
+    if (stats.nlink > 1) throw hardLinkError(path)
     const now = await lstat(path)
     if (!sameFile(identityOf(now), identityOf(stats))) throw symlinkError(path)
     // the folders on the way must still be the real folders checked before the open
@@ -250,6 +252,12 @@ function isOurs (marker: CreatedFiles, path: string, stats: Stats): boolean {
 function symlinkError (path: string): ShoalError {
   return new ShoalError(StoreErrorCode.UNSAFE_PATH,
     `refusing to write through ${path}: it is a symbolic link (or was swapped for one); remove it or choose another output folder`)
+}
+
+// writing a file with other hard links would change the file under its other names too
+function hardLinkError (path: string): ShoalError {
+  return new ShoalError(StoreErrorCode.UNSAFE_PATH,
+    `refusing to write ${path}: it has other hard links, so writing it would change another file too; remove it or choose another output folder`)
 }
 
 async function lstatIfPresent (path: string): Promise<Stats | undefined> {

@@ -2,7 +2,7 @@
 // output folder, never replace a file it did not create unless told to, and refuse a file/folder
 // clash before creating anything. Real files and symlinks in a temp dir.
 import assert from 'node:assert/strict'
-import { mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ChunkStore } from '../../src/store/index.js'
@@ -94,6 +94,17 @@ describe('ChunkStore download output safety', () => {
     }
     assert.deepEqual(await target.snapshot(), before)
     assert.deepEqual(await readdir(join(out, 'pkg')), ['sub'], 'a.bin was not created before the refusal')
+  })
+
+  it('refuses a destination file with other hard links, even with overwrite; the other name is untouched', async () => {
+    const base = await temp.make()
+    const out = join(base, 'out')
+    await mkdir(join(out, 'pkg'), { recursive: true })
+    const target = await victim()
+    const before = await target.snapshot()
+    await link(join(target.dir, 'a.bin'), join(out, 'pkg', 'a.bin'))
+    await assert.rejects(ChunkStore.open(pkgOptions(out, join(base, 'state'), { overwrite: true })), coded('ERR_UNSAFE_PATH', join(out, 'pkg', 'a.bin')))
+    assert.deepEqual(await target.snapshot(), before)
   })
 
   it('the output folder the user chose may itself be a symlink', async () => {
