@@ -22,6 +22,8 @@ export const ExitCode = {
   PORT_IN_USE: 8,
   /** The daemon's control API refused or could not be reached. */
   DAEMON: 9,
+  /** A file (or folder) is already at the destination and shoal did not create it; see `get --overwrite`. */
+  ALREADY_EXISTS: 10,
   /** Interrupted (Ctrl-C / SIGTERM) before the job finished; state is saved. */
   INTERRUPTED: 130
 } as const
@@ -75,6 +77,8 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
     case 'ERR_UNSUPPORTED_MEDIA_TYPE':
     case 'ERR_PATH_NOT_ALLOWED':
       return ExitCode.DAEMON
+    case 'ERR_ALREADY_EXISTS':
+      return ExitCode.ALREADY_EXISTS
     case 'ERR_ABORTED':
       return ExitCode.INTERRUPTED
     default:

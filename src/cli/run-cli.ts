@@ -84,6 +84,7 @@ Flags override SHOAL_* environment variables (see .env.example). Exit codes are 
   program.command('get').argument('<cid>', 'content ID (bafy...)')
     .description('fetch content, verifying every chunk, and keep seeding for --seed-time')
     .option('-o, --out <dir>', 'output folder', '.')
+    .option('--overwrite', 'replace existing files at the destination that shoal did not create (never a folder)')
     .addHelpText('after', '\nExample:\n  $ shoal get bafyrei... -o ./downloads --seed-time 10m --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...')
     .action(run(getCommand))
   program.command('add').argument('<path>', 'file or folder')

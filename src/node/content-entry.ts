@@ -52,7 +52,8 @@ export class ContentEntry {
       size: m?.size ?? 0,
       chunkSize: m?.chunkSize ?? 0,
       chunks: this.store?.chunkCount ?? 0,
-      have: this.store?.have.count ?? 0,
+      // durable chunks only: what a restart after a kill still holds
+      have: this.store?.durable.count ?? 0,
       state: this.state,
       peers: this.peers.size,
       uploadedBytes: this.uploaded.total,

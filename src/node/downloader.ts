@@ -20,6 +20,12 @@ import type { GetOptions, GetResult, ShoalEvents } from './types.js'
 
 const log = logger('shoal:node:download')
 
+/** The swarm session's latest download rate and active peers, for progress events. */
+interface SessionRate {
+  rateBps: number
+  peers: number
+}
+
 export interface DownloaderInit {
   network: ShoalNetwork
   xfer: XferProtocol
@@ -50,18 +56,30 @@ export class Downloader {
     let providers: string[] = []
     if (entry.store === undefined) {
       providers = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal)
-      await this.#openStore(entry, out)
+      await this.#openStore(entry, out, options.overwrite === true)
     }
     const store = entry.store!
     this.#init.publish(entry)
-    const before = store.have.count
-    if (!store.complete) await this.#swarm(entry, providers, signal)
-    await store.flush()
+    const before = store.durable.count
+    // Progress counts only durable chunks (journaled by a group commit): the figures shown are what
+    // a kill at that moment would keep. Each commit reports, the final flush included.
+    const latest: SessionRate = { rateBps: 0, peers: 0 }
+    const offCommit = store.onCommit(() => { this.#emitProgress(entry, latest) })
+    try {
+      if (!store.complete) await this.#swarm(entry, providers, signal, latest)
+      await store.flush()
+    } catch (err) {
+      // stopped or failed: commit what was written, so what ls says now is what a restart keeps
+      await store.drain().catch(() => {})
+      throw err
+    } finally {
+      offCommit()
+    }
     return {
       cid: entry.key,
       path: entry.meta!.path,
       size: entry.manifest!.size,
-      fetchedChunks: store.have.count - before,
+      fetchedChunks: store.durable.count - before,
       elapsedMs: Date.now() - started
     }
   }
@@ -110,23 +128,42 @@ export class Downloader {
     return new ShoalError('ERR_BOOTSTRAP_UNREACHABLE', `no bootstrap node answered (${list.join(', ')}); check the addresses and that a bootstrap node is running`)
   }
 
-  async #openStore (entry: ContentEntry, out: string): Promise<void> {
+  async #openStore (entry: ContentEntry, out: string, overwrite: boolean): Promise<void> {
     const manifest = entry.manifest!
     // A one-file content is written as <out>/<name>; a folder as <out>/<name>/<its files>.
     const only = manifest.files[0]
     const singleFile = manifest.files.length === 1 && manifest.directories.length === 0 && only?.path === manifest.name
     const root = singleFile ? out : join(out, manifest.name)
     entry.meta = { cid: entry.key, mode: 'download', root, path: join(out, manifest.name), addedAt: Date.now() }
-    entry.store = await ChunkStore.open({ layout: manifest, root, stateDir: this.#init.records.stateDir(entry.key), mode: 'download' })
+    // `out` is the user's choice and may be a symlink; `<out>/<name>` and below never are
+    entry.store = await ChunkStore.open({ layout: manifest, root, base: out, overwrite, stateDir: this.#init.records.stateDir(entry.key), mode: 'download' })
     await this.#init.records.save({ meta: entry.meta, manifestBytes: entry.manifestBytes! })
   }
 
-  async #swarm (entry: ContentEntry, providers: string[], signal: AbortSignal): Promise<void> {
+  /** Emits a progress event from the store's durable count and the session's latest rate. */
+  #emitProgress (entry: ContentEntry, latest: SessionRate): void {
+    const store = entry.store!
+    const layout = entry.layout!
+    const totalBytes = entry.manifest!.size
+    const have = store.durable.count
+    const bytes = Math.min(totalBytes, have === layout.chunkCount ? totalBytes : durableBytes(store.durable, layout))
+    this.#init.emit('progress', {
+      cid: entry.key,
+      have,
+      total: layout.chunkCount,
+      bytes,
+      totalBytes,
+      rateBps: latest.rateBps,
+      peers: latest.peers,
+      etaSeconds: latest.rateBps > 0 ? (totalBytes - bytes) / latest.rateBps : undefined
+    })
+  }
+
+  async #swarm (entry: ContentEntry, providers: string[], signal: AbortSignal, latest: SessionRate): Promise<void> {
     const { network, xfer, downloadBucket } = this.#init
     const store = entry.store!
     const layout = entry.layout!
     const announcer = entry.announcer!
-    const manifest = entry.manifest!
     const session = new SwarmSession({
       transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal) },
       sink: {
@@ -191,20 +228,14 @@ export class Downloader {
       this.#init.onDownloaded(bytes)
     })
     session.addEventListener('progress', ({ detail }) => {
-      const totalBytes = manifest.size
-      const bytes = Math.min(totalBytes, detail.have === detail.total ? totalBytes : heldBytes(store.have, layout))
-      this.#init.emit('progress', {
-        cid: entry.key,
-        have: detail.have,
-        total: detail.total,
-        bytes,
-        totalBytes,
-        rateBps: detail.rateBps,
-        peers: detail.peers,
-        etaSeconds: detail.rateBps > 0 ? (totalBytes - bytes) / detail.rateBps : undefined
-      })
+      latest.rateBps = detail.rateBps
+      latest.peers = detail.peers
+      this.#emitProgress(entry, latest)
     })
     session.addEventListener('stalled', ({ detail }) => {
+      // nothing more is coming for now: commit at once rather than at the next interval, so the
+      // durable count shown while stalled is everything received
+      store.drain().catch(err => { log('flush of %s on stall failed: %e', entry.key, err) })
       this.#init.emit('stalled', { cid: entry.key, missing: detail.missing, missingIndexes: detail.missingIndexes })
       // look for new providers now rather than at the next interval
       wake.controller.abort()
@@ -274,7 +305,7 @@ export class Downloader {
   }
 }
 
-function heldBytes (have: Bitfield, layout: ChunkLayout): number {
+function durableBytes (durable: Bitfield, layout: ChunkLayout): number {
   // full chunks are chunkSize; only last chunks of files are short, so this is exact enough and O(1)
-  return have.count * layout.chunkSize
+  return durable.count * layout.chunkSize
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { access, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { logger } from '@libp2p/logger'
 import type { CID } from 'multiformats/cid'
 import { buildManifest, ChunkLayout, decodeManifest, parseCid } from '../content/index.js'
@@ -201,9 +201,9 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
   }
 
   /** Starts a download in the background (the control API's POST /v1/downloads). */
-  async startGet (cidText: string, options: { out: string }): Promise<ContentInfo> {
+  async startGet (cidText: string, options: { out: string, overwrite?: boolean }): Promise<ContentInfo> {
     const cid = parseCid(cidText)
-    this.get(cid.toString(), { out: options.out }).catch(err => { log('background get of %s failed: %e', cidText, err) })
+    this.get(cid.toString(), { out: options.out, overwrite: options.overwrite }).catch(err => { log('background get of %s failed: %e', cidText, err) })
     return this.#contents.get(cid.toString())?.info() ?? { ...emptyInfo(cid.toString()) }
   }
 
@@ -322,7 +322,9 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
       entry.manifestBytes = record.manifestBytes
       entry.layout = new ChunkLayout(manifest)
       if (record.meta.mode === 'seed') await stat(record.meta.root)
-      entry.store = await ChunkStore.open({ layout: manifest, root: record.meta.root, stateDir: this.#records.stateDir(entry.key), mode: record.meta.mode })
+      // a download's output folder (the user's choice) holds meta.path; nothing below it is a symlink
+      const base = record.meta.mode === 'download' ? dirname(record.meta.path) : undefined
+      entry.store = await ChunkStore.open({ layout: manifest, root: record.meta.root, base, stateDir: this.#records.stateDir(entry.key), mode: record.meta.mode })
       entry.state = entry.store.complete ? (record.meta.mode === 'seed' ? 'seeding' : 'complete') : 'stopped'
     } catch (err) {
       entry.state = 'error'

@@ -36,6 +36,7 @@ export interface ContentInfo {
   size: number
   chunkSize: number
   chunks: number
+  /** Chunks durable on disk (for a download: what a restart after a kill still holds). */
   have: number
   state: ContentState
   peers: number
@@ -46,6 +47,7 @@ export interface ContentInfo {
   errorCode?: string
 }
 
+/** Download progress. `have` and `bytes` count only chunks durable on disk (a kill keeps them). */
 export interface Progress {
   cid: string
   have: number
@@ -66,13 +68,18 @@ export interface GetOptions {
   onProgress?: (progress: Progress) => void
   /** How long to wait for a first provider before failing with ERR_NOT_FOUND (ms). */
   findTimeoutMs?: number
+  /**
+   * Replace existing files at the destination that shoal did not create. Default false: such a file
+   * fails the get with ERR_ALREADY_EXISTS before anything is written. Never replaces a folder.
+   */
+  overwrite?: boolean
 }
 
 export interface GetResult {
   cid: string
   path: string
   size: number
-  /** Chunks fetched over the network by this call (0 when resumed complete). */
+  /** Chunks fetched over the network and made durable by this call (0 when resumed complete). */
   fetchedChunks: number
   elapsedMs: number
 }

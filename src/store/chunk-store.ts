@@ -2,16 +2,18 @@ import { createHash } from 'node:crypto'
 import { constants as fsConstants } from 'node:fs'
 import { mkdir, open, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
-import { basename, dirname, resolve } from 'node:path'
+import { resolve, sep } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { Bitfield } from '../util/bitfield.js'
 import { ShoalError } from '../util/shoal-error.js'
-import { fsyncDirectory } from './atomic-file.js'
 import { ChunkMap } from './chunk-map.js'
 import { FLUSH_EVERY_CHUNKS, FLUSH_INTERVAL_MS, MAX_OPEN_FILES } from './constants.js'
 import { readFully, writeFully } from './file-io.js'
 import { HandleCache } from './handle-cache.js'
 import { HaveJournal } from './have-journal.js'
+import { openCheckedFile, prepareOutputTree } from './output-tree.js'
+import { WrittenHints } from './written-hints.js'
+import type { FileIdentity } from './created-files.js'
 import { resolveInside } from './safe-path.js'
 import { loadSeedStamps, saveSeedStamps, stampDifference, stampOf, statSource } from './seed-sources.js'
 import type { SourceStamp } from './seed-sources.js'
@@ -30,6 +32,13 @@ export interface ChunkStoreOptions {
    * layout's files, or, for a single-file layout, the file itself.
    */
   root: string
+  /**
+   * download: the folder the user chose, `root` or a parent of it. It may be a symlink (the user's
+   * choice); nothing at or below `root` may be, and nothing is ever written through one. Default: `root`.
+   */
+  base?: string
+  /** download: replace existing regular files shoal did not create. Default false: refuse with ERR_ALREADY_EXISTS. */
+  overwrite?: boolean
   /** Folder for this content's persisted state (have journal/snapshot, seed stamps). Created if missing. */
   stateDir: string
   mode: StoreMode
@@ -61,6 +70,11 @@ export class ChunkStore {
   readonly stateDir: string
   /** Chunks held (readable) now. Owned by the store: read it, never modify it. */
   readonly have: Bitfield
+  /**
+   * Chunks whose data is durable and whose journal record is on disk: what a restart after a kill
+   * still holds. A subset of `have`; equal to it after a flush. Read it, never modify it.
+   */
+  readonly durable: Bitfield
 
   readonly #map: ChunkMap
   readonly #paths: string[]
@@ -86,6 +100,11 @@ export class ChunkStore {
   #backgroundError: unknown
   #needsCompaction = false
   readonly #inflight = new Set<Promise<unknown>>()
+  readonly #commitListeners = new Set<(durable: number) => void>()
+  /** Download mode: the inode each output file was checked to be when the store opened. */
+  readonly #identities: FileIdentity[]
+  /** Download mode: which chunks were written, so a restart after a kill re-hashes instead of re-fetching them. */
+  readonly #hints: WrittenHints | undefined
   #closed: Promise<void> | undefined
 
   private constructor (init: {
@@ -95,6 +114,8 @@ export class ChunkStore {
     have: Bitfield
     journal?: HaveJournal
     stamps?: SourceStamp[]
+    identities?: FileIdentity[]
+    hints?: WrittenHints
   }) {
     const { options } = init
     this.mode = options.mode
@@ -102,6 +123,9 @@ export class ChunkStore {
     this.root = resolve(options.root)
     this.stateDir = resolve(options.stateDir)
     this.have = init.have
+    this.durable = init.have.clone()
+    this.#identities = init.identities ?? []
+    this.#hints = init.hints
     this.#map = init.map
     this.#paths = init.paths
     this.#journal = init.journal
@@ -115,7 +139,7 @@ export class ChunkStore {
       open: async (fileIndex) => {
         const path = this.#paths[fileIndex]!
         try {
-          return await open(path, writable ? fsConstants.O_RDWR | fsConstants.O_NOFOLLOW : fsConstants.O_RDONLY)
+          return writable ? await openCheckedFile(path, this.#identities[fileIndex]!) : await open(path, fsConstants.O_RDONLY)
         } catch (err) {
           throw toStoreError(err, path, writable ? 'write' : 'read')
         }
@@ -140,30 +164,22 @@ export class ChunkStore {
 
   static async #openDownload (options: ChunkStoreOptions, map: ChunkMap, stateDir: string): Promise<ChunkStore> {
     const root = resolve(options.root)
+    const base = resolve(options.base ?? root)
+    if (root !== base && !root.startsWith(base.endsWith(sep) ? base : base + sep)) {
+      throw new ShoalError(StoreErrorCode.UNSAFE_PATH, `the store root ${root} is not inside the output folder ${base}`)
+    }
     const { files, directories } = options.layout
     const paths = files.map(file => resolveInside(root, file.path))
-    const dirs = directories.map(dir => resolveInside(root, dir))
-    const toSync = new Set<string>()
-    const ensured = new Set<string>()
-    await mkdirDurable(root, toSync, ensured)
-    for (const dir of dirs) await mkdirDurable(dir, toSync, ensured)
-
-    // Files created now or found at the wrong size cannot hold chunks the journal may claim.
-    const fresh: number[] = []
-    for (const [i, path] of paths.entries()) {
-      await mkdirDurable(dirname(path), toSync, ensured)
-      if (await prepareOutputFile(path, files[i]!.size)) {
-        fresh.push(i)
-        toSync.add(dirname(path))
-      }
-    }
-    for (const dir of toSync) {
-      try {
-        await fsyncDirectory(dir)
-      } catch (err) {
-        throw toStoreError(err, dir, 'write')
-      }
-    }
+    // Files created now, resized or taken over cannot hold chunks the journal may claim.
+    const { fresh, identities } = await prepareOutputTree({
+      base,
+      root,
+      files: paths.map((path, i) => ({ path, size: files[i]!.size })),
+      directories: directories.map(dir => resolveInside(root, dir)),
+      stateDir,
+      fingerprint: Buffer.from(map.fingerprint).toString('hex'),
+      overwrite: options.overwrite === true
+    })
 
     const { journal, have } = await HaveJournal.open(stateDir, map.fingerprint, map.chunkCount)
     let cleared = 0
@@ -180,8 +196,27 @@ export class ChunkStore {
         throw err
       }
     }
+    let hints: WrittenHints
+    try {
+      const opened = await WrittenHints.open(stateDir, map.chunkCount)
+      hints = opened.hints
+      const freshFiles = new Set(fresh)
+      const candidates = opened.indexes.filter(i => !have.has(i) && !freshFiles.has(map.locate(i).fileIndex))
+      if (candidates.length > 0) {
+        const started = performance.now()
+        const kept = await rehashWritten(map, paths, identities, candidates)
+        await journal.append(kept)
+        for (const index of kept) have.set(index)
+        log('re-hashed %d chunks written but not committed before the last stop: kept %d in %d ms',
+          candidates.length, kept.length, Math.round(performance.now() - started))
+      }
+      await hints.reset()
+    } catch (err) {
+      await journal.close()
+      throw err
+    }
     log('opened %s for download: %d of %d chunks held', root, have.count, map.chunkCount)
-    return new ChunkStore({ options, map, paths, have, journal })
+    return new ChunkStore({ options, map, paths, have, journal, identities, hints })
   }
 
   static async #openSeed (options: ChunkStoreOptions, map: ChunkMap, stateDir: string): Promise<ChunkStore> {
@@ -286,7 +321,10 @@ export class ChunkStore {
     if (this.have.has(index)) return false
     if (this.mode === 'seed') throw this.#changedError(loc.fileIndex)
     const path = this.#paths[loc.fileIndex]!
-    const job = this.#handles.use(loc.fileIndex, async handle => { await writeFully(handle, data, loc.offset) })
+    const job = this.#handles.use(loc.fileIndex, async handle => {
+      await writeFully(handle, data, loc.offset)
+      await this.#hints?.record(index)
+    })
     this.#inflight.add(job)
     try {
       await job
@@ -330,10 +368,31 @@ export class ChunkStore {
         throw this.#changedError(loc.fileIndex)
       }
       // An output file altered behind our back: forget the chunk so it is fetched again.
+      this.durable.clear(index)
       if (this.have.clear(index)) this.#needsCompaction = true
       throw new ShoalError(StoreErrorCode.SOURCE_CHANGED, `chunk ${index} in ${path} was altered on disk; it will be fetched again`)
     }
     return data
+  }
+
+  /**
+   * Calls `listener` with the durable chunk count after each group commit that made chunks durable.
+   * Returns a function that removes it.
+   */
+  onCommit (listener: (durable: number) => void): () => void {
+    this.#commitListeners.add(listener)
+    return () => { this.#commitListeners.delete(listener) }
+  }
+
+  #notifyCommit (): void {
+    const count = this.durable.count
+    for (const listener of this.#commitListeners) {
+      try {
+        listener(count)
+      } catch (err) {
+        log.error('commit listener of %s failed: %s', this.root, err)
+      }
+    }
   }
 
   /** Makes every chunk written so far durable and records it as held. */
@@ -348,6 +407,12 @@ export class ChunkStore {
     await run
   }
 
+  /** Waits for writes in progress, then flushes: afterwards every chunk in `have` so far is durable. */
+  async drain (): Promise<void> {
+    await Promise.allSettled([...this.#inflight])
+    await this.flush()
+  }
+
   /** Waits for writes in progress, flushes, and closes every file. Safe to call more than once. */
   async close (): Promise<void> {
     this.#closed ??= (async () => {
@@ -360,9 +425,12 @@ export class ChunkStore {
         if (this.#journal !== undefined && (this.#journal.records > 0 || this.#needsCompaction)) {
           await this.#journal.compact(this.#durableHave())
         }
+        // everything written is journaled now; a failed flush keeps the hints for the next open
+        await this.#hints?.reset()
       } catch (err) {
         error = err
       }
+      await this.#hints?.close().catch(() => {})
       await this.#handles.closeAll()
       await this.#journal?.close().catch(() => {})
       log('closed %s', this.root)
@@ -407,6 +475,7 @@ export class ChunkStore {
 
     try {
       await journal.append(durable)
+      for (const index of durable) this.durable.set(index)
       if (journal.wantsCompaction || this.#needsCompaction) {
         await journal.compact(this.#durableHave())
         this.#needsCompaction = false
@@ -416,6 +485,7 @@ export class ChunkStore {
       this.#pending = durable.concat(this.#pending)
       throw err
     }
+    if (durable.length > 0) this.#notifyCommit()
     if (failed.size > 0) {
       const [fileIndex, err] = failed.entries().next().value!
       throw toStoreError(err, this.#paths[fileIndex]!, 'write')
@@ -477,7 +547,10 @@ export class ChunkStore {
     if (this.#changed.has(fileIndex)) return
     this.#changed.set(fileIndex, reason)
     const [first, end] = this.#map.chunksOf(fileIndex)
-    for (let i = first; i < end; i++) this.have.clear(i)
+    for (let i = first; i < end; i++) {
+      this.have.clear(i)
+      this.durable.clear(i)
+    }
     this.#handles.drop(fileIndex)
     log('%s changed while being seeded (%s); no longer serving it', this.#paths[fileIndex], reason)
   }
@@ -493,57 +566,42 @@ export class ChunkStore {
   }
 }
 
-/** Creates `dir` and its missing parents, noting which folders gained entries and need an fsync. */
-async function mkdirDurable (dir: string, toSync: Set<string>, ensured = new Set<string>()): Promise<void> {
-  if (ensured.has(dir)) return
-  ensured.add(dir)
-  let first: string | undefined
-  try {
-    first = await mkdir(dir, { recursive: true })
-  } catch (err) {
-    throw toStoreError(err, dir, 'write')
-  }
-  if (first === undefined) {
-    // mkdir succeeds quietly when the path exists; make sure it is a folder we can use.
-    const stats = await stat(dir).catch(err => { throw toStoreError(err, dir, 'write') })
-    if (!stats.isDirectory()) throw new ShoalError(StoreErrorCode.NOT_WRITABLE, `cannot use ${dir} as a folder: a file is in the way`)
-    return
-  }
-  const top = dirname(first)
-  for (let d = dir; d !== top && d !== dirname(d); d = dirname(d)) toSync.add(d)
-  toSync.add(top)
-}
-
 /**
- * Creates or resizes one output file so positional writes work. Returns true when the file was
- * created or had the wrong size (so its old contents cannot be trusted).
+ * Reads and hashes chunks that were written but not journaled when the store last stopped; returns
+ * those whose bytes match the layout, after making their files durable (so they may be journaled).
  */
-async function prepareOutputFile (path: string, size: number): Promise<boolean> {
-  let handle: FileHandle
-  let created = false
-  try {
+async function rehashWritten (map: ChunkMap, paths: string[], identities: FileIdentity[], indexes: number[]): Promise<number[]> {
+  const byFile = new Map<number, number[]>()
+  for (const index of indexes) {
+    const { fileIndex } = map.locate(index)
+    byFile.set(fileIndex, [...(byFile.get(fileIndex) ?? []), index])
+  }
+  const kept: number[] = []
+  for (const [fileIndex, chunks] of byFile) {
+    const path = paths[fileIndex]!
+    let handle: FileHandle
     try {
-      handle = await open(path, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW)
+      handle = await openCheckedFile(path, identities[fileIndex]!)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      handle = await open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW)
-      created = true
+      throw toStoreError(err, path, 'write')
     }
-  } catch (err) {
-    throw toStoreError(err, path, 'write')
+    try {
+      const good: number[] = []
+      for (const index of chunks.sort((a, b) => a - b)) {
+        const loc = map.locate(index)
+        const data = await readFully(handle, loc.length, loc.offset)
+        if (data.length === loc.length && equalBytes(sha256(data), map.digest(index))) good.push(index)
+      }
+      // the bytes may be only in the page cache after a kill: durable before they are journaled
+      if (good.length > 0) await handle.datasync()
+      kept.push(...good)
+    } catch (err) {
+      throw toStoreError(err, path, 'write')
+    } finally {
+      await handle.close()
+    }
   }
-  try {
-    const stats = await handle.stat()
-    if (!stats.isFile()) throw new ShoalError(StoreErrorCode.NOT_WRITABLE, `cannot use ${path}: it is not a regular file`)
-    if (stats.size === size) return created
-    await handle.truncate(size)
-    if (!created) log('%s had %d bytes, expected %d; resized it', basename(path), stats.size, size)
-    return true
-  } catch (err) {
-    throw toStoreError(err, path, 'write')
-  } finally {
-    await handle.close()
-  }
+  return kept
 }
 
 function sha256 (data: Uint8Array): Uint8Array {

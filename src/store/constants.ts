@@ -23,6 +23,10 @@ export const MAX_CHUNKS = 0xffffffff
 export const HAVE_JOURNAL_FILE = 'have.journal'
 export const HAVE_SNAPSHOT_FILE = 'have.snapshot'
 export const SEED_SOURCES_FILE = 'seed-sources.json'
+/** Output files this store created, with their inodes: what resume may reopen without --overwrite. */
+export const CREATED_FILES_FILE = 'created-files.json'
+/** Chunks written but perhaps not journaled, re-hashed on the next open instead of fetched again. */
+export const WRITTEN_HINTS_FILE = 'written.hints'
 
 /** First bytes of the state files, so a foreign or older-format file is never trusted. */
 export const JOURNAL_MAGIC = 'SHOALHJ1'

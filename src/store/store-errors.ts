@@ -13,6 +13,8 @@ export const StoreErrorCode = {
   BAD_INDEX: 'ERR_BAD_INDEX',
   SOURCE_CHANGED: 'ERR_SOURCE_CHANGED',
   UNSAFE_PATH: 'ERR_UNSAFE_PATH',
+  /** A file or folder is already at a destination and shoal did not create it (see --overwrite). */
+  ALREADY_EXISTS: 'ERR_ALREADY_EXISTS',
   BAD_LAYOUT: 'ERR_BAD_LAYOUT',
   STORE_CLOSED: 'ERR_STORE_CLOSED',
   IO: 'ERR_IO'

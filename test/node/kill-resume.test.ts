@@ -47,7 +47,7 @@ describe('killed nodes', () => {
     for (const result of results) assert.equal(await sha256File(result.path), hash)
   })
 
-  it('a receiver SIGKILLed mid-download and restarted re-downloads no verified chunk', async () => {
+  it('a receiver SIGKILLed mid-download resumes from its last commit: it keeps every chunk progress called durable', async () => {
     const size = 4 * 1024 * 1024
     const total = size / CHUNK
     const dir = await h.tempDir()
@@ -62,10 +62,11 @@ describe('killed nodes', () => {
 
     const first = h.process({ init, get: { cid, out } })
     await first.waitFor('first run progress', m => have(m) >= 12, 30_000)
-    // the store makes chunks durable in group commits (every 200 ms); give one a chance to land so
-    // the restart has something to keep. Chunks not yet committed are not held and may be fetched again.
-    await sleep(1000)
+    // killed at once: progress counts only chunks committed to the journal (group commits, every
+    // 200 ms), so what it last said is what the restart must hold; chunks in flight or verified but
+    // not yet committed may be fetched again
     await first.kill()
+    const durableAtKill = Math.max(...first.messages.map(have))
     // let the seeder notice the dead connection before its counter is read
     await sleep(1000)
     const uploadedBefore = (await seeder.status()).uploadedBytes
@@ -76,12 +77,20 @@ describe('killed nodes', () => {
     assert.ok(info !== undefined, 'the restarted receiver does not remember the download')
     const held = info.have
     assert.ok(held > 0 && held < total, `held at restart: ${held} of ${total}`)
+    assert.ok(held >= durableAtKill, `progress said ${durableAtKill} chunks were durable, the restart holds ${held}`)
     const done = await second.waitFor('restart done', m => m.type === 'done', 30_000)
     const result = done.result as GetResult
     const uploadedAfter = (await seeder.status()).uploadedBytes
 
     assert.equal(await sha256File(join(out, 'resume.bin')), hash)
-    console.log(`# held at restart ${held}/${total}, fetched after restart ${result.fetchedChunks}, seeder sent ${(uploadedAfter - uploadedBefore) / CHUNK} chunks`)
+    const sentBefore = uploadedBefore / CHUNK
+    console.log(`# durable at kill (last progress) ${durableAtKill}, held at restart ${held}/${total}, sent before the kill ${sentBefore}, ` +
+      `lost to the kill ${sentBefore - held}, fetched after restart ${result.fetchedChunks}, seeder sent ${(uploadedAfter - uploadedBefore) / CHUNK} chunks`)
+    // the restarted run's progress starts from what it holds and never goes back
+    const seen = second.messages.map(have).filter(n => n >= 0)
+    assert.ok(seen.length > 0 && seen[0]! >= held, `first progress after restart: ${seen[0]}`)
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, `progress went back: ${seen.join(',')}`)
+    assert.equal(seen[seen.length - 1], total)
     assert.equal(result.fetchedChunks, total - held)
     // the seeder's own count: it sent exactly the chunks that were missing, none already held
     assert.equal(uploadedAfter - uploadedBefore, (total - held) * CHUNK)

@@ -42,9 +42,17 @@ describe('stalls and cancellation', () => {
     await waitUntil('a few chunks', async () => await haveOf(receiver, cid) >= 4)
     assert.equal(stalls.length, 0, `stalled was reported while the seeder was serving: ${JSON.stringify(stalls)}`)
     await seeder.stop()
-    const held = await haveOf(receiver, cid)
-    assert.ok(held < total, 'the download finished before the seeder left; slow it more')
     await waitUntil('a stalled event', () => stalls.length > 0, 15_000)
+    // `have` counts committed chunks: the last group commit (on the stall, or 200 ms after the last
+    // chunk) may land just after the seeder left, so read it once it has settled
+    let held = -1
+    await waitUntil('the last commit', async () => {
+      const before = await haveOf(receiver, cid)
+      await sleep(500)
+      held = await haveOf(receiver, cid)
+      return held === before
+    }, 10_000)
+    assert.ok(held < total, 'the download finished before the seeder left; slow it more')
     assert.equal(stalls[0]!.cid, cid)
     assert.ok(stalls[0]!.missing > 0 && stalls[0]!.missing <= total - held, `missing ${stalls[0]!.missing}`)
     assert.ok(stalls[0]!.missingIndexes.length > 0)

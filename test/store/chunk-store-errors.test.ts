@@ -88,7 +88,7 @@ describe('ChunkStore errors', () => {
     await store.close()
   })
 
-  it('ERR_NOT_WRITABLE when the output folder, a file in it or the state dir is blocked', async () => {
+  it('ERR_NOT_WRITABLE when the output folder or the state dir is blocked, ERR_ALREADY_EXISTS on a file/folder clash', async () => {
     const base = await temp.make()
     const file = { path: 'f.bin', data: makeData('nw', 100) }
     const layout = buildLayout(1024, [file])
@@ -99,13 +99,13 @@ describe('ChunkStore errors', () => {
     await assert.rejects(ChunkStore.open({ layout, root: join(base, 'out'), stateDir: join(blocker, 'state'), mode: 'download' }), coded('ERR_NOT_WRITABLE', blocker))
     const out = join(base, 'out2')
     await mkdir(join(out, 'f.bin'), { recursive: true })
-    await assert.rejects(ChunkStore.open({ layout, root: out, stateDir: join(base, 's3'), mode: 'download' }), coded('ERR_NOT_WRITABLE', join(out, 'f.bin')))
+    await assert.rejects(ChunkStore.open({ layout, root: out, stateDir: join(base, 's3'), mode: 'download' }), coded('ERR_ALREADY_EXISTS', join(out, 'f.bin')))
     // A file where a folder must go.
     const nested = buildLayout(1024, [{ path: 'f.bin/inner', data: makeData('nw2', 10) }])
     const out3 = join(base, 'out3')
     await mkdir(out3)
     await writeFile(join(out3, 'f.bin'), '')
-    await assert.rejects(ChunkStore.open({ layout: nested, root: out3, stateDir: join(base, 's4'), mode: 'download' }), coded('ERR_NOT_WRITABLE', join(out3, 'f.bin')))
+    await assert.rejects(ChunkStore.open({ layout: nested, root: out3, stateDir: join(base, 's4'), mode: 'download' }), coded('ERR_ALREADY_EXISTS', join(out3, 'f.bin')))
   })
 
   it('ERR_NOT_WRITABLE on a read-only file system', async (t) => {

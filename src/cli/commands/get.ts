@@ -17,7 +17,7 @@ export async function getCommand (ctx: CommandContext, [cid]: string[], opts: Re
   const api: ShoalApi = remote ?? node!
   const reporter = new ProgressReporter(ctx.output)
   try {
-    const result = await api.get(cid!, { out, signal: ctx.signal, onProgress: p => { reporter.update(p) } })
+    const result = await api.get(cid!, { out, overwrite: opts.overwrite === true, signal: ctx.signal, onProgress: p => { reporter.update(p) } })
     reporter.finish()
     const rate = result.elapsedMs > 0 ? result.size / (result.elapsedMs / 1000) : 0
     ctx.output.result({ ...result }, ctx.output.quiet
