@@ -42,7 +42,7 @@ export class ControlClient implements ShoalApi {
   async get (cid: string, options: GetOptions = {}): Promise<GetResult> {
     const { resolve } = await import('node:path')
     const started = Date.now()
-    await this.#call('POST', '/v1/downloads', { cid, out: resolve(options.out ?? '.') }, options.signal)
+    await this.#call('POST', '/v1/downloads', { cid, out: resolve(options.out ?? '.'), ...(options.overwrite === true ? { overwrite: true } : {}) }, options.signal)
     for (;;) {
       const info = await this.#call<ContentInfo>('GET', `/v1/contents/${encodeURIComponent(cid)}`, undefined, options.signal)
       options.onProgress?.({

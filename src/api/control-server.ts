@@ -243,7 +243,8 @@ const ROUTES: Array<[string, RegExp, Handler]> = [
     const body = await readJson(req)
     const cid = requireString(body, 'cid')
     const out = requireString(body, 'out')
-    return [202, await node.startGet(cid, { out: await paths.resolve(out) })]
+    const overwrite = body.overwrite === undefined ? false : requireBoolean(body, 'overwrite')
+    return [202, await node.startGet(cid, { out: await paths.resolve(out), overwrite })]
   }],
   ['DELETE', /^\/v1\/contents\/([^/]+)$/, async (node, _req, [cid]) => {
     await node.remove(cid!)
@@ -271,6 +272,12 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown>>
 function requireString (body: Record<string, unknown>, key: string): string {
   const v = body[key]
   if (typeof v !== 'string' || v === '') throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be a non-empty string`)
+  return v
+}
+
+function requireBoolean (body: Record<string, unknown>, key: string): boolean {
+  const v = body[key]
+  if (typeof v !== 'boolean') throw new ShoalError('ERR_BAD_REQUEST', `"${key}" must be true or false`)
   return v
 }
 

@@ -171,6 +171,14 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
 
   /** Fetches content by CID into `options.out`, verifying every chunk; resolves when complete. */
   async get (cidText: string, options: GetOptions = {}): Promise<GetResult> {
+    return await this.#get(cidText, options, false)
+  }
+
+  /**
+   * `background`: nobody awaits the result (the control API's downloads), so a failure stays listed
+   * as state 'error' with its code for the client that polls; a caller of get() gets the rejection.
+   */
+  async #get (cidText: string, options: GetOptions, background: boolean): Promise<GetResult> {
     const cid = parseCid(cidText)
     await this.open()
     if (this.#network?.started !== true) throw new ShoalError('ERR_NOT_STARTED', 'start the node before fetching content')
@@ -187,12 +195,12 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
       if (entry === undefined) {
         entry = new ContentEntry(cid)
         this.#contents.set(key, entry)
-        entry.download = this.#runGet(entry, resolve(options.out ?? '.'), options)
+        entry.download = this.#runGet(entry, resolve(options.out ?? '.'), options, background)
       } else if (entry.download === undefined) {
         // held already: seeded here, or downloaded before
         if (entry.complete) return { cid: key, path: entry.meta?.path ?? '', size: entry.manifest?.size ?? 0, fetchedChunks: 0, elapsedMs: 0 }
         // stopped part-way by an earlier abort: continue into the store it already has
-        entry.download = this.#runGet(entry, resolve(options.out ?? '.'), options)
+        entry.download = this.#runGet(entry, resolve(options.out ?? '.'), options, background)
       }
       return await abortable(entry.download, options.signal)
     } finally {
@@ -203,7 +211,7 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
   /** Starts a download in the background (the control API's POST /v1/downloads). */
   async startGet (cidText: string, options: { out: string, overwrite?: boolean }): Promise<ContentInfo> {
     const cid = parseCid(cidText)
-    this.get(cid.toString(), { out: options.out, overwrite: options.overwrite }).catch(err => { log('background get of %s failed: %e', cidText, err) })
+    this.#get(cid.toString(), { out: options.out, overwrite: options.overwrite }, true).catch(err => { log('background get of %s failed: %e', cidText, err) })
     return this.#contents.get(cid.toString())?.info() ?? { ...emptyInfo(cid.toString()) }
   }
 
@@ -268,7 +276,7 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
     })
   }
 
-  #runGet (entry: ContentEntry, out: string, options: GetOptions): Promise<GetResult> {
+  #runGet (entry: ContentEntry, out: string, options: GetOptions, keepOnFailure = false): Promise<GetResult> {
     const run = async (): Promise<GetResult> => {
       entry.state = 'downloading'
       entry.error = undefined
@@ -283,7 +291,8 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
         // a caller's abort stops the download like remove/stop do: resumable, not failed
         entry.state = signal.aborted ? 'stopped' : 'error'
         entry.error = error
-        if (entry.store === undefined && !this.#stopped) this.#contents.delete(entry.key)
+        // nothing stored yet: forget it, unless a background download failed and must say why
+        if (entry.store === undefined && !this.#stopped && !(keepOnFailure && !signal.aborted)) this.#contents.delete(entry.key)
         this.emit('error', { cid: entry.key, error })
         throw error
       } finally {

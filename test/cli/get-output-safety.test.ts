@@ -109,4 +109,22 @@ describe('shoal get output safety', { timeout: 240_000 }, () => {
     assert.deepEqual(await readdir(join(out, 'pkg')), ['sub'])
     assert.equal(await readFile(join(out, 'pkg', 'sub'), 'utf8'), 'a file')
   })
+
+  it('through a daemon: a foreign file is refused and kept; get --overwrite replaces it', async () => {
+    const out = dir('out-daemon')
+    await mkdir(join(out, 'pkg'), { recursive: true })
+    await writeFile(join(out, 'pkg', 'top.bin'), 'mine, not shoal\'s')
+    const daemon = spawnShoal(['daemon', '--api', '127.0.0.1:0', '--json', '--allow-paths', work, '--data-dir', dir('data-daemon'), '--listen', LOOPBACK, '--bootstrap', bootstrapAddr])
+    const api = ((await daemon.waitForLine(l => l.type === 'result')).api as string).replace(/^http:\/\//, '')
+    const env = { SHOAL_API: api, SHOAL_DATA_DIR: dir('data-daemon') }
+    const refused = await runShoal(['get', cid, '-o', out], { env })
+    assert.equal(refused.code, 10, refused.stderr)
+    assert.match(refused.stderr, /already exists.*--overwrite/)
+    assert.equal(await readFile(join(out, 'pkg', 'top.bin'), 'utf8'), 'mine, not shoal\'s')
+    const replaced = await runShoal(['get', cid, '-o', out, '--overwrite'], { env })
+    assert.equal(replaced.code, 0, replaced.stderr)
+    assert.deepEqual(await readFile(join(out, 'pkg', 'top.bin')), payload.top)
+    daemon.child.kill('SIGTERM')
+    assert.equal((await daemon.exited).code, 0, daemon.stderr())
+  })
 })
