@@ -13,6 +13,7 @@ const WINDOWS_RESERVED = new Set([
   ...Array.from({ length: 10 }, (_, i) => `LPT${i}`),
   'COM¹', 'COM²', 'COM³', 'LPT¹', 'LPT²', 'LPT³'
 ])
+const MAX_RESERVED_LENGTH = Math.max(...[...WINDOWS_RESERVED].map(name => name.length))
 
 /**
  * Throws ERR_BAD_PATH unless `segment` is one safe path component. Beyond `.`/`..`, separators and NUL,
@@ -31,9 +32,11 @@ export function validatePathSegment (segment: string, what = 'path segment'): vo
   if (/[\u0000-\u001f\u007f]/.test(segment)) fail('it contains a NUL or control character')
   if (/^[A-Za-z]:/.test(segment)) fail('it starts with a Windows drive letter')
   if (/[. ]$/.test(segment)) fail('it ends with a dot or space, which Windows strips')
-  const stem = segment.split('.')[0]!.trimEnd().toUpperCase()
-  if (WINDOWS_RESERVED.has(stem)) fail('it is a reserved device name on Windows')
-  if (utf8Length(segment) > MAX_SEGMENT_BYTES) fail(`it is longer than ${MAX_SEGMENT_BYTES} bytes`)
+  const dot = segment.indexOf('.')
+  const stem = (dot === -1 ? segment : segment.slice(0, dot)).trimEnd()
+  if (stem.length <= MAX_RESERVED_LENGTH && WINDOWS_RESERVED.has(stem.toUpperCase())) fail('it is a reserved device name on Windows')
+  // a UTF-16 unit is at most 3 UTF-8 bytes, so short segments need no count
+  if (segment.length * 3 > MAX_SEGMENT_BYTES && utf8Length(segment) > MAX_SEGMENT_BYTES) fail(`it is longer than ${MAX_SEGMENT_BYTES} bytes`)
 }
 
 /**
