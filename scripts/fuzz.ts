@@ -208,7 +208,7 @@ function manifestTarget (): FuzzTarget {
   return {
     name: 'manifest',
     seeds,
-    structured: [deepNesting, hugeCborLength, tinyItemFlood, cborHeaderCorrupt, cborTypeSwap],
+    structured: [deepNesting, hugeCborLength, tinyItemFlood, cborHeaderCorrupt, cborTypeSwap, manifestPathSwap],
     run (input) {
       // one input in 16 goes with a foreign CID, to keep the mismatch path under test
       const cid = input.length > 0 && (input[0]! & 0x0f) === 0 ? wrongCid : manifestCid(input)
@@ -436,6 +436,48 @@ function cborTypeSwap (input: Uint8Array, rng: Rng): Uint8Array {
   const at = rng.int(out.length)
   out[at] = (out[at]! & 0x1f) | (rng.int(8) << 5)
   return out
+}
+
+const PATH_SEGMENTS = ['a', 'b', 'a.b', '..', '.', '', 'CON', 'nul.txt', 'com1', 'C:x', 'a\\b', 'tr.', 'sp ', '\u0000', '\u001b',
+  'é', '文件', '\ud800', 'x'.repeat(255), 'y'.repeat(256), '__proto__', 'constructor']
+
+/**
+ * Decodes a manifest-shaped input and rewrites one path (file or directory) with a generated one:
+ * unsafe segments, deep or long paths, or another entry's path or ancestor (duplicates, file under
+ * file, folder versus file) so the validator's clash checks are exercised, then re-encodes it.
+ */
+function manifestPathSwap (input: Uint8Array, rng: Rng): Uint8Array {
+  let value: { files?: Array<{ path?: unknown }>, directories?: unknown[] }
+  try {
+    value = dagCbor.decode(input)
+  } catch {
+    return input
+  }
+  if (typeof value !== 'object' || value === null || !Array.isArray(value.files) || !Array.isArray(value.directories)) return input
+  const paths = [...value.files.map(f => f?.path), ...value.directories].filter((p): p is string => typeof p === 'string')
+  let path: string
+  const other = paths.length > 0 ? rng.pick(paths) : 'a'
+  switch (rng.int(4)) {
+    case 0: path = other; break
+    case 1: path = other.split('/').slice(0, 1 + rng.int(4)).join('/'); break
+    case 2: path = `${other}/${rng.pick(PATH_SEGMENTS)}`; break
+    default: {
+      const depth = rng.pick([1, 2, 3, 255, 256, 257, 2_000])
+      const parts = Array.from({ length: depth }, () => rng.chance(0.9) ? 'd' : rng.pick(PATH_SEGMENTS))
+      path = parts.join('/')
+    }
+  }
+  if (rng.chance(0.5) && value.files.length > 0) {
+    const file = rng.pick(value.files)
+    if (typeof file === 'object' && file !== null) file.path = path
+  } else {
+    value.directories.push(path)
+  }
+  try {
+    return dagCbor.encode(value)
+  } catch {
+    return input
+  }
 }
 
 const GENERIC: Mutation[] = [bitFlip, byteSet, insertBytes, deleteRange, duplicateRange, truncate, splice]
