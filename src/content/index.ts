@@ -1,9 +1,12 @@
 export {
   DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, MANIFEST_VERSION, MAX_MANIFEST_BYTES,
-  MAX_PATH_BYTES, MAX_SEGMENT_BYTES, DAG_CBOR_CODE, SHA2_256_CODE, DIGEST_LENGTH, HASH_READ_BYTES
+  MAX_MANIFEST_NESTING, MAX_MANIFEST_ITEMS, MAX_MANIFEST_BYTE_STRINGS, MAX_PATH_BYTES, MAX_SEGMENT_BYTES,
+  MAX_PATH_SEGMENTS, MAX_TOTAL_PATH_BYTES, DAG_CBOR_CODE, SHA2_256_CODE, DIGEST_LENGTH, HASH_READ_BYTES
 } from './constants.js'
 export type { Manifest } from './manifest.js'
-export { ManifestError } from './manifest-error.js'
+export { ManifestError, ManifestErrorCode } from './manifest-error.js'
+export { checkCborBounds } from './check-cbor-bounds.js'
+export type { CborBounds } from './check-cbor-bounds.js'
 export { validateChunkSize, chunkCountFor } from './chunk-size.js'
 export { hashFile, hashFileHandle } from './hash-file.js'
 export type { HashOptions, HashedFile } from './hash-file.js'

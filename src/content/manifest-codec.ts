@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import { checkCborBounds } from './check-cbor-bounds.js'
 import { DAG_CBOR_CODE, MAX_MANIFEST_BYTES, SHA2_256_CODE } from './constants.js'
-import { ManifestError } from './manifest-error.js'
+import { ManifestError, ManifestErrorCode } from './manifest-error.js'
 import { validateManifest } from './validate-manifest.js'
 import type { Manifest } from './manifest.js'
 
@@ -46,43 +47,48 @@ export function encodeManifest (manifest: Manifest): EncodedManifest {
   }
   const bytes = dagCbor.encode(plain)
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new ManifestError('ERR_MANIFEST_TOO_LARGE',
+    throw new ManifestError(ManifestErrorCode.MANIFEST_TOO_LARGE,
       `manifest is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES} byte limit; use a larger chunk size`)
   }
+  // never publish what every receiver would refuse to decode (e.g. over a million tiny files)
+  checkCborBounds(bytes)
   return { bytes, cid: manifestCid(bytes) }
 }
 
 /** Throws ERR_BAD_CID unless `cid` is a CIDv1 naming dag-cbor bytes by a sha2-256 digest. */
 export function checkManifestCid (cid: CID): void {
-  if (cid.version !== 1) throw new ManifestError('ERR_BAD_CID', `content ID must be a CIDv1, got CIDv${cid.version}`)
+  if (cid.version !== 1) throw new ManifestError(ManifestErrorCode.BAD_CID, `content ID must be a CIDv1, got CIDv${cid.version}`)
   if (cid.code !== DAG_CBOR_CODE) {
-    throw new ManifestError('ERR_BAD_CID', `content ID must use the dag-cbor codec (0x71), got 0x${cid.code.toString(16)}`)
+    throw new ManifestError(ManifestErrorCode.BAD_CID, `content ID must use the dag-cbor codec (0x71), got 0x${cid.code.toString(16)}`)
   }
   if (cid.multihash.code !== SHA2_256_CODE || cid.multihash.digest.length !== 32) {
-    throw new ManifestError('ERR_BAD_CID', `content ID must use a 32-byte sha2-256 hash, got hash 0x${cid.multihash.code.toString(16)}`)
+    throw new ManifestError(ManifestErrorCode.BAD_CID, `content ID must use a 32-byte sha2-256 hash, got hash 0x${cid.multihash.code.toString(16)}`)
   }
 }
 
 /**
  * Verifies `bytes` against `cid` and decodes them into a validated manifest. Every failure is a
- * ManifestError; nothing is trusted before the hash matches.
+ * ManifestError; nothing is trusted before the hash matches. Time and heap are linear in the size of
+ * `bytes`, whatever they contain (bounded by MAX_MANIFEST_BYTES, MAX_MANIFEST_ITEMS and the path bounds).
  */
 export function decodeManifest (bytes: Uint8Array, cid: CID): Manifest {
-  if (!(bytes instanceof Uint8Array)) throw new ManifestError('ERR_BAD_MANIFEST', 'manifest bytes must be a Uint8Array')
+  if (!(bytes instanceof Uint8Array)) throw new ManifestError(ManifestErrorCode.BAD_MANIFEST, 'manifest bytes must be a Uint8Array')
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new ManifestError('ERR_MANIFEST_TOO_LARGE', `manifest is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES} byte limit`)
+    throw new ManifestError(ManifestErrorCode.MANIFEST_TOO_LARGE, `manifest is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES} byte limit`)
   }
   checkManifestCid(cid)
   const actual = sha256(bytes)
   const expected = cid.multihash.digest
   if (!equalBytes(actual, expected)) {
-    throw new ManifestError('ERR_CID_MISMATCH', `manifest bytes do not hash to ${cid.toString()}; the peer sent the wrong or corrupted data`)
+    throw new ManifestError(ManifestErrorCode.CID_MISMATCH, `manifest bytes do not hash to ${cid.toString()}; the peer sent the wrong or corrupted data`)
   }
+  // Bounds the decoder's work and heap before it runs: the CID proves only who chose the bytes.
+  checkCborBounds(bytes)
   let value: unknown
   try {
     value = dagCbor.decode(bytes)
   } catch (err) {
-    throw new ManifestError('ERR_BAD_MANIFEST', `manifest is not valid dag-cbor: ${(err as Error)?.message ?? String(err)}`)
+    throw new ManifestError(ManifestErrorCode.BAD_MANIFEST, `manifest is not valid dag-cbor: ${(err as Error)?.message ?? String(err)}`)
   }
   return validateManifest(value)
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
-import { MAX_PATH_BYTES, MAX_SEGMENT_BYTES } from './constants.js'
-import { ManifestError } from './manifest-error.js'
+import { MAX_PATH_BYTES, MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES } from './constants.js'
+import { ManifestError, ManifestErrorCode } from './manifest-error.js'
 
 /**
  * Device names Windows resolves anywhere in a path, whatever the extension ("nul.txt" is NUL):
@@ -13,8 +13,7 @@ const WINDOWS_RESERVED = new Set([
   ...Array.from({ length: 10 }, (_, i) => `LPT${i}`),
   'COM¹', 'COM²', 'COM³', 'LPT¹', 'LPT²', 'LPT³'
 ])
-
-const encoder = new TextEncoder()
+const MAX_RESERVED_LENGTH = Math.max(...[...WINDOWS_RESERVED].map(name => name.length))
 
 /**
  * Throws ERR_BAD_PATH unless `segment` is one safe path component. Beyond `.`/`..`, separators and NUL,
@@ -24,7 +23,7 @@ const encoder = new TextEncoder()
  */
 export function validatePathSegment (segment: string, what = 'path segment'): void {
   const fail = (why: string): never => {
-    throw new ManifestError('ERR_BAD_PATH', `${what} ${JSON.stringify(segment)} is unsafe: ${why}`)
+    throw new ManifestError(ManifestErrorCode.BAD_PATH, `${what} ${JSON.stringify(segment)} is unsafe: ${why}`)
   }
   if (segment === '') fail('it is empty')
   if (segment === '.' || segment === '..') fail('it refers to the current or parent directory')
@@ -33,35 +32,50 @@ export function validatePathSegment (segment: string, what = 'path segment'): vo
   if (/[\u0000-\u001f\u007f]/.test(segment)) fail('it contains a NUL or control character')
   if (/^[A-Za-z]:/.test(segment)) fail('it starts with a Windows drive letter')
   if (/[. ]$/.test(segment)) fail('it ends with a dot or space, which Windows strips')
-  const stem = segment.split('.')[0]!.trimEnd().toUpperCase()
-  if (WINDOWS_RESERVED.has(stem)) fail('it is a reserved device name on Windows')
-  if (encoder.encode(segment).length > MAX_SEGMENT_BYTES) fail(`it is longer than ${MAX_SEGMENT_BYTES} bytes`)
+  const dot = segment.indexOf('.')
+  const stem = (dot === -1 ? segment : segment.slice(0, dot)).trimEnd()
+  if (stem.length <= MAX_RESERVED_LENGTH && WINDOWS_RESERVED.has(stem.toUpperCase())) fail('it is a reserved device name on Windows')
+  // a UTF-16 unit is at most 3 UTF-8 bytes, so short segments need no count
+  if (segment.length * 3 > MAX_SEGMENT_BYTES && utf8Length(segment) > MAX_SEGMENT_BYTES) fail(`it is longer than ${MAX_SEGMENT_BYTES} bytes`)
 }
 
 /**
- * Throws ERR_BAD_PATH unless `path` is a safe relative path: '/'-separated, no absolute or empty
- * segments, every segment passing validatePathSegment. Returns the path's segments.
+ * Throws unless `path` is a safe relative path: '/'-separated, no absolute or empty segments, every
+ * segment passing validatePathSegment (ERR_BAD_PATH), at most MAX_PATH_BYTES (ERR_PATH_TOO_LONG) and
+ * MAX_PATH_SEGMENTS (ERR_PATH_TOO_DEEP). Returns the path's segments. Cost is linear in the path.
  */
 export function validateManifestPath (path: unknown): string[] {
   if (typeof path !== 'string') {
-    throw new ManifestError('ERR_BAD_PATH', `manifest path must be a string, got ${typeof path}`)
+    throw new ManifestError(ManifestErrorCode.BAD_PATH, `manifest path must be a string, got ${typeof path}`)
   }
-  if (path === '') throw new ManifestError('ERR_BAD_PATH', 'manifest path is empty')
+  if (path === '') throw new ManifestError(ManifestErrorCode.BAD_PATH, 'manifest path is empty')
   if (path.startsWith('/')) {
-    throw new ManifestError('ERR_BAD_PATH', `manifest path ${JSON.stringify(path)} is absolute; paths must be relative`)
+    throw new ManifestError(ManifestErrorCode.BAD_PATH, `manifest path ${JSON.stringify(path.slice(0, 64))} is absolute; paths must be relative`)
   }
-  if (encoder.encode(path).length > MAX_PATH_BYTES) {
-    throw new ManifestError('ERR_BAD_PATH', `manifest path starting ${JSON.stringify(path.slice(0, 64))} is longer than ${MAX_PATH_BYTES} bytes`)
+  // Both bounds come before the split so a hostile path costs one scan, not an array of pieces.
+  if (utf8Length(path) > MAX_PATH_BYTES) {
+    throw new ManifestError(ManifestErrorCode.PATH_TOO_LONG, `manifest path starting ${JSON.stringify(path.slice(0, 64))} is longer than ${MAX_PATH_BYTES} bytes`)
+  }
+  let depth = 1
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) depth++
+  if (depth > MAX_PATH_SEGMENTS) {
+    throw new ManifestError(ManifestErrorCode.PATH_TOO_DEEP,
+      `manifest path starting ${JSON.stringify(path.slice(0, 64))} has ${depth} segments, more than ${MAX_PATH_SEGMENTS}`)
   }
   const segments = path.split('/')
   for (const segment of segments) {
     try {
       validatePathSegment(segment)
     } catch (err) {
-      throw new ManifestError('ERR_BAD_PATH', `manifest path ${JSON.stringify(path)}: ${(err as Error).message}`)
+      throw new ManifestError(ManifestErrorCode.BAD_PATH, `manifest path ${JSON.stringify(path)}: ${(err as Error).message}`)
     }
   }
   return segments
+}
+
+/** UTF-8 length of `text` without encoding it (a lone surrogate counts 3, as TextEncoder writes U+FFFD). */
+export function utf8Length (text: string): number {
+  return Buffer.byteLength(text, 'utf8')
 }
 
 /**
@@ -74,7 +88,7 @@ export function safeJoin (root: string, relPath: string): string {
   const full = resolve(base, ...segments)
   const rel = relative(base, full)
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new ManifestError('ERR_BAD_PATH', `path ${JSON.stringify(relPath)} resolves outside ${base}`)
+    throw new ManifestError(ManifestErrorCode.BAD_PATH, `path ${JSON.stringify(relPath)} resolves outside ${base}`)
   }
   return full
 }

@@ -1,8 +1,9 @@
 import { isShoalError } from '../util/shoal-error.js'
 import { chunkCountFor, validateChunkSize } from './chunk-size.js'
-import { DIGEST_LENGTH, MANIFEST_VERSION } from './constants.js'
-import { ManifestError } from './manifest-error.js'
-import { validateManifestPath, validatePathSegment } from './manifest-path.js'
+import { DIGEST_LENGTH, MANIFEST_VERSION, MAX_TOTAL_PATH_BYTES } from './constants.js'
+import { FilePathIndex } from './file-path-index.js'
+import { ManifestError, ManifestErrorCode } from './manifest-error.js'
+import { utf8Length, validateManifestPath, validatePathSegment } from './manifest-path.js'
 import type { Manifest } from './manifest.js'
 import type { StoreFile } from '../store/layout.js'
 
@@ -10,7 +11,7 @@ const MANIFEST_KEYS = new Set(['version', 'name', 'size', 'chunkSize', 'files', 
 const FILE_KEYS = new Set(['path', 'size', 'chunks'])
 
 function bad (message: string): never {
-  throw new ManifestError('ERR_BAD_MANIFEST', `invalid manifest: ${message}`)
+  throw new ManifestError(ManifestErrorCode.BAD_MANIFEST, `invalid manifest: ${message}`)
 }
 
 function isRecord (value: unknown): value is Record<string, unknown> {
@@ -39,7 +40,7 @@ function isSize (value: unknown): value is number {
 export function validateManifest (value: unknown): Manifest {
   if (!isRecord(value)) bad('top level must be a map')
   if (value.version !== MANIFEST_VERSION) {
-    throw new ManifestError('ERR_BAD_MANIFEST_VERSION',
+    throw new ManifestError(ManifestErrorCode.BAD_MANIFEST_VERSION,
       `manifest version ${String(value.version)} is not supported (this shoal reads version ${MANIFEST_VERSION}); upgrade shoal or republish`)
   }
   checkKeys(value, MANIFEST_KEYS, 'manifest')
@@ -58,22 +59,30 @@ export function validateManifest (value: unknown): Manifest {
   if (!Array.isArray(value.files)) bad('files must be a list')
   if (!Array.isArray(value.directories)) bad('directories must be a list')
 
-  // Every file path, and every ancestor directory implied by a file or listed directory, so that a
-  // name used both as a file and as a directory (or twice) is caught whatever the order.
-  const filePaths = new Set<string>()
+  // Paths are checked in time linear in their bytes: FilePathIndex answers "is an ancestor of this
+  // path a file?" without building ancestor strings, so a name used both as a file and as a directory
+  // (or twice) is caught whatever the order, at O(length) per path.
+  const files = new FilePathIndex()
   const dirPaths = new Set<string>()
-  const fileAncestors: string[] = []
+  let pathBytes = 0
+  const countPathBytes = (path: string): void => {
+    pathBytes += utf8Length(path)
+    if (pathBytes > MAX_TOTAL_PATH_BYTES) {
+      throw new ManifestError(ManifestErrorCode.MANIFEST_PATHS_TOO_LARGE,
+        `invalid manifest: its paths add up to more than ${MAX_TOTAL_PATH_BYTES} bytes`)
+    }
+  }
   let total = 0
 
-  value.files.forEach((file: unknown, i: number) => {
+  for (let i = 0; i < value.files.length; i++) {
+    const file: unknown = value.files[i]
     const where = `file #${i}`
     if (!isRecord(file)) bad(`${where} must be a map`)
     checkKeys(file, FILE_KEYS, where)
-    const segments = validateManifestPath(file.path)
+    validateManifestPath(file.path)
     const path = file.path as string
-    if (filePaths.has(path)) bad(`path ${JSON.stringify(path)} appears twice`)
-    filePaths.add(path)
-    for (let n = 1; n < segments.length; n++) fileAncestors.push(segments.slice(0, n).join('/'))
+    countPathBytes(path)
+    if (!files.add(path)) bad(`path ${JSON.stringify(path)} appears twice`)
 
     if (!isSize(file.size)) bad(`${where} (${JSON.stringify(path)}) size must be a non-negative safe integer`)
     if (!Array.isArray(file.chunks)) bad(`${where} (${JSON.stringify(path)}) chunks must be a list`)
@@ -81,36 +90,39 @@ export function validateManifest (value: unknown): Manifest {
     if (file.chunks.length !== expected) {
       bad(`${where} (${JSON.stringify(path)}) has ${file.chunks.length} chunk digests but its size ${file.size} needs ${expected}`)
     }
-    file.chunks.forEach((digest: unknown, c: number) => {
+    for (let c = 0; c < file.chunks.length; c++) {
+      const digest: unknown = file.chunks[c]
       if (!(digest instanceof Uint8Array) || digest.length !== DIGEST_LENGTH) {
         bad(`${where} (${JSON.stringify(path)}) chunk ${c} digest must be ${DIGEST_LENGTH} bytes`)
       }
-    })
+    }
     total += file.size
     if (!Number.isSafeInteger(total)) bad('total size overflows')
-  })
+  }
 
-  value.directories.forEach((dir: unknown, i: number) => {
-    let segments: string[]
+  for (let i = 0; i < value.directories.length; i++) {
+    const dir: unknown = value.directories[i]
     try {
-      segments = validateManifestPath(dir)
+      validateManifestPath(dir)
     } catch (err) {
-      throw new ManifestError('ERR_BAD_PATH', `directory #${i}: ${(err as Error).message}`)
+      if (err instanceof ManifestError) throw new ManifestError(err.code, `directory #${i}: ${err.message}`)
+      throw err
     }
     const path = dir as string
+    countPathBytes(path)
     if (dirPaths.has(path)) bad(`directory ${JSON.stringify(path)} appears twice`)
     dirPaths.add(path)
-    for (let n = 1; n < segments.length; n++) {
-      const ancestor = segments.slice(0, n).join('/')
-      if (filePaths.has(ancestor)) bad(`directory ${JSON.stringify(path)} lies under file ${JSON.stringify(ancestor)}`)
-    }
-  })
+    const above = files.fileAbove(path)
+    if (above !== undefined) bad(`directory ${JSON.stringify(path)} lies under file ${JSON.stringify(above)}`)
+  }
 
-  for (const ancestor of fileAncestors) {
-    if (filePaths.has(ancestor)) bad(`${JSON.stringify(ancestor)} is a file but other files lie under it`)
+  // Only now is every file known, so a file listed after the files under it is caught too.
+  for (const file of value.files as Array<{ path: string }>) {
+    const above = files.fileAbove(file.path)
+    if (above !== undefined) bad(`${JSON.stringify(above)} is a file but other files lie under it`)
   }
   for (const dir of dirPaths) {
-    if (filePaths.has(dir)) bad(`${JSON.stringify(dir)} is listed both as a file and as a directory`)
+    if (files.has(dir)) bad(`${JSON.stringify(dir)} is listed both as a file and as a directory`)
   }
 
   if (total !== value.size) bad(`size ${value.size} does not equal the sum of file sizes ${total}`)

@@ -177,10 +177,11 @@ describe('encodeManifest / decodeManifest', () => {
     rejects(hostile(m => { m.files[0].chunks[1] = new Uint8Array(31) }), 'ERR_BAD_MANIFEST', /chunk 1 digest must be 32 bytes/)
     rejects(hostile(m => { m.files[0].chunks[1] = new Uint8Array(33) }), 'ERR_BAD_MANIFEST', /32 bytes/)
     rejects(hostile(m => { m.files[0].chunks[1] = 'ab'.repeat(16) }), 'ERR_BAD_MANIFEST', /32 bytes/)
-    rejects(hostile(m => { m.files[0].chunks[1] = manifestCid(new Uint8Array(1)) }), 'ERR_BAD_MANIFEST', /32 bytes/)
+    // a CID (CBOR tag 42) is never valid in a manifest; the pre-decode scan refuses every tag
+    rejects(hostile(m => { m.files[0].chunks[1] = manifestCid(new Uint8Array(1)) }), 'ERR_BAD_MANIFEST', /carries no tags/)
   })
 
-  const badPaths: Array<[string, RegExp]> = [
+  const badPaths: Array<[string, RegExp, string?]> = [
     ['/etc/passwd', /absolute/],
     ['../up', /parent/],
     ['a/../../up', /parent/],
@@ -202,14 +203,15 @@ describe('encodeManifest / decodeManifest', () => {
     ['trail.', /strips/],
     ['trail ', /strips/],
     ['x'.repeat(256), /longer than 255/],
-    [('y'.repeat(200) + '/').repeat(21) + 'z', /longer than 4096/]
+    [('y'.repeat(200) + '/').repeat(21) + 'z', /longer than 4096/, 'ERR_PATH_TOO_LONG'],
+    ['d/'.repeat(256) + 'f', /257 segments, more than 256/, 'ERR_PATH_TOO_DEEP']
   ]
-  for (const [path, why] of badPaths) {
+  for (const [path, why, code = 'ERR_BAD_PATH'] of badPaths) {
     it(`rejects the file path ${JSON.stringify(path.slice(0, 40))}`, () => {
-      rejects(hostile(m => { m.files[2].path = path }), 'ERR_BAD_PATH', why)
+      rejects(hostile(m => { m.files[2].path = path }), code, why)
     })
     it(`rejects the directory path ${JSON.stringify(path.slice(0, 40))}`, () => {
-      rejects(hostile(m => { m.directories[0] = path }), 'ERR_BAD_PATH', why)
+      rejects(hostile(m => { m.directories[0] = path }), code, why)
     })
   }
 
