@@ -301,6 +301,10 @@ export function statusFor (err: unknown): number {
     case 'ERR_UNREADABLE': case 'ERR_NOT_WRITABLE': case 'ERR_UNSAFE_PATH':
       return 400
     case 'ERR_ALREADY_EXISTS': return 409
+    case 'ERR_BAD_MANIFEST': case 'ERR_BAD_MANIFEST_VERSION': case 'ERR_CID_MISMATCH': case 'ERR_MANIFEST_TOO_LARGE':
+    case 'ERR_BAD_PATH': case 'ERR_PATH_TOO_DEEP': case 'ERR_PATH_TOO_LONG': case 'ERR_MANIFEST_PATHS_TOO_LARGE':
+    case 'ERR_UNSUPPORTED_FILE': case 'ERR_FILE_CHANGED':
+      return 422
     default: return 500
   }
 }

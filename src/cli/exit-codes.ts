@@ -24,6 +24,8 @@ export const ExitCode = {
   DAEMON: 9,
   /** A file (or folder) is already at the destination and shoal did not create it; see `get --overwrite`. */
   ALREADY_EXISTS: 10,
+  /** The content's manifest is invalid or unsafe (it matches its CID, so no provider can serve a better one). */
+  BAD_CONTENT: 11,
   /** Interrupted (Ctrl-C / SIGTERM) before the job finished; state is saved. */
   INTERRUPTED: 130
 } as const
@@ -39,6 +41,15 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
       return ExitCode.USAGE
     case 'ERR_BAD_CID':
       return ExitCode.BAD_CID
+    case 'ERR_BAD_MANIFEST':
+    case 'ERR_BAD_MANIFEST_VERSION':
+    case 'ERR_CID_MISMATCH':
+    case 'ERR_MANIFEST_TOO_LARGE':
+    case 'ERR_BAD_PATH':
+    case 'ERR_PATH_TOO_DEEP':
+    case 'ERR_PATH_TOO_LONG':
+    case 'ERR_MANIFEST_PATHS_TOO_LARGE':
+      return ExitCode.BAD_CONTENT
     case 'ERR_BOOTSTRAP_UNREACHABLE':
     case 'ERR_NO_PEERS':
       return ExitCode.UNREACHABLE
@@ -48,6 +59,8 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
       return ExitCode.NOT_FOUND
     case 'ERR_UNREADABLE':
     case 'ERR_NOT_WRITABLE':
+    case 'ERR_UNSUPPORTED_FILE':
+    case 'ERR_FILE_CHANGED':
     case 'ERR_SOURCE_CHANGED':
     case 'ERR_UNSAFE_PATH':
     case 'ERR_BAD_TOKEN_FILE':

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { logger } from '@libp2p/logger'
-import { ChunkLayout, decodeManifest, verifyChunk } from '../content/index.js'
+import { ChunkLayout, decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
 import type { ShoalNetwork } from '../net/index.js'
 import { XferRejectedError } from '../net/xfer/index.js'
 import type { XferProtocol } from '../net/xfer/index.js'
@@ -88,16 +88,26 @@ export class Downloader {
   async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal): Promise<string[]> {
     const { network, xfer } = this.#init
     const started = Date.now()
+    // Providers that failed to hand over bytes matching the CID: skipped for this content, so a
+    // hostile provider costs one fetch, not one per retry.
+    const failed = new Set<string>()
     for (;;) {
       signal.throwIfAborted()
       // The first provider is enough to take the manifest from; waiting for the whole DHT query
       // (up to its timeout) cost seconds before the first chunk. More peers arrive by gossip.
-      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: 1 })
-      const candidates = infos.map(info => info.id.toString())
+      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: failed.size + 1 })
+      const candidates = infos.map(info => info.id.toString()).filter(peer => !failed.has(peer))
       log('providers of %s after %d ms: %d', entry.key, Date.now() - started, candidates.length)
       for (const peer of candidates) {
+        let bytes: Uint8Array
         try {
-          const bytes = await xfer.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+          bytes = await xfer.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+        } catch (err) {
+          signal.throwIfAborted()
+          log('manifest of %s from %s failed: %e', entry.key, peer, err)
+          continue
+        }
+        try {
           // checked against the CID before anything in it is trusted
           const manifest = decodeManifest(bytes, entry.cid)
           entry.manifest = manifest
@@ -106,15 +116,18 @@ export class Downloader {
           log('manifest of %s from %s: %d chunks', entry.key, peer, entry.layout.chunkCount)
           return candidates
         } catch (err) {
-          signal.throwIfAborted()
-          log('manifest of %s from %s failed: %e', entry.key, peer, err)
+          // Bytes that hash to the CID but break a rule are the content itself: every honest
+          // provider serves the same bytes, so asking others cannot help.
+          if (isShoalError(err) && err.code !== ManifestErrorCode.CID_MISMATCH && err.code !== ManifestErrorCode.MANIFEST_TOO_LARGE) throw err
+          log('manifest of %s from %s does not match the CID; not asking it again: %e', entry.key, peer, err)
+          failed.add(peer)
         }
       }
       const elapsed = Date.now() - started
       const connected = network.connectedPeers().length
       if (connected === 0 && elapsed >= Math.min(timeoutMs, NO_PEERS_TIMEOUT_MS)) throw this.#unreachable()
       if (elapsed >= timeoutMs) {
-        throw new ShoalError('ERR_NOT_FOUND', `no peer provides ${entry.key} (searched ${Math.round(elapsed / 1000)} s with ${connected} peer(s) connected); check the CID and that a seeder is running`)
+        throw new ShoalError('ERR_NOT_FOUND', `no peer provides ${entry.key} (searched ${Math.round(elapsed / 1000)} s with ${connected} peer(s) connected${failed.size > 0 ? `, ${failed.size} sent a manifest not matching the CID` : ''}); check the CID and that a seeder is running`)
       }
       await sleep(MANIFEST_RETRY_MS, undefined, { signal })
     }
