@@ -10,7 +10,6 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { ShoalError } from '../util/shoal-error.js'
 import { effectiveAnnounceFilter, filterAddresses, keepAllAddressesMapper } from './addresses.js'
@@ -23,6 +22,7 @@ import {
   PROVIDER_VALIDITY_MS
 } from './constants.js'
 import { shoalGossipsub } from './gossipsub.js'
+import { StopTolerantDatastore } from './stop-tolerant-datastore.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { loadSwarmKey } from './swarm-key.js'
 import type { BootstrapDialer } from './bootstrap-dialer.js'
@@ -157,8 +157,8 @@ async function ensureDataDir (dir: string): Promise<void> {
   }
 }
 
-async function openDatastore (path: string): Promise<LevelDatastore> {
-  const datastore = new LevelDatastore(path)
+async function openDatastore (path: string): Promise<StopTolerantDatastore> {
+  const datastore = new StopTolerantDatastore(path)
   try {
     await datastore.open()
   } catch (err) {
@@ -170,11 +170,16 @@ async function openDatastore (path: string): Promise<LevelDatastore> {
 
 // libp2p never opens or closes the datastore it is given; this service ties it to the node's
 // lifecycle so a stopped node releases the LevelDB lock and a restarted one reopens it.
-function datastoreLifecycle (datastore: LevelDatastore): Startable {
+// Its beforeStop runs before any service's stop, so every write libp2p makes while stopping is
+// tolerated (see StopTolerantDatastore); a close that fails is logged, the node is stopped anyway.
+function datastoreLifecycle (datastore: StopTolerantDatastore): Startable {
   return {
     async beforeStart () { await datastore.open() },
     start () {},
+    beforeStop () { datastore.stopping() },
     stop () {},
-    async afterStop () { await datastore.close() }
+    async afterStop () {
+      await datastore.close().catch(err => { log.error('closing the datastore failed - %e', err) })
+    }
   }
 }
