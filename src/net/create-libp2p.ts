@@ -1,5 +1,5 @@
-import { mkdir, access, constants as fsConstants } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, access, statfs, constants as fsConstants } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -163,9 +163,36 @@ async function openDatastore (path: string): Promise<StopTolerantDatastore> {
     await datastore.open()
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message
+    // datastore-level drops LevelDB's reason ("Database failed to open"); without this check a full
+    // disk read as "is another node using it?"
+    if (isNoSpace(err) || await deviceIsFull(path)) {
+      throw new ShoalError('ERR_DISK_FULL', `cannot open datastore ${path}: no space left on its device; free some space or choose another dataDir`, { cause: err })
+    }
     throw new ShoalError('ERR_BAD_DATA_DIR', `cannot open datastore ${path}: ${cause}; is another shoal node using the same dataDir?`, { cause: err })
   }
   return datastore
+}
+
+/** True when the device holding `path` (or its parent, if `path` does not exist yet) has no free block. */
+async function deviceIsFull (path: string): Promise<boolean> {
+  for (const candidate of [path, dirname(path)]) {
+    try {
+      return (await statfs(candidate)).bavail === 0
+    } catch {
+      // not there yet: ask its parent
+    }
+  }
+  return false
+}
+
+/** True when `err` or one of its causes says the device is full (LevelDB nests it two levels deep). */
+function isNoSpace (err: unknown): boolean {
+  let e = err as { code?: string, message?: string, cause?: unknown } | undefined
+  for (let depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e.code === 'ENOSPC' || /no space left on device/i.test(String(e.message))) return true
+    e = e.cause as typeof e
+  }
+  return false
 }
 
 // libp2p never opens or closes the datastore it is given; this service ties it to the node's

@@ -96,6 +96,22 @@ describe('shoal exits on every error path', { timeout: 240_000 }, () => {
     })
   })
 
+  it('a get whose data disk is full before the network starts exits 7 with one line', async (t) => {
+    await onSmallTmpfs(t, 'small-start', async (mount) => {
+      const data = join(mount, 'data')
+      // the identity fits; then not one byte is left for the datastore
+      const id = spawnShoal(['id', '--data-dir', data])
+      assert.equal((await exitsWithin(id, EXIT_BOUND_MS)).code, 0, id.stderr())
+      fillDevice(mount)
+      const get = spawnShoal(['get', cid, '-o', dir('out-start'), '--data-dir', data, '--listen', LOOPBACK, '--bootstrap', bootstrapAddr])
+      const { code, hung } = await exitsWithin(get, EXIT_BOUND_MS)
+      assert.equal(hung, false, `shoal get still running ${EXIT_BOUND_MS} ms after failing to start; stderr: ${get.stderr()}`)
+      assert.equal(code, 7, get.stderr())
+      assert.equal(get.stderr().trim().split('\n').length, 1, get.stderr())
+      assert.match(get.stderr(), /space/)
+    })
+  })
+
   it('a seeder interrupted after its data disk filled up exits 0 (its normal end)', async (t) => {
     await onSmallTmpfs(t, 'small-seed', async (mount) => {
       const seed = spawnShoal(['seed', dir('payload.bin'), '--chunk-size', '64k', '--json',
