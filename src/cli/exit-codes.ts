@@ -67,6 +67,7 @@ export function exitCodeFor (code: string | undefined): ExitCodeValue {
     case 'ERR_BAD_IDENTITY':
     case 'ERR_BAD_SWARM_KEY':
     case 'ERR_DATA_DIR':
+    case 'ERR_BAD_DATA_DIR':
     case 'ERR_IO':
     case 'EACCES': // raw Node.js errno codes that escaped translation map too
     case 'EPERM':

@@ -22,5 +22,15 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
+// Once the command is done, nothing may keep the process alive: a node whose stop failed half-way
+// (full data disk, a peer that never closes) can leave a listener or a socket open. This timer is
+// unref'd, so a clean exit is not delayed; it only fires when something else holds the loop.
+const EXIT_GRACE_MS = 5_000
+
 const { runCli } = await import('./run-cli.js')
-process.exitCode = await runCli(process.argv)
+const exitCode = await runCli(process.argv)
+process.exitCode = exitCode
+setTimeout(() => {
+  process.stderr.write(`shoal: something was still running ${EXIT_GRACE_MS / 1000} s after the command ended; exiting anyway\n`)
+  process.exit(exitCode)
+}, EXIT_GRACE_MS).unref()

@@ -27,6 +27,11 @@ export const PROVIDE_RETRY_INTERVAL_MS = 5_000
 export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
 /** Default bound of a provide() query. */
 export const PROVIDE_TIMEOUT_MS = 30_000
+/**
+ * libp2p's stop is given this long; past it (or on a failure) the rest is logged and left to the
+ * process exit, so a node whose disk is full or whose peers hang still lets its command exit.
+ */
+export const NETWORK_STOP_TIMEOUT_MS = 10_000
 
 /** Bootstrap redial backoff: first wait, cap, and +/- jitter fraction. */
 export const BOOTSTRAP_BACKOFF_INITIAL_MS = 500

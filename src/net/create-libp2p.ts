@@ -1,5 +1,5 @@
-import { mkdir, access, constants as fsConstants } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, access, statfs, constants as fsConstants } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -10,7 +10,6 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { ShoalError } from '../util/shoal-error.js'
 import { effectiveAnnounceFilter, filterAddresses, keepAllAddressesMapper } from './addresses.js'
@@ -23,6 +22,7 @@ import {
   PROVIDER_VALIDITY_MS
 } from './constants.js'
 import { shoalGossipsub } from './gossipsub.js'
+import { StopTolerantDatastore } from './stop-tolerant-datastore.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { loadSwarmKey } from './swarm-key.js'
 import type { BootstrapDialer } from './bootstrap-dialer.js'
@@ -157,24 +157,56 @@ async function ensureDataDir (dir: string): Promise<void> {
   }
 }
 
-async function openDatastore (path: string): Promise<LevelDatastore> {
-  const datastore = new LevelDatastore(path)
+async function openDatastore (path: string): Promise<StopTolerantDatastore> {
+  const datastore = new StopTolerantDatastore(path)
   try {
     await datastore.open()
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message
+    // datastore-level drops LevelDB's reason ("Database failed to open"); without this check a full
+    // disk read as "is another node using it?"
+    if (isNoSpace(err) || await deviceIsFull(path)) {
+      throw new ShoalError('ERR_DISK_FULL', `cannot open datastore ${path}: no space left on its device; free some space or choose another dataDir`, { cause: err })
+    }
     throw new ShoalError('ERR_BAD_DATA_DIR', `cannot open datastore ${path}: ${cause}; is another shoal node using the same dataDir?`, { cause: err })
   }
   return datastore
 }
 
+/** True when the device holding `path` (or its parent, if `path` does not exist yet) has no free block. */
+async function deviceIsFull (path: string): Promise<boolean> {
+  for (const candidate of [path, dirname(path)]) {
+    try {
+      return (await statfs(candidate)).bavail === 0
+    } catch {
+      // not there yet: ask its parent
+    }
+  }
+  return false
+}
+
+/** True when `err` or one of its causes says the device is full (LevelDB nests it two levels deep). */
+function isNoSpace (err: unknown): boolean {
+  let e = err as { code?: string, message?: string, cause?: unknown } | undefined
+  for (let depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e.code === 'ENOSPC' || /no space left on device/i.test(String(e.message))) return true
+    e = e.cause as typeof e
+  }
+  return false
+}
+
 // libp2p never opens or closes the datastore it is given; this service ties it to the node's
 // lifecycle so a stopped node releases the LevelDB lock and a restarted one reopens it.
-function datastoreLifecycle (datastore: LevelDatastore): Startable {
+// Its beforeStop runs before any service's stop, so every write libp2p makes while stopping is
+// tolerated (see StopTolerantDatastore); a close that fails is logged, the node is stopped anyway.
+function datastoreLifecycle (datastore: StopTolerantDatastore): Startable {
   return {
     async beforeStart () { await datastore.open() },
     start () {},
+    beforeStop () { datastore.stopping() },
     stop () {},
-    async afterStop () { await datastore.close() }
+    async afterStop () {
+      await datastore.close().catch(err => { log.error('closing the datastore failed - %e', err) })
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { ShoalError } from '../util/shoal-error.js'
-import { FIND_PROVIDERS_TIMEOUT_MS, PROVIDE_RETRY_INTERVAL_MS, PROVIDE_TIMEOUT_MS } from './constants.js'
+import { FIND_PROVIDERS_TIMEOUT_MS, NETWORK_STOP_TIMEOUT_MS, PROVIDE_RETRY_INTERVAL_MS, PROVIDE_TIMEOUT_MS } from './constants.js'
 import { createShoalLibp2p } from './create-libp2p.js'
 import { HaveAnnouncer } from './have-announcer.js'
 import { resolveNodeConfig } from './node-config.js'
@@ -75,20 +75,37 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     log('started %p listening on %s', node.peerId, node.getMultiaddrs().map(String).join(', '))
   }
 
-  /** Leaves every joined content (publishing LEAVE) and stops the node. */
-  async stop (): Promise<void> {
+  /**
+   * Leaves every joined content (publishing LEAVE) and stops the node, within NETWORK_STOP_TIMEOUT_MS
+   * (or `timeoutMs`): a stop that fails or hangs is logged and never thrown, so every caller's error
+   * path can go on to exit.
+   */
+  async stop (options: { timeoutMs?: number } = {}): Promise<void> {
     const node = this.#node
     if (node === undefined) return
+    this.#node = undefined
     clearInterval(this.#retryTimer)
     this.#shutdown?.abort()
-    await Promise.all([...this.#announcers.values()].map(async a => a.leave().catch(() => {})))
-    this.#announcers.clear()
-    this.#unprovided.clear()
-    this.#providing.clear()
-    node.removeEventListener('peer:connect', this.#onConnect)
-    node.removeEventListener('peer:disconnect', this.#onDisconnect)
-    await node.stop()
-    this.#node = undefined
+    const timeoutMs = options.timeoutMs ?? NETWORK_STOP_TIMEOUT_MS
+    const stopping = (async () => {
+      await Promise.all([...this.#announcers.values()].map(async a => a.leave().catch(() => {})))
+      this.#announcers.clear()
+      this.#unprovided.clear()
+      this.#providing.clear()
+      node.removeEventListener('peer:connect', this.#onConnect)
+      node.removeEventListener('peer:disconnect', this.#onDisconnect)
+      await node.stop()
+    })()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timedOut = new Promise<'timeout'>(resolve => { timer = setTimeout(() => { resolve('timeout') }, timeoutMs) })
+    try {
+      const outcome = await Promise.race([stopping.then(() => 'stopped' as const), timedOut])
+      if (outcome === 'timeout') log.error('stopping the network took over %d ms; leaving the rest to the process exit', timeoutMs)
+    } catch (err) {
+      log.error('stopping the network failed; leaving the rest to the process exit - %e', err)
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** The libp2p node, for other net modules (e.g. the xfer protocol handler). */

@@ -56,7 +56,28 @@ export const DEFAULT_READ_AHEAD = 2
 export const DEFAULT_MAX_INBOUND_STREAMS = 64
 export const DEFAULT_MAX_OUTBOUND_STREAMS = 64
 /**
- * Unsent bytes a server stream may buffer. Data frames wait for drain, so only control frames pile
- * up here, and only when a client sends requests but never reads: such a stream is reset.
+ * Unsent bytes a server stream may buffer before it is reset. Every frame the server sends waits
+ * until at most DEFAULT_SEND_LOW_WATER bytes are queued, so an honest stream peaks at the low water
+ * plus one frame (a 1 MiB piece or bitfield and its header, ~2 MiB); twice that leaves slack.
+ * It was 8 MiB when refusals skipped the wait: 64 streams that never read held 64 x 8 MiB of tiny
+ * REJECT frames, several times their size in buffer objects, and the seeder went from 130 MB to 1.9 GB.
  */
-export const DEFAULT_MAX_WRITE_BUFFER = 8 * MiB
+export const DEFAULT_MAX_WRITE_BUFFER = 4 * MiB
+/**
+ * Requests one inbound stream may have received and not yet answered: queued, being served, or a
+ * refusal waiting for the client to read. A swarm session keeps at most 64 requests in flight per
+ * peer and content (DEFAULT_MAX_DEPTH in src/swarm/constants.ts, endgame adds one), so an honest
+ * client stays far below; a client past this keeps sending without reading and its stream is reset.
+ */
+export const DEFAULT_MAX_UNANSWERED_REQUESTS = 2 * DEFAULT_MAX_QUEUED_REQUESTS
+/**
+ * Inbound streams one peer may hold over all its connections; the same as per connection, since a
+ * second connection from the same peer (a simultaneous dial) is no reason to hold twice as much.
+ */
+export const DEFAULT_MAX_INBOUND_STREAMS_PER_PEER = DEFAULT_MAX_INBOUND_STREAMS
+/** Streams of one peer reset for flooding before its new streams are refused; an honest client never floods. */
+export const DEFAULT_FLOOD_STRIKES = 3
+/** How long a peer that flooded keeps being refused; long enough that a flood costs the flooder more than it costs us. */
+export const DEFAULT_FLOOD_REFUSAL_MS = 10 * 60_000
+/** Peers whose flood strikes are remembered; the oldest is forgotten first, so the record stays bounded too. */
+export const MAX_TRACKED_FLOODERS = 1024

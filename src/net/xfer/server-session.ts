@@ -19,7 +19,11 @@ export interface XferSessionOptions {
   maxQueuedRequests: number
   readAhead: number
   maxWriteBuffer: number
+  maxUnansweredRequests: number
 }
+
+/** Raised on a stream whose client keeps sending requests without reading the answers. */
+export class XferFloodError extends XferProtocolError {}
 
 interface Job {
   id: number
@@ -39,6 +43,12 @@ class Refusal extends Error {
   }
 }
 
+interface PendingReject {
+  id: number
+  reason: Frame.RejectReason
+  message: string
+}
+
 /**
  * The server end of one inbound stream. Requests are queued and answered strictly in arrival order,
  * one body at a time, so a slow chunk delays the ones behind it but the client's pipeline keeps the
@@ -46,6 +56,10 @@ class Refusal extends Error {
  * decided on arrival (busy, unknown content, malformed CID) are sent at once, out of order. A CANCEL
  * drops a queued request, or stops a body between two pieces; either way the request ends with
  * REJECT CANCELLED unless its body was already complete.
+ *
+ * Every frame, refusals included, waits for send capacity, so what a client that does not read can
+ * make us hold is bounded by the write buffer cap and by maxUnansweredRequests; a client past the
+ * latter is flooding and its stream is reset (onFlood tells the protocol, which counts per peer).
  */
 export class XferServerSession {
   readonly #stream: Stream
@@ -54,6 +68,10 @@ export class XferServerSession {
   readonly #options: XferSessionOptions
   readonly #log: Logger
   readonly #onClosed: (session: XferServerSession) => void
+  readonly #onFlood: (session: XferServerSession) => void
+  /** Refusals decided on arrival that wait for send capacity; small records, not encoded frames. */
+  readonly #pendingRejects: PendingReject[] = []
+  #flushing = false
   readonly #decoder: FrameDecoder
   readonly #queue: Job[] = []
   readonly #jobs = new Map<number, Job>()
@@ -66,13 +84,14 @@ export class XferServerSession {
   readonly #frameTimer: PartialFrameTimer
   #idleTimer?: ReturnType<typeof setTimeout>
 
-  constructor (stream: Stream, peer: string, source: XferContentSource | undefined, options: XferSessionOptions, log: Logger, onClosed: (session: XferServerSession) => void) {
+  constructor (stream: Stream, peer: string, source: XferContentSource | undefined, options: XferSessionOptions, log: Logger, onClosed: (session: XferServerSession) => void, onFlood: (session: XferServerSession) => void = () => {}) {
     this.#stream = stream
     this.#peer = peer
     this.#source = source
     this.#options = options
     this.#log = log
     this.#onClosed = onClosed
+    this.#onFlood = onFlood
     this.#decoder = new FrameDecoder(options.maxFrameSize)
     this.#frameTimer = new PartialFrameTimer(options.frameTimeout, () => {
       this.abort(new XferTimeoutError(`a frame from ${peer} stayed incomplete for ${options.frameTimeout} ms`))
@@ -92,6 +111,11 @@ export class XferServerSession {
     this.#armIdle()
   }
 
+  /** The remote peer, as a string. */
+  get peer (): string {
+    return this.#peer
+  }
+
   /** Resets the stream (node stopping, peer dropped). */
   abort (err: Error): void {
     this.#stream.abort(err)
@@ -106,6 +130,7 @@ export class XferServerSession {
       const cause = err instanceof XferProtocolError ? err : new XferProtocolError(`bad frame: ${(err as Error).message}`, { cause: err })
       this.#log('closing stream from %s after a protocol error - %s', this.#peer, cause.message)
       this.abort(cause)
+      if (cause instanceof XferFloodError) this.#onFlood(this)
       return
     }
     this.#frameTimer.update(this.#decoder.hasPartialFrame)
@@ -130,6 +155,9 @@ export class XferServerSession {
   #onRequest (frame: Frame): void {
     const id = frame.requestId
     if (id === 0 || this.#jobs.has(id)) throw new XferProtocolError(`request id ${id} is zero or already outstanding`)
+    if (this.#jobs.size + this.#pendingRejects.length >= this.#options.maxUnansweredRequests) {
+      throw new XferFloodError(`more than ${this.#options.maxUnansweredRequests} requests unanswered: the client sends without reading`)
+    }
     const kind = frame.type === Frame.Type.GET_MANIFEST ? 'manifest' : frame.type === Frame.Type.GET_BITFIELD ? 'bitfield' : 'chunk'
     let cid: CID
     try {
@@ -225,6 +253,7 @@ export class XferServerSession {
       const bitfield = source.bitfield(job.cid, this.#peer)
       if (bitfield === undefined) throw new Refusal(Frame.RejectReason.UNKNOWN_CONTENT, 'no bitfield for this content')
       if (bitfield.bytes.byteLength + 64 > this.#options.maxFrameSize) throw new Refusal(Frame.RejectReason.INTERNAL, 'bitfield too large for one frame')
+      await this.#waitForCapacity(job)
       this.#sendControl(encodeDataFrame({ type: Frame.Type.BITFIELD, requestId: job.id, chunkCount: bitfield.chunkCount }, bitfield.bytes))
       return
     }
@@ -240,6 +269,8 @@ export class XferServerSession {
     const header = job.kind === 'manifest'
       ? { type: Frame.Type.MANIFEST, requestId: job.id, length: body.byteLength }
       : { type: Frame.Type.CHUNK, requestId: job.id, index: job.index, length: body.byteLength }
+    await this.#waitForCapacity(job)
+    if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
     this.#sendControl(encodeFrame(header))
     await this.#sendBody(job, body)
     if (job.kind === 'chunk') source.onUploaded?.(job.cid, this.#peer, job.index, body.byteLength)
@@ -277,14 +308,53 @@ export class XferServerSession {
     }
   }
 
+  /** Waits until the stream takes another frame; a cancel during the wait ends the job with CANCELLED. */
+  async #waitForCapacity (job: Job): Promise<void> {
+    try {
+      await waitForSendCapacity(this.#stream, this.#options.sendLowWater, AbortSignal.any([job.controller.signal, this.#controller.signal]))
+    } catch (err) {
+      if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
+      throw err
+    }
+  }
+
+  #hasCapacity (): boolean {
+    return !this.#stream.writableNeedsDrain && this.#stream.writeBufferLength <= this.#options.sendLowWater
+  }
+
+  /** Sends a refusal now if the stream has room, else queues it (it counts as unanswered until sent). */
   #reject (id: number, reason: Frame.RejectReason, message: string): void {
-    this.#sendControl(encodeFrame({ type: Frame.Type.REJECT, requestId: id, reason, message: message.slice(0, MAX_REJECT_MESSAGE_LENGTH) }))
+    if (this.#pendingRejects.length === 0 && this.#hasCapacity()) {
+      this.#sendReject({ id, reason, message })
+      return
+    }
+    this.#pendingRejects.push({ id, reason, message })
+    if (!this.#flushing) void this.#flushRejects()
+  }
+
+  async #flushRejects (): Promise<void> {
+    this.#flushing = true
+    try {
+      while (!this.#closed && this.#pendingRejects.length > 0) {
+        await waitForSendCapacity(this.#stream, this.#options.sendLowWater, this.#controller.signal)
+        while (!this.#closed && this.#pendingRejects.length > 0 && this.#hasCapacity()) this.#sendReject(this.#pendingRejects.shift()!)
+      }
+    } catch (err) {
+      if (!this.#closed) this.abort(err as Error)
+    } finally {
+      this.#flushing = false
+    }
+    this.#maybeCloseWrite()
+  }
+
+  #sendReject (reject: PendingReject): void {
+    this.#sendControl(encodeFrame({ type: Frame.Type.REJECT, requestId: reject.id, reason: reject.reason, message: reject.message.slice(0, MAX_REJECT_MESSAGE_LENGTH) }))
   }
 
   #sendControl (frame: Parameters<Stream['send']>[0]): void {
     if (this.#closed || this.#stream.writeStatus !== 'writable') return
     try {
-      // Small frames skip drain: the write buffer cap bounds a client that never reads.
+      // Callers waited for capacity first, so this adds at most one frame above the low water.
       this.#stream.send(frame)
     } catch (err) {
       this.abort(err as Error)
@@ -293,13 +363,18 @@ export class XferServerSession {
 
   /** After the client closed its side, close ours once every queued answer went out. */
   #maybeCloseWrite (): void {
-    if (!this.#remoteDone || this.#closed || this.#jobs.size > 0 || this.#stream.writeStatus !== 'writable') return
+    if (!this.#remoteDone || this.#closed || this.#jobs.size > 0 || this.#pendingRejects.length > 0 || this.#stream.writeStatus !== 'writable') return
     this.#stream.close().catch(err => { this.abort(err as Error) })
   }
 
   #armIdle (): void {
     clearTimeout(this.#idleTimer)
     this.#idleTimer = setTimeout(() => {
+      if (this.#pendingRejects.length > 0) {
+        // refusals waited the whole idle time for the client to read: it is not reading
+        this.abort(new XferTimeoutError(`${this.#peer} read no answer for ${this.#options.idleTimeout} ms`))
+        return
+      }
       if (this.#jobs.size > 0) {
         this.#armIdle()
         return
@@ -319,6 +394,7 @@ export class XferServerSession {
     for (const job of this.#jobs.values()) job.controller.abort()
     this.#queue.length = 0
     this.#jobs.clear()
+    this.#pendingRejects.length = 0
     this.#onClosed(this)
   }
 }

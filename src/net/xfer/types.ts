@@ -65,4 +65,8 @@ export interface XferInit {
   maxInboundStreams?: number
   maxOutboundStreams?: number
   maxWriteBuffer?: number
+  maxUnansweredRequests?: number
+  maxInboundStreamsPerPeer?: number
+  floodStrikes?: number
+  floodRefusalMs?: number
 }

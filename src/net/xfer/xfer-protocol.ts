@@ -4,6 +4,7 @@ import * as C from './constants.js'
 import { XferClientChannel } from './client-channel.js'
 import { XferStreamError } from './errors.js'
 import { XferServerSession } from './server-session.js'
+import { FloodGuard } from './flood-guard.js'
 import type { XferChannelOptions } from './client-channel.js'
 import type { XferSessionOptions } from './server-session.js'
 import type { XferClient, XferComponents, XferInit, XferPeer } from './types.js'
@@ -28,6 +29,9 @@ export class XferProtocol implements Startable, XferClient {
   /** Outbound channels by peer, then by content CID. */
   readonly #channels = new Map<string, Map<string, XferClientChannel>>()
   readonly #sessions = new Set<XferServerSession>()
+  /** Inbound sessions by remote peer, for the per-peer bound and for dropping a flooder's streams at once. */
+  readonly #sessionsByPeer = new Map<string, Set<XferServerSession>>()
+  readonly #floodGuard: FloodGuard
   #started = false
   #stopController = new AbortController()
 
@@ -54,8 +58,16 @@ export class XferProtocol implements Startable, XferClient {
       idleTimeout: init.serverIdleTimeout ?? C.DEFAULT_SERVER_IDLE_TIMEOUT_MS,
       maxQueuedRequests: init.maxQueuedRequests ?? C.DEFAULT_MAX_QUEUED_REQUESTS,
       readAhead: init.readAhead ?? C.DEFAULT_READ_AHEAD,
-      maxWriteBuffer: init.maxWriteBuffer ?? C.DEFAULT_MAX_WRITE_BUFFER
+      // an honest stream holds up to the low water plus one whole frame (see DEFAULT_MAX_WRITE_BUFFER)
+      maxWriteBuffer: init.maxWriteBuffer ?? Math.max(C.DEFAULT_MAX_WRITE_BUFFER, 2 * ((init.sendLowWater ?? C.DEFAULT_SEND_LOW_WATER) + maxFrameSize)),
+      maxUnansweredRequests: init.maxUnansweredRequests ?? Math.max(C.DEFAULT_MAX_UNANSWERED_REQUESTS, 2 * (init.maxQueuedRequests ?? C.DEFAULT_MAX_QUEUED_REQUESTS))
     }
+    this.#floodGuard = new FloodGuard({
+      maxStreamsPerPeer: init.maxInboundStreamsPerPeer ?? C.DEFAULT_MAX_INBOUND_STREAMS_PER_PEER,
+      strikes: init.floodStrikes ?? C.DEFAULT_FLOOD_STRIKES,
+      refusalMs: init.floodRefusalMs ?? C.DEFAULT_FLOOD_REFUSAL_MS,
+      maxTracked: C.MAX_TRACKED_FLOODERS
+    })
     this.#maxInboundStreams = init.maxInboundStreams ?? C.DEFAULT_MAX_INBOUND_STREAMS
     this.#maxOutboundStreams = init.maxOutboundStreams ?? C.DEFAULT_MAX_OUTBOUND_STREAMS
     this.#dialTimeout = init.dialTimeout ?? C.DEFAULT_DIAL_TIMEOUT_MS
@@ -154,11 +166,41 @@ export class XferProtocol implements Startable, XferClient {
       stream.abort(new XferStreamError('the transfer protocol is stopping'))
       return
     }
-    const session = new XferServerSession(stream, connection.remotePeer.toString(), this.#components.source, this.#sessionOptions, this.#log, closed => {
-      this.#sessions.delete(closed)
-    })
+    const peer = connection.remotePeer.toString()
+    const open = this.#sessionsByPeer.get(peer)
+    const refusal = this.#floodGuard.refusal(peer, open?.size ?? 0)
+    if (refusal !== undefined) {
+      stream.abort(new XferStreamError(refusal))
+      return
+    }
+    const session = new XferServerSession(stream, peer, this.#components.source, this.#sessionOptions, this.#log, closed => {
+      this.#removeSession(closed)
+    }, flooded => { this.#onFlood(flooded.peer) })
     this.#sessions.add(session)
+    let peerSessions = this.#sessionsByPeer.get(peer)
+    if (peerSessions === undefined) {
+      peerSessions = new Set()
+      this.#sessionsByPeer.set(peer, peerSessions)
+    }
+    peerSessions.add(session)
     session.start()
+  }
+
+  #removeSession (session: XferServerSession): void {
+    this.#sessions.delete(session)
+    const peerSessions = this.#sessionsByPeer.get(session.peer)
+    peerSessions?.delete(session)
+    if (peerSessions?.size === 0) this.#sessionsByPeer.delete(session.peer)
+  }
+
+  #onFlood (peer: string): void {
+    const verdict = this.#floodGuard.strike(peer)
+    // one line per peer and state change, never per frame or per stream
+    if (verdict === 'first') this.#log.error('%s sends xfer requests without reading the answers; resetting its streams', peer)
+    if (verdict !== 'refused') return
+    this.#log.error('%s kept flooding xfer streams; refusing its streams for %d s', peer, Math.round(this.#floodGuard.refusalMs / 1000))
+    const err = new XferStreamError(`${peer} floods xfer streams`)
+    for (const session of [...this.#sessionsByPeer.get(peer) ?? []]) session.abort(err)
   }
 }
 
