@@ -126,7 +126,8 @@ export class GroupCommit {
     this.#timer = undefined
     const { journal, have, files, chunks, log } = this.#init
     // Only writes that completed before this point are covered: their data is in the files synced below.
-    const batch = this.#pending
+    // A chunk forgotten since its write (found altered on disk) is not held: recording it would bring it back.
+    const batch = this.#pending.filter(index => have.has(index))
     const dirty = this.#dirty
     this.#pending = []
     this.#dirty = new Set()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFile, readdir, stat, writeFile, appendFile } from 'node:fs/promises'
+import { open, readFile, readdir, stat, writeFile, appendFile } from 'node:fs/promises'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -175,6 +175,29 @@ describe('ChunkStore download', () => {
     await byCount.write(2, chunks[2]!)
     await waitForRecords(2, base2)
     await byCount.close()
+  })
+
+  it('never records a chunk found altered on disk before its commit', async () => {
+    const { root, stateDir } = await dirs()
+    const files = [{ path: 'f.bin', data: makeData('altered', 3000) }]
+    const layout = buildLayout(1024, files)
+    const chunks = chunksOf(1024, files)
+    const options = { layout, root, stateDir, mode: 'download' as const, verifyReads: true, flushIntervalMs: 3_600_000, flushEveryChunks: 1000 }
+    const store = await ChunkStore.open(options)
+    await store.write(0, chunks[0]!)
+    await store.write(1, chunks[1]!)
+    const fh = await open(join(root, 'f.bin'), 'r+')
+    await fh.write(new Uint8Array([chunks[1]![0]! ^ 0xff]), 0, 1, 1024)
+    await fh.close()
+    await assert.rejects(store.read(1), (err: unknown) => isShoalError(err, 'ERR_SOURCE_CHANGED'))
+    assert.equal(store.has(1), false)
+    await store.flush()
+    assert.deepEqual([...store.durable.indexes()], [0], 'durable must stay a subset of have')
+    // what a restart after a kill right now would hold: the journal as it is on disk
+    const afterKill = await ChunkStore.open(options)
+    assert.deepEqual([...afterKill.have.indexes()], [0], 'the journal claims a chunk known to be wrong')
+    await afterKill.close()
+    await store.close()
   })
 
   it('forgets held chunks of an output file that vanished or was resized while stopped', async () => {
