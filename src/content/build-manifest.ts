@@ -1,20 +1,18 @@
-import { lstat, open, readdir, stat } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
+import { lstat, readdir, stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import type { Stats } from 'node:fs'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
+import type { ComponentLogger } from '@libp2p/interface'
 import { ShoalError } from '../util/shoal-error.js'
 import { validateChunkSize } from './chunk-size.js'
 import { DEFAULT_CHUNK_SIZE, MANIFEST_VERSION } from './constants.js'
-import { hashFileHandle, unreadable } from './hash-file.js'
+import { hashFileHandle, unreadable, withReadableFile } from './hash-file.js'
 import { encodeManifest } from './manifest-codec.js'
 import { ManifestError } from './manifest-error.js'
 import { validatePathSegment } from './manifest-path.js'
+import type { ContentFile } from './content-layout.js'
 import type { EncodedManifest } from './manifest-codec.js'
 import type { Manifest } from './manifest.js'
-import type { StoreFile } from '../store/layout.js'
-
-const log = logger('shoal:content')
 
 /** Options of buildManifest. */
 export interface BuildManifestOptions {
@@ -23,6 +21,8 @@ export interface BuildManifestOptions {
   /** Content name; the base name of `path` when absent. */
   name?: string
   signal?: AbortSignal
+  /** Where to log (e.g. one node's prefixed logger); the process-wide `shoal:content` logger when absent. */
+  logger?: ComponentLogger
 }
 
 /** A freshly built manifest with its encoding and CID. */
@@ -101,14 +101,8 @@ async function walk (root: string, signal?: AbortSignal): Promise<{ files: Found
   return { files, directories }
 }
 
-async function hashOne (abs: string, rel: string, chunkSize: number, signal?: AbortSignal): Promise<StoreFile> {
-  let fh: FileHandle
-  try {
-    fh = await open(abs, 'r')
-  } catch (err) {
-    throw unreadable(abs, err)
-  }
-  try {
+async function hashOne (abs: string, rel: string, chunkSize: number, signal?: AbortSignal): Promise<ContentFile> {
+  return await withReadableFile(abs, async fh => {
     const st = await fh.stat()
     if (!st.isFile()) throw unsupported(abs, 'not a regular file')
     const { size, chunks } = await hashFileHandle(fh, chunkSize, { signal })
@@ -116,12 +110,7 @@ async function hashOne (abs: string, rel: string, chunkSize: number, signal?: Ab
       throw new ShoalError('ERR_FILE_CHANGED', `${abs} changed size while it was being read (${st.size} -> ${size} bytes); publish it once it is stable`)
     }
     return { path: rel, size, chunks }
-  } catch (err) {
-    if (err instanceof ShoalError || (err as Error)?.name === 'AbortError') throw err
-    throw unreadable(abs, err)
-  } finally {
-    await fh.close()
-  }
+  })
 }
 
 /**
@@ -144,7 +133,7 @@ export async function buildManifest (path: string, options: BuildManifestOptions
   if (name === '') throw new ManifestError('ERR_BAD_PATH', `${abs} has no base name; pass a name for the content`)
   validatePathSegment(name, 'content name')
 
-  let files: StoreFile[]
+  let files: ContentFile[]
   let directories: string[] = []
   if (st.isFile()) {
     const fileName = basename(abs)
@@ -168,6 +157,7 @@ export async function buildManifest (path: string, options: BuildManifestOptions
     directories
   }
   const { bytes, cid } = encodeManifest(manifest)
+  const log = (options.logger ?? defaultLogger()).forComponent('shoal:content')
   log('built manifest %s for %s: %d files, %d bytes', cid, abs, files.length, manifest.size)
   return { manifest, bytes, cid }
 }

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto'
+import { equals } from 'uint8arrays/equals'
 import { ShoalError } from '../util/shoal-error.js'
 import { chunkCountFor } from './chunk-size.js'
-import type { StoreLayout } from '../store/layout.js'
+import { sha256 } from './sha256.js'
+import type { ContentLayout } from './content-layout.js'
 
 /** Where one chunk lives: its file, its byte range within that file, and its expected digest. */
 export interface ChunkLocation {
@@ -22,11 +23,11 @@ export interface ChunkLocation {
 export class ChunkLayout {
   readonly chunkSize: number
   readonly chunkCount: number
-  readonly #layout: StoreLayout
+  readonly #layout: ContentLayout
   /** firstChunk[i] is the global index of file i's first chunk; firstChunk[files] is chunkCount. */
   readonly #firstChunk: Float64Array
 
-  constructor (layout: StoreLayout) {
+  constructor (layout: ContentLayout) {
     this.#layout = layout
     this.chunkSize = layout.chunkSize
     this.#firstChunk = new Float64Array(layout.files.length + 1)
@@ -87,7 +88,5 @@ export class ChunkLayout {
  */
 export function verifyChunk (layout: ChunkLayout, index: number, data: Uint8Array): boolean {
   const { length, digest } = layout.chunk(index)
-  if (data.length !== length) return false
-  const actual = createHash('sha256').update(data).digest()
-  return actual.equals(digest)
+  return data.length === length && equals(sha256(data), digest)
 }

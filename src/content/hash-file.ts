@@ -68,6 +68,14 @@ export async function hashFileHandle (fh: FileHandle, chunkSize: number, options
 /** sha2-256 digest of every chunkSize slice of the file at `path`, streaming in constant memory. */
 export async function hashFile (path: string, chunkSize: number, options: HashOptions = {}): Promise<Uint8Array[]> {
   validateChunkSize(chunkSize)
+  return await withReadableFile(path, async fh => (await hashFileHandle(fh, chunkSize, options)).chunks)
+}
+
+/**
+ * Opens `path` for reading, runs `fn` on it and closes it. A failure that is neither a ShoalError nor
+ * an abort becomes ERR_UNREADABLE naming the path, so every read of a source file reports alike.
+ */
+export async function withReadableFile<T> (path: string, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
   let fh: FileHandle
   try {
     fh = await open(path, 'r')
@@ -75,7 +83,7 @@ export async function hashFile (path: string, chunkSize: number, options: HashOp
     throw unreadable(path, err)
   }
   try {
-    return (await hashFileHandle(fh, chunkSize, options)).chunks
+    return await fn(fh)
   } catch (err) {
     if (err instanceof ShoalError || (err as Error)?.name === 'AbortError') throw err
     throw unreadable(path, err)

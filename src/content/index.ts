@@ -4,6 +4,7 @@ export {
   MAX_PATH_SEGMENTS, MAX_TOTAL_PATH_BYTES, DAG_CBOR_CODE, SHA2_256_CODE, DIGEST_LENGTH, HASH_READ_BYTES
 } from './constants.js'
 export type { Manifest } from './manifest.js'
+export type { ContentLayout, ContentFile } from './content-layout.js'
 export { ManifestError, ManifestErrorCode } from './manifest-error.js'
 export { checkCborBounds } from './check-cbor-bounds.js'
 export type { CborBounds } from './check-cbor-bounds.js'

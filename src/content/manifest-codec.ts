@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import { equals } from 'uint8arrays/equals'
 import { checkCborBounds } from './check-cbor-bounds.js'
-import { DAG_CBOR_CODE, MAX_MANIFEST_BYTES, SHA2_256_CODE } from './constants.js'
+import { DAG_CBOR_CODE, DIGEST_LENGTH, MAX_MANIFEST_BYTES, SHA2_256_CODE } from './constants.js'
 import { ManifestError, ManifestErrorCode } from './manifest-error.js'
+import { sha256 } from './sha256.js'
 import { validateManifest } from './validate-manifest.js'
 import type { Manifest } from './manifest.js'
 
@@ -12,10 +13,6 @@ import type { Manifest } from './manifest.js'
 export interface EncodedManifest {
   bytes: Uint8Array
   cid: CID
-}
-
-function sha256 (bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
 
 /** CIDv1 (dag-cbor, sha2-256) of already-encoded manifest bytes. */
@@ -61,8 +58,8 @@ export function checkManifestCid (cid: CID): void {
   if (cid.code !== DAG_CBOR_CODE) {
     throw new ManifestError(ManifestErrorCode.BAD_CID, `content ID must use the dag-cbor codec (0x71), got 0x${cid.code.toString(16)}`)
   }
-  if (cid.multihash.code !== SHA2_256_CODE || cid.multihash.digest.length !== 32) {
-    throw new ManifestError(ManifestErrorCode.BAD_CID, `content ID must use a 32-byte sha2-256 hash, got hash 0x${cid.multihash.code.toString(16)}`)
+  if (cid.multihash.code !== SHA2_256_CODE || cid.multihash.digest.length !== DIGEST_LENGTH) {
+    throw new ManifestError(ManifestErrorCode.BAD_CID, `content ID must use a ${DIGEST_LENGTH}-byte sha2-256 hash, got hash 0x${cid.multihash.code.toString(16)}`)
   }
 }
 
@@ -79,7 +76,7 @@ export function decodeManifest (bytes: Uint8Array, cid: CID): Manifest {
   checkManifestCid(cid)
   const actual = sha256(bytes)
   const expected = cid.multihash.digest
-  if (!equalBytes(actual, expected)) {
+  if (!equals(actual, expected)) {
     throw new ManifestError(ManifestErrorCode.CID_MISMATCH, `manifest bytes do not hash to ${cid.toString()}; the peer sent the wrong or corrupted data`)
   }
   // Bounds the decoder's work and heap before it runs: the CID proves only who chose the bytes.
@@ -91,10 +88,4 @@ export function decodeManifest (bytes: Uint8Array, cid: CID): Manifest {
     throw new ManifestError(ManifestErrorCode.BAD_MANIFEST, `manifest is not valid dag-cbor: ${(err as Error)?.message ?? String(err)}`)
   }
   return validateManifest(value)
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

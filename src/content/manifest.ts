@@ -1,10 +1,10 @@
-import type { StoreLayout } from '../store/layout.js'
+import type { ContentLayout } from './content-layout.js'
 
 /**
  * The description of one piece of content: what its CID names. A single file is a one-entry manifest
  * whose path is the file's base name.
  */
-export interface Manifest extends StoreLayout {
+export interface Manifest extends ContentLayout {
   version: 1
   /** Human-facing name (a single path segment), used as the default output name. */
   name: string

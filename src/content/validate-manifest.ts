@@ -4,8 +4,8 @@ import { DIGEST_LENGTH, MANIFEST_VERSION, MAX_TOTAL_PATH_BYTES } from './constan
 import { FilePathIndex } from './file-path-index.js'
 import { ManifestError, ManifestErrorCode } from './manifest-error.js'
 import { utf8Length, validateManifestPath, validatePathSegment } from './manifest-path.js'
+import type { ContentFile } from './content-layout.js'
 import type { Manifest } from './manifest.js'
-import type { StoreFile } from '../store/layout.js'
 
 const MANIFEST_KEYS = new Set(['version', 'name', 'size', 'chunkSize', 'files', 'directories'])
 const FILE_KEYS = new Set(['path', 'size', 'chunks'])
@@ -132,7 +132,7 @@ export function validateManifest (value: unknown): Manifest {
     name: value.name,
     size: value.size,
     chunkSize,
-    files: value.files as StoreFile[],
+    files: value.files as ContentFile[],
     directories: value.directories as string[]
   }
 }

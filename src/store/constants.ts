@@ -13,9 +13,6 @@ export const JOURNAL_COMPACT_MIN_RECORDS = 4096
 /** ...and more record bytes than the snapshot's bitfield would take times this factor. */
 export const JOURNAL_COMPACT_FACTOR = 4
 
-/** Length in bytes of a sha2-256 digest. */
-export const DIGEST_LENGTH = 32
-
 /** Largest number of chunks one layout may have; journal records store the index as a uint32. */
 export const MAX_CHUNKS = 0xffffffff
 

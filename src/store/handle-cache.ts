@@ -1,7 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
-import { logger } from '@libp2p/logger'
-
-const log = logger('shoal:store:handles')
+import { defaultLogger } from '@libp2p/logger'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 
 interface Entry {
   handle: Promise<FileHandle>
@@ -14,6 +13,8 @@ export interface HandleCacheInit {
   /** Runs before an idle handle is closed (e.g. to fdatasync data written through it). */
   beforeClose?: (key: number, handle: FileHandle) => Promise<void>
   max: number
+  /** Where to log; the process-wide logger when absent. */
+  logger?: ComponentLogger
 }
 
 /**
@@ -23,12 +24,14 @@ export interface HandleCacheInit {
  */
 export class HandleCache {
   readonly #init: HandleCacheInit
+  readonly #log: Logger
   readonly #entries = new Map<number, Entry>()
   #closing: Promise<void>[] = []
   #waiters: Array<() => void> = []
 
   constructor (init: HandleCacheInit) {
     this.#init = init
+    this.#log = (init.logger ?? defaultLogger()).forComponent('shoal:store:handles')
   }
 
   /** Runs `fn` with the open handle of file `key`, opening it when needed (waiting for a free slot). */
@@ -106,7 +109,7 @@ export class HandleCache {
       } finally {
         await handle.close()
       }
-    })().catch(err => { log('closing handle of file %d failed: %s', key, err) })
+    })().catch(err => { this.#log('closing handle of file %d failed: %s', key, err) })
     this.#closing.push(done)
     void done.finally(() => {
       this.#closing = this.#closing.filter(p => p !== done)

@@ -2,7 +2,9 @@ import { crc32 } from 'node:zlib'
 import { open, readFile, rm } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import { equals } from 'uint8arrays/equals'
 import { Bitfield } from '../util/bitfield.js'
 import { fsyncDirectory, writeFileAtomic } from './atomic-file.js'
 import {
@@ -12,7 +14,6 @@ import {
 import { writeFully } from './file-io.js'
 import { toStoreError } from './store-errors.js'
 
-const log = logger('shoal:store:journal')
 const encoder = new TextEncoder()
 const HEADER_LENGTH = JOURNAL_MAGIC.length + FINGERPRINT_LENGTH
 
@@ -47,10 +48,11 @@ export class HaveJournal {
    * bits. State written for a different layout is discarded. A torn tail is cut off so later appends
    * are never hidden behind garbage.
    */
-  static async open (dir: string, fingerprint: Uint8Array, length: number): Promise<{ journal: HaveJournal, have: Bitfield }> {
+  static async open (dir: string, fingerprint: Uint8Array, length: number, options: { logger?: ComponentLogger } = {}): Promise<{ journal: HaveJournal, have: Bitfield }> {
+    const log = (options.logger ?? defaultLogger()).forComponent('shoal:store:journal')
     const journalPath = join(dir, HAVE_JOURNAL_FILE)
     const snapshotPath = join(dir, HAVE_SNAPSHOT_FILE)
-    const have = (await readSnapshot(snapshotPath, fingerprint, length)) ?? new Bitfield(length)
+    const have = (await readSnapshot(snapshotPath, fingerprint, length, log)) ?? new Bitfield(length)
     let handle: FileHandle
     try {
       handle = await open(journalPath, 'a+')
@@ -63,7 +65,7 @@ export class HaveJournal {
       const bytes = await handle.readFile()
       const header = headerOf(fingerprint)
       let end: number
-      if (bytes.length >= HEADER_LENGTH && equalBytes(bytes.subarray(0, HEADER_LENGTH), header)) {
+      if (bytes.length >= HEADER_LENGTH && equals(bytes.subarray(0, HEADER_LENGTH), header)) {
         end = replay(bytes, seedOf(fingerprint), have)
         if (end !== bytes.length) {
           log('journal %s: ignoring %d bytes of torn or invalid tail', journalPath, bytes.length - end)
@@ -177,7 +179,7 @@ function encodeSnapshot (fingerprint: Uint8Array, have: Bitfield): Uint8Array {
   return body
 }
 
-async function readSnapshot (path: string, fingerprint: Uint8Array, length: number): Promise<Bitfield | undefined> {
+async function readSnapshot (path: string, fingerprint: Uint8Array, length: number, log: Logger): Promise<Bitfield | undefined> {
   let bytes: Uint8Array
   try {
     bytes = await readFile(path)
@@ -189,8 +191,8 @@ async function readSnapshot (path: string, fingerprint: Uint8Array, length: numb
   const size = Math.ceil(length / 8)
   if (bytes.length !== prefix + size + 4) return undefined
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const valid = equalBytes(bytes.subarray(0, SNAPSHOT_MAGIC.length), encoder.encode(SNAPSHOT_MAGIC)) &&
-    equalBytes(bytes.subarray(SNAPSHOT_MAGIC.length, SNAPSHOT_MAGIC.length + FINGERPRINT_LENGTH), fingerprint) &&
+  const valid = equals(bytes.subarray(0, SNAPSHOT_MAGIC.length), encoder.encode(SNAPSHOT_MAGIC)) &&
+    equals(bytes.subarray(SNAPSHOT_MAGIC.length, SNAPSHOT_MAGIC.length + FINGERPRINT_LENGTH), fingerprint) &&
     view.getUint32(SNAPSHOT_MAGIC.length + FINGERPRINT_LENGTH) === length &&
     view.getUint32(bytes.length - 4) === crc32(bytes.subarray(0, bytes.length - 4))
   if (!valid) {
@@ -202,10 +204,4 @@ async function readSnapshot (path: string, fingerprint: Uint8Array, length: numb
   } catch {
     return undefined
   }
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

@@ -1,6 +1,6 @@
 export { ChunkStore } from './chunk-store.js'
 export type { ChunkStoreOptions, ChunkWriteOptions, StoreMode } from './chunk-store.js'
-export type { StoreLayout, StoreFile } from './layout.js'
+/** The store's names for content's layout types, kept for existing importers. */
+export type { ContentLayout as StoreLayout, ContentFile as StoreFile } from '../content/index.js'
 export { StoreErrorCode } from './store-errors.js'
-export { resolveInside } from './safe-path.js'
 export { writeFileAtomic, writeJsonAtomic, readJsonIfPresent, fsyncDirectory } from './atomic-file.js'

@@ -3,14 +3,13 @@ import type { Stats } from 'node:fs'
 import { lstat, mkdir, open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { basename, dirname, relative, sep } from 'node:path'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { ShoalError } from '../util/shoal-error.js'
 import { fsyncDirectory } from './atomic-file.js'
 import { identityOf, loadCreatedFiles, sameFile, saveCreatedFiles } from './created-files.js'
 import type { CreatedFiles, FileIdentity } from './created-files.js'
 import { StoreErrorCode, toStoreError } from './store-errors.js'
-
-const log = logger('shoal:store:output')
 
 /** What to lay out: absolute paths, all under `root`, which is `base` or below it. */
 export interface OutputTreeInit {
@@ -25,6 +24,8 @@ export interface OutputTreeInit {
   fingerprint: string
   /** Replace existing regular files shoal did not create. */
   overwrite: boolean
+  /** Where to log; the process-wide logger when absent. */
+  logger?: ComponentLogger
 }
 
 export interface PreparedOutput {
@@ -47,6 +48,7 @@ export interface PreparedOutput {
  * `overwrite`, opens an existing file there. Only openat()/O_BENEATH-style calls would close that.
  */
 export async function prepareOutputTree (init: OutputTreeInit): Promise<PreparedOutput> {
+  const log = (init.logger ?? defaultLogger()).forComponent('shoal:store:output')
   const toSync = new Set<string>()
   await makeBase(init.base, toSync)
 
@@ -111,7 +113,7 @@ export async function prepareOutputTree (init: OutputTreeInit): Promise<Prepared
   const identities: FileIdentity[] = []
   for (const [i, file] of init.files.entries()) {
     const recorded = marker.files[file.path]
-    const { identity, reset } = await prepareFile(file.path, file.size, existing[i] !== undefined, init, dirState)
+    const { identity, reset } = await prepareFile(file.path, file.size, existing[i] !== undefined, init, dirState, log)
     if (existing[i] === undefined) toSync.add(dirname(file.path))
     // a foreign file taken over, or one replaced since shoal made it (both only with overwrite),
     // holds none of the chunks the journal may claim
@@ -203,7 +205,7 @@ async function makeFolder (dir: string, toSync: Set<string>): Promise<FileIdenti
 
 /** Creates or resizes one output file. `reset` is true when its old bytes cannot be trusted. */
 async function prepareFile (path: string, size: number, exists: boolean, init: OutputTreeInit,
-  dirState: Map<string, FileIdentity | undefined>): Promise<{ identity: FileIdentity, reset: boolean }> {
+  dirState: Map<string, FileIdentity | undefined>, log: Logger): Promise<{ identity: FileIdentity, reset: boolean }> {
   let handle: FileHandle
   try {
     handle = exists

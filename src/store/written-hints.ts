@@ -1,11 +1,11 @@
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { WRITTEN_HINTS_FILE } from './constants.js'
 import { toStoreError } from './store-errors.js'
 
-const log = logger('shoal:store:hints')
 const RECORD_LENGTH = 4
 
 /**
@@ -19,14 +19,16 @@ export class WrittenHints {
   readonly path: string
   #handle: FileHandle
   #failed = false
+  readonly #log: Logger
 
-  private constructor (path: string, handle: FileHandle) {
+  private constructor (path: string, handle: FileHandle, log: Logger) {
     this.path = path
     this.#handle = handle
+    this.#log = log
   }
 
   /** Opens (or creates) the hints file in `dir` and returns the distinct indexes below `limit` it lists. */
-  static async open (dir: string, limit: number): Promise<{ hints: WrittenHints, indexes: number[] }> {
+  static async open (dir: string, limit: number, options: { logger?: ComponentLogger } = {}): Promise<{ hints: WrittenHints, indexes: number[] }> {
     const path = join(dir, WRITTEN_HINTS_FILE)
     let handle: FileHandle
     let bytes: Uint8Array
@@ -42,7 +44,8 @@ export class WrittenHints {
       const index = view.getUint32(at)
       if (index < limit) seen.add(index)
     }
-    return { hints: new WrittenHints(path, handle), indexes: [...seen] }
+    const log = (options.logger ?? defaultLogger()).forComponent('shoal:store:hints')
+    return { hints: new WrittenHints(path, handle, log), indexes: [...seen] }
   }
 
   /** Notes that chunk `index` was written. Best effort: a failure only costs a re-fetch after a kill. */
@@ -54,7 +57,7 @@ export class WrittenHints {
       await this.#handle.write(buf)
     } catch (err) {
       this.#failed = true
-      log('cannot append to %s (%s); chunks written before a kill will be fetched again', this.path, err)
+      this.#log('cannot append to %s (%s); chunks written before a kill will be fetched again', this.path, err)
     }
   }
 
@@ -64,7 +67,7 @@ export class WrittenHints {
       await this.#handle.truncate(0)
       this.#failed = false
     } catch (err) {
-      log('cannot truncate %s: %s', this.path, err)
+      this.#log('cannot truncate %s: %s', this.path, err)
     }
   }
 

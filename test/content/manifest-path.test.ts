@@ -27,12 +27,14 @@ describe('validateManifestPath', () => {
 describe('safeJoin', () => {
   it('joins a safe path inside the root', () => {
     assert.equal(safeJoin('/srv/out', 'a/b'), join(resolve('/srv/out'), 'a', 'b'))
+    assert.equal(safeJoin('/srv/out/', 'x'), '/srv/out/x')
     assert.equal(safeJoin('relative/root', 'x'), join(resolve('relative/root'), 'x'))
+    assert.equal(safeJoin('/srv/out', '..name'), '/srv/out/..name', 'dots inside a name are fine')
   })
 
   it('refuses paths that would leave the root', () => {
-    for (const p of ['../x', '/etc/passwd', 'a/../../x', 'a\\..\\..\\x', '.']) {
-      assert.throws(() => safeJoin('/srv/out', p), badPath, `accepted ${p}`)
+    for (const p of ['../x', '/etc/passwd', 'a/../../x', 'a\\..\\..\\x', '.', '', 'a/..', './a', 'a//b', 'a/', 'a\0b', '\\x']) {
+      assert.throws(() => safeJoin('/srv/out', p), badPath, `accepted ${JSON.stringify(p)}`)
     }
   })
 })
