@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.js'
+import { describeError } from '../../src/cli/describe-error.js'
+import { ERRNO_EXIT_CODE, ExitCode, exitCodeFor } from '../../src/cli/exit-codes.js'
 import { killAllShoals, runShoal, spawnShoal } from './helpers.js'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
@@ -47,5 +48,14 @@ describe('a data dir another node holds', { timeout: 120_000 }, () => {
     assert.equal(error?.code, 'ERR_BAD_DATA_DIR', second.stdout + second.stderr)
     assert.equal(second.code, ExitCode.IO)
     assert.equal(error?.exitCode, ExitCode.IO)
+  })
+})
+
+describe('raw errno codes', () => {
+  it('every errno with an exit code of its own also has advice', () => {
+    for (const code of Object.keys(ERRNO_EXIT_CODE)) {
+      const err = Object.assign(new Error(`raw ${code}`), { code })
+      assert.notEqual(describeError(err).message, `raw ${code}`, `${code} has advice`)
+    }
   })
 })
