@@ -8,11 +8,13 @@ export type {
   AddOptions, AddResult, ContentInfo, ContentState, GetOptions, GetResult, NodeStatus, Progress,
   ShoalEvents, ShoalInit, StalledEvent
 } from './node/types.js'
-export { ShoalError, isShoalError } from './util/shoal-error.js'
+export { ErrorCode, ShoalError, isErrorCode, isShoalError } from './errors.js'
+export type { ShoalErrorCode } from './errors.js'
 export { ControlClient } from './api/control-client.js'
 export type { ControlClientInit } from './api/control-client.js'
 export { ControlServer } from './api/control-server.js'
 export type { ControlServerInit } from './api/control-server.js'
 export { ApiErrorCode } from './api/api-errors.js'
-export { ExitCode, exitCodeFor } from './cli/exit-codes.js'
+export { EXIT_CODE_OF, ExitCode, exitCodeFor } from './cli/exit-codes.js'
+export { HTTP_STATUS_OF } from './api/http-status.js'
 export type { ExitCodeValue } from './cli/exit-codes.js'

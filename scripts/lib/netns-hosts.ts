@@ -3,7 +3,6 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { ShoalError } from '../../src/util/shoal-error.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -19,7 +18,16 @@ const NETNS_SH_CANDIDATES = [
 /** Upper bound on one ip/tc/bash call; setup of many hosts is a few hundred calls. */
 const CALL_TIMEOUT_MS = 120_000
 
-export class NetnsError extends ShoalError {}
+/** A testbed failure; its `code` (ERR_NETNS_*) belongs to the test tooling, not to shoal's list. */
+export class NetnsError extends Error {
+  readonly code: string
+
+  constructor (code: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = 'NetnsError'
+  }
+}
 
 /** Options of NetnsTestbed.create. */
 export interface NetnsTestbedInit {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ShoalError } from '../util/shoal-error.js'
+import { ErrorCode, isErrorCode, ShoalError } from '../errors.js'
 import type { ShoalApi } from '../node/shoal-api.js'
 import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus } from '../node/types.js'
 import { homedir } from 'node:os'
@@ -54,7 +54,7 @@ export class ControlClient implements ShoalApi {
         rateBps: 0,
         peers: info.peers
       })
-      if (info.state === 'error') throw new ShoalError(info.errorCode ?? 'ERR_DAEMON', info.error ?? 'the daemon reported an error')
+      if (info.state === 'error') throw new ShoalError(isErrorCode(info.errorCode) ? info.errorCode : ErrorCode.DAEMON, info.error ?? 'the daemon reported an error')
       if (info.state === 'complete' || info.state === 'seeding') {
         return { cid, path: info.path, size: info.size, fetchedChunks: info.chunks, elapsedMs: Date.now() - started }
       }
@@ -102,9 +102,9 @@ export class ControlClient implements ShoalApi {
     if (!res.ok) {
       const error = (parsed as { error?: { code?: string, message?: string } } | undefined)?.error
       if (res.status === 401 && token === undefined) {
-        throw new ShoalError(error?.code ?? 'ERR_UNAUTHORIZED', `the daemon at ${this.#address} wants a token and none was found: set SHOAL_API_TOKEN, or point SHOAL_DATA_DIR (--data-dir) at the daemon's data dir (looked for ${this.#tokenFile})`)
+        throw new ShoalError(isErrorCode(error?.code) ? error.code : ErrorCode.UNAUTHORIZED, `the daemon at ${this.#address} wants a token and none was found: set SHOAL_API_TOKEN, or point SHOAL_DATA_DIR (--data-dir) at the daemon's data dir (looked for ${this.#tokenFile})`)
       }
-      throw new ShoalError(error?.code ?? 'ERR_DAEMON', error?.message ?? `daemon answered HTTP ${res.status}`)
+      throw new ShoalError(isErrorCode(error?.code) ? error.code : ErrorCode.DAEMON, error?.message ?? `daemon answered HTTP ${res.status}`)
     }
     return parsed as T
   }

@@ -2,13 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { logger } from '@libp2p/logger'
-import { isShoalError, ShoalError } from '../util/shoal-error.js'
+import { ErrorCode, isShoalError, ShoalError } from '../errors.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import {
   API_CONNECTIONS_CHECK_INTERVAL_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_SOCKET_TIMEOUT_MS, API_KEEP_ALIVE_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS,
   CORS_MAX_AGE_S, MAX_API_CONNECTIONS, MAX_BODY_BYTES
 } from './constants.js'
 import { ApiErrorCode } from './api-errors.js'
+import { statusFor } from './http-status.js'
 import { loadOrCreateToken, tokenFileIn, tokensEqual } from './api-token.js'
 import { parseAddress } from './parse-address.js'
 import { PathPolicy } from './path-policy.js'
@@ -171,7 +172,7 @@ export class ControlServer {
       }
       const route = this.#route(method, path)
       if (route === undefined) {
-        send(res, 404, { error: { code: 'ERR_NO_ROUTE', message: `no route ${method} ${path}; see docs/control-api.md` } })
+        send(res, 404, { error: { code: ApiErrorCode.NO_ROUTE, message: `no route ${method} ${path}; see docs/control-api.md` } })
         return
       }
       const [status, body] = await route.handler(node, req, route.params, this.#paths!)
@@ -180,7 +181,7 @@ export class ControlServer {
       const status = statusFor(err)
       if (status >= 500) log.error('control API request failed: %e', err)
       else log('refused %s %s: %s', req.method, req.url, err instanceof Error ? err.message : String(err))
-      send(res, status, { error: { code: isShoalError(err) ? err.code : 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) } })
+      send(res, status, { error: { code: isShoalError(err) ? err.code : ErrorCode.INTERNAL, message: err instanceof Error ? err.message : String(err) } })
     }
   }
 
@@ -277,7 +278,7 @@ function requireString (body: Record<string, unknown>, key: string): string {
 
 function requireBoolean (body: Record<string, unknown>, key: string): boolean {
   const v = body[key]
-  if (typeof v !== 'boolean') throw new ShoalError('ERR_BAD_REQUEST', `"${key}" must be true or false`)
+  if (typeof v !== 'boolean') throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be true or false`)
   return v
 }
 
@@ -285,28 +286,6 @@ function requireNumber (body: Record<string, unknown>, key: string): number {
   const v = body[key]
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be a number`)
   return v
-}
-
-/** The HTTP status of an error met while serving a request. */
-export function statusFor (err: unknown): number {
-  if (!isShoalError(err)) return 500
-  switch (err.code) {
-    case ApiErrorCode.UNAUTHORIZED: return 401
-    case ApiErrorCode.FORBIDDEN_HOST: case ApiErrorCode.FORBIDDEN_ORIGIN: case ApiErrorCode.PATH_NOT_ALLOWED:
-      return 403
-    case ApiErrorCode.UNSUPPORTED_MEDIA_TYPE: return 415
-    case 'ERR_NOT_FOUND': return 404
-    case 'ERR_DISK_FULL': return 507
-    case ApiErrorCode.BAD_REQUEST: case 'ERR_BAD_CID': case 'ERR_BAD_CONFIG': case 'ERR_BAD_CHUNK_SIZE':
-    case 'ERR_UNREADABLE': case 'ERR_NOT_WRITABLE': case 'ERR_UNSAFE_PATH':
-      return 400
-    case 'ERR_ALREADY_EXISTS': return 409
-    case 'ERR_BAD_MANIFEST': case 'ERR_BAD_MANIFEST_VERSION': case 'ERR_CID_MISMATCH': case 'ERR_MANIFEST_TOO_LARGE':
-    case 'ERR_BAD_PATH': case 'ERR_PATH_TOO_DEEP': case 'ERR_PATH_TOO_LONG': case 'ERR_MANIFEST_PATHS_TOO_LARGE':
-    case 'ERR_UNSUPPORTED_FILE': case 'ERR_FILE_CHANGED':
-      return 422
-    default: return 500
-  }
 }
 
 function send (res: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,6 @@
 import { isShoalError } from '../util/shoal-error.js'
 
-/** Advice for raw Node.js errors that reached the CLI without a ShoalError around them. */
+/** Advice for raw Node.js errors that reached the CLI without a ShoalError around them (ERRNO_EXIT_CODE gives their exit codes). */
 const ERRNO_ADVICE: Record<string, string> = {
   EACCES: 'permission denied; choose a path you may use (--data-dir, -o) or fix its permissions',
   EPERM: 'operation not permitted; choose a path you may use (--data-dir, -o) or fix its permissions',
@@ -10,7 +10,8 @@ const ERRNO_ADVICE: Record<string, string> = {
   EISDIR: 'expected a file but found a folder; check the path',
   ENOSPC: 'no space left on the device; free some space or choose another folder',
   EDQUOT: 'disk quota exceeded; free some space or choose another folder',
-  EADDRINUSE: 'the port is already in use; choose another one or stop the program using it'
+  EADDRINUSE: 'the port is already in use; choose another one or stop the program using it',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s; choose another listen or API address'
 }
 
 /** The error's code (ShoalError code or Node.js errno code) and a one-line message for a human. */

@@ -1,3 +1,5 @@
+import { ErrorCode, isErrorCode, type ShoalErrorCode } from '../errors.js'
+
 /**
  * Process exit codes of the `shoal` command. They are part of the public interface: scripts match on
  * them, so a code never changes meaning. The README lists them.
@@ -10,7 +12,7 @@ export const ExitCode = {
   USAGE: 2,
   /** The content ID is not a valid shoal CID. */
   BAD_CID: 3,
-  /** No bootstrap node could be reached, or no peer at all. */
+  /** No bootstrap node could be reached, no peer at all, or the peers failed (went away, timed out, broke the protocol). */
   UNREACHABLE: 4,
   /** Nobody provides the content, or it stalled with no peer holding missing chunks. */
   NOT_FOUND: 5,
@@ -18,7 +20,7 @@ export const ExitCode = {
   IO: 6,
   /** The disk is full. */
   DISK_FULL: 7,
-  /** The listen port is already in use. */
+  /** A listen or control API port is already in use, or the network could not listen at all. */
   PORT_IN_USE: 8,
   /** The daemon's control API refused or could not be reached. */
   DAEMON: 9,
@@ -32,70 +34,92 @@ export const ExitCode = {
 
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode]
 
-/** Maps a ShoalError code to the exit code the CLI reports. */
+/** The exit code of every ShoalError code; typed over the whole list, so a new code must be added here. */
+export const EXIT_CODE_OF: Readonly<Record<ShoalErrorCode, ExitCodeValue>> = {
+  [ErrorCode.ABORTED]: ExitCode.INTERRUPTED,
+  [ErrorCode.INTERNAL]: ExitCode.FAILURE,
+  [ErrorCode.BAD_CONFIG]: ExitCode.USAGE,
+  [ErrorCode.NOT_STARTED]: ExitCode.FAILURE,
+  [ErrorCode.DEMO_MISMATCH]: ExitCode.FAILURE,
+
+  [ErrorCode.UNAUTHORIZED]: ExitCode.DAEMON,
+  [ErrorCode.FORBIDDEN_HOST]: ExitCode.DAEMON,
+  [ErrorCode.FORBIDDEN_ORIGIN]: ExitCode.DAEMON,
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: ExitCode.DAEMON,
+  [ErrorCode.PATH_NOT_ALLOWED]: ExitCode.DAEMON,
+  // the daemon could not trust its own token file, or the client could not read it
+  [ErrorCode.BAD_TOKEN_FILE]: ExitCode.IO,
+  [ErrorCode.BAD_REQUEST]: ExitCode.DAEMON,
+  [ErrorCode.NO_ROUTE]: ExitCode.DAEMON,
+  [ErrorCode.DAEMON]: ExitCode.DAEMON,
+
+  [ErrorCode.BAD_CID]: ExitCode.BAD_CID,
+  [ErrorCode.BAD_MANIFEST]: ExitCode.BAD_CONTENT,
+  [ErrorCode.BAD_MANIFEST_VERSION]: ExitCode.BAD_CONTENT,
+  [ErrorCode.CID_MISMATCH]: ExitCode.BAD_CONTENT,
+  [ErrorCode.MANIFEST_TOO_LARGE]: ExitCode.BAD_CONTENT,
+  [ErrorCode.BAD_PATH]: ExitCode.BAD_CONTENT,
+  [ErrorCode.PATH_TOO_DEEP]: ExitCode.BAD_CONTENT,
+  [ErrorCode.PATH_TOO_LONG]: ExitCode.BAD_CONTENT,
+  [ErrorCode.MANIFEST_PATHS_TOO_LARGE]: ExitCode.BAD_CONTENT,
+  [ErrorCode.BAD_CHUNK_SIZE]: ExitCode.USAGE,
+  [ErrorCode.UNSUPPORTED_FILE]: ExitCode.IO,
+  [ErrorCode.SOURCE_CHANGED]: ExitCode.IO,
+
+  [ErrorCode.UNREADABLE]: ExitCode.IO,
+  [ErrorCode.NOT_WRITABLE]: ExitCode.IO,
+  [ErrorCode.DISK_FULL]: ExitCode.DISK_FULL,
+  [ErrorCode.IO]: ExitCode.IO,
+  [ErrorCode.UNSAFE_PATH]: ExitCode.IO,
+  [ErrorCode.ALREADY_EXISTS]: ExitCode.ALREADY_EXISTS,
+  [ErrorCode.NOT_HELD]: ExitCode.NOT_FOUND,
+  [ErrorCode.CHUNK_MISMATCH]: ExitCode.UNREACHABLE,
+  [ErrorCode.BAD_INDEX]: ExitCode.FAILURE,
+  // a layout is built from a manifest that matched its CID: no provider has a better one
+  [ErrorCode.BAD_LAYOUT]: ExitCode.BAD_CONTENT,
+  [ErrorCode.STORE_CLOSED]: ExitCode.FAILURE,
+  [ErrorCode.BAD_DATA_DIR]: ExitCode.IO,
+
+  [ErrorCode.BAD_IDENTITY]: ExitCode.IO,
+  [ErrorCode.BAD_SWARM_KEY]: ExitCode.IO,
+  [ErrorCode.NET_START]: ExitCode.PORT_IN_USE,
+  [ErrorCode.PORT_IN_USE]: ExitCode.PORT_IN_USE,
+  [ErrorCode.BOOTSTRAP_UNREACHABLE]: ExitCode.UNREACHABLE,
+  [ErrorCode.NO_PEERS]: ExitCode.UNREACHABLE,
+  [ErrorCode.NOT_FOUND]: ExitCode.NOT_FOUND,
+  // a peer's bad input only reaches the CLI when no other peer could serve instead
+  [ErrorCode.BAD_ANNOUNCE]: ExitCode.UNREACHABLE,
+  [ErrorCode.BAD_BITFIELD]: ExitCode.UNREACHABLE,
+  [ErrorCode.ALREADY_JOINED]: ExitCode.FAILURE,
+  [ErrorCode.XFER_REJECTED]: ExitCode.UNREACHABLE,
+  [ErrorCode.XFER_STREAM]: ExitCode.UNREACHABLE,
+  [ErrorCode.XFER_PROTOCOL]: ExitCode.UNREACHABLE,
+
+  [ErrorCode.PEER_TIMEOUT]: ExitCode.UNREACHABLE,
+  [ErrorCode.PEER_DISCONNECTED]: ExitCode.UNREACHABLE,
+  [ErrorCode.PEER_BUSY]: ExitCode.UNREACHABLE,
+  [ErrorCode.REQUEST_CANCELLED]: ExitCode.FAILURE,
+  [ErrorCode.SWARM_STATE]: ExitCode.FAILURE
+}
+
+/** Raw Node.js errno codes that escaped translation into a ShoalError. */
+export const ERRNO_EXIT_CODE: Readonly<Record<string, ExitCodeValue>> = {
+  EACCES: ExitCode.IO,
+  EPERM: ExitCode.IO,
+  EROFS: ExitCode.IO,
+  ENOENT: ExitCode.IO,
+  ENOTDIR: ExitCode.IO,
+  EISDIR: ExitCode.IO,
+  ENOSPC: ExitCode.DISK_FULL,
+  EDQUOT: ExitCode.DISK_FULL,
+  EADDRINUSE: ExitCode.PORT_IN_USE,
+  EADDRNOTAVAIL: ExitCode.PORT_IN_USE
+}
+
+/** Maps a ShoalError code (or a raw Node.js errno code) to the exit code the CLI reports. */
 export function exitCodeFor (code: string | undefined): ExitCodeValue {
-  switch (code) {
-    case 'ERR_BAD_CONFIG':
-    case 'ERR_USAGE':
-    case 'ERR_BAD_CHUNK_SIZE':
-      return ExitCode.USAGE
-    case 'ERR_BAD_CID':
-      return ExitCode.BAD_CID
-    case 'ERR_BAD_MANIFEST':
-    case 'ERR_BAD_MANIFEST_VERSION':
-    case 'ERR_CID_MISMATCH':
-    case 'ERR_MANIFEST_TOO_LARGE':
-    case 'ERR_BAD_PATH':
-    case 'ERR_PATH_TOO_DEEP':
-    case 'ERR_PATH_TOO_LONG':
-    case 'ERR_MANIFEST_PATHS_TOO_LARGE':
-      return ExitCode.BAD_CONTENT
-    case 'ERR_BOOTSTRAP_UNREACHABLE':
-    case 'ERR_NO_PEERS':
-      return ExitCode.UNREACHABLE
-    case 'ERR_NOT_FOUND':
-    case 'ERR_NO_PROVIDERS':
-    case 'ERR_STALLED':
-      return ExitCode.NOT_FOUND
-    case 'ERR_UNREADABLE':
-    case 'ERR_NOT_WRITABLE':
-    case 'ERR_UNSUPPORTED_FILE':
-    case 'ERR_FILE_CHANGED':
-    case 'ERR_SOURCE_CHANGED':
-    case 'ERR_UNSAFE_PATH':
-    case 'ERR_BAD_TOKEN_FILE':
-    case 'ERR_BAD_IDENTITY':
-    case 'ERR_BAD_SWARM_KEY':
-    case 'ERR_DATA_DIR':
-    case 'ERR_BAD_DATA_DIR':
-    case 'ERR_IO':
-    case 'EACCES': // raw Node.js errno codes that escaped translation map too
-    case 'EPERM':
-    case 'EROFS':
-    case 'ENOENT':
-    case 'ENOTDIR':
-    case 'EISDIR':
-      return ExitCode.IO
-    case 'ERR_DISK_FULL':
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return ExitCode.DISK_FULL
-    case 'ERR_PORT_IN_USE':
-    case 'EADDRINUSE':
-      return ExitCode.PORT_IN_USE
-    case 'ERR_DAEMON':
-    case 'ERR_API':
-    case 'ERR_UNAUTHORIZED': // this and the next four: the control API's refusals (src/api/api-errors.ts)
-    case 'ERR_FORBIDDEN_HOST':
-    case 'ERR_FORBIDDEN_ORIGIN':
-    case 'ERR_UNSUPPORTED_MEDIA_TYPE':
-    case 'ERR_PATH_NOT_ALLOWED':
-      return ExitCode.DAEMON
-    case 'ERR_ALREADY_EXISTS':
-      return ExitCode.ALREADY_EXISTS
-    case 'ERR_ABORTED':
-      return ExitCode.INTERRUPTED
-    default:
-      return ExitCode.FAILURE
-  }
+  if (isErrorCode(code)) return EXIT_CODE_OF[code]
+  // own properties only: a code such as "constructor" must not find Object.prototype
+  if (code !== undefined && Object.hasOwn(ERRNO_EXIT_CODE, code)) return ERRNO_EXIT_CODE[code]!
+  return ExitCode.FAILURE
 }

@@ -44,7 +44,7 @@ export class Output {
     const { code, message } = describeError(err)
     const exit = exitCodeFor(code)
     if (this.json) {
-      process.stdout.write(JSON.stringify({ type: 'error', code: code ?? 'ERR_UNEXPECTED', message, exitCode: exit }) + '\n')
+      process.stdout.write(JSON.stringify({ type: 'error', code: code ?? 'ERR_INTERNAL', message, exitCode: exit }) + '\n')
     }
     process.stderr.write(`shoal: ${message}${code !== undefined && exit !== ExitCode.FAILURE ? '' : ' (run with --debug for details)'}\n`)
     if (this.debug && err instanceof Error && err.stack !== undefined) process.stderr.write(err.stack + '\n')

@@ -107,7 +107,7 @@ async function hashOne (abs: string, rel: string, chunkSize: number, signal?: Ab
     if (!st.isFile()) throw unsupported(abs, 'not a regular file')
     const { size, chunks } = await hashFileHandle(fh, chunkSize, { signal })
     if (size !== st.size) {
-      throw new ShoalError('ERR_FILE_CHANGED', `${abs} changed size while it was being read (${st.size} -> ${size} bytes); publish it once it is stable`)
+      throw new ShoalError('ERR_SOURCE_CHANGED', `${abs} changed size while it was being read (${st.size} -> ${size} bytes); publish it once it is stable`)
     }
     return { path: rel, size, chunks }
   })

@@ -12,7 +12,7 @@ export const MANIFEST_VERSION = 1
 
 /**
  * Upper bound on an encoded manifest. A chunk digest costs 34 bytes of CBOR, so 64 MiB holds about
- * 1.9 million chunks: ~480 GiB of content at the default 256 KiB chunk size and ~32 TiB at 16 MiB.
+ * 1.9 million chunks: ~480 GiB of content at the default 256 KiB chunk size and ~30 TiB at 16 MiB.
  * That covers any fleet payload we target while keeping a hostile manifest's decode cost and the
  * memory it pins bounded (measured: 1.9 M digests decode to ~490 MB of heap, ~250 B per digest).
  */

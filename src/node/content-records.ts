@@ -58,7 +58,7 @@ export class ContentRecords {
       names = await readdir(this.#dir)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new ShoalError('ERR_DATA_DIR', `cannot read ${this.#dir}: ${(err as Error).message}`, { cause: err })
+      throw new ShoalError('ERR_BAD_DATA_DIR', `cannot read ${this.#dir}: ${(err as Error).message}`, { cause: err })
     }
     const records: ContentRecord[] = []
     for (const name of names.sort()) {

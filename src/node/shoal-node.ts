@@ -287,7 +287,7 @@ export class ShoalNode extends EventEmitter<ShoalEvents> implements ShoalApi {
         this.emit('done', result)
         return result
       } catch (err) {
-        const error = isShoalError(err) ? err : new ShoalError('ERR_DOWNLOAD', err instanceof Error ? err.message : String(err), { cause: err })
+        const error = isShoalError(err) ? err : new ShoalError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err })
         // a caller's abort stops the download like remove/stop do: resumable, not failed
         entry.state = signal.aborted ? 'stopped' : 'error'
         entry.error = error

@@ -1,24 +1,13 @@
-import { ShoalError } from '../util/shoal-error.js'
+import { pickCodes, ShoalError } from '../errors.js'
 
 /** What the store was doing when a file-system call failed; it decides which error code fits. */
 export type StoreAction = 'read' | 'write'
 
-/** Error codes the store throws. */
-export const StoreErrorCode = {
-  UNREADABLE: 'ERR_UNREADABLE',
-  NOT_WRITABLE: 'ERR_NOT_WRITABLE',
-  DISK_FULL: 'ERR_DISK_FULL',
-  NOT_HELD: 'ERR_NOT_HELD',
-  CHUNK_MISMATCH: 'ERR_CHUNK_MISMATCH',
-  BAD_INDEX: 'ERR_BAD_INDEX',
-  SOURCE_CHANGED: 'ERR_SOURCE_CHANGED',
-  UNSAFE_PATH: 'ERR_UNSAFE_PATH',
-  /** A file or folder is already at a destination and shoal did not create it (see --overwrite). */
-  ALREADY_EXISTS: 'ERR_ALREADY_EXISTS',
-  BAD_LAYOUT: 'ERR_BAD_LAYOUT',
-  STORE_CLOSED: 'ERR_STORE_CLOSED',
-  IO: 'ERR_IO'
-} as const
+/** Error codes the store throws (their meanings are in src/errors.ts). */
+export const StoreErrorCode = pickCodes(
+  'UNREADABLE', 'NOT_WRITABLE', 'DISK_FULL', 'NOT_HELD', 'CHUNK_MISMATCH', 'BAD_INDEX', 'SOURCE_CHANGED', 'UNSAFE_PATH',
+  'ALREADY_EXISTS', 'BAD_LAYOUT', 'STORE_CLOSED', 'IO'
+)
 
 /** Turns a Node.js file-system error into a ShoalError whose message names `path` and says what to do. */
 export function toStoreError (err: unknown, path: string, action: StoreAction): ShoalError {

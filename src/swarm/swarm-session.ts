@@ -18,7 +18,7 @@ export interface SwarmTransport {
   /**
    * Resolves with the chunk's bytes. Rejects with an error whose `code` is ERR_PEER_DISCONNECTED (peer
    * gone: chunk re-queued, peer forgotten), ERR_PEER_BUSY (retried after a back-off) or
-   * ERR_CHUNK_NOT_HELD (peer's announcement was stale); any other error counts as a strike.
+   * ERR_NOT_HELD (peer's announcement was stale); any other error counts as a strike.
    */
   requestChunk(peer: string, index: number, options: { signal: AbortSignal }): Promise<Uint8Array>
 }
@@ -444,7 +444,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.removePeer(p.id)
     } else if (code === 'ERR_PEER_BUSY') {
       p.backoffUntil = performance.now() + (this.#init.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS)
-    } else if (code === 'ERR_CHUNK_NOT_HELD') {
+    } else if (code === 'ERR_NOT_HELD') {
       this.#availability.peerLacks(p.id, req.index)
     } else {
       this.#stats.failures++

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { RequestGuard, hostWithoutPort, isLoopbackName } from '../../src/api/request-guard.js'
 import { isShoalError } from '../../src/util/shoal-error.js'
+import type { ShoalErrorCode } from '../../src/errors.js'
 
-const refuses = (guard: RequestGuard, headers: Record<string, string>, code: string): void => {
+const refuses = (guard: RequestGuard, headers: Record<string, string>, code: ShoalErrorCode): void => {
   assert.throws(() => { guard.check(headers) }, (err: unknown) => isShoalError(err, code), JSON.stringify(headers))
 }
 

@@ -207,7 +207,7 @@ describe('XferProtocol over real libp2p nodes', () => {
     await startPair()
     await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 100), (err: unknown) => {
       assert.ok(err instanceof XferRejectedError)
-      assert.equal(err.code, 'ERR_XFER_REJECTED')
+      assert.equal(err.code, 'ERR_BAD_INDEX')
       assert.equal(err.reason, 'bad-index')
       return true
     })
@@ -221,9 +221,9 @@ describe('XferProtocol over real libp2p nodes', () => {
   it('passes the admit verdict on as busy / not-held', async () => {
     await startPair()
     source.admitVerdict = 'busy'
-    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 1), { code: 'ERR_XFER_REJECTED', reason: 'busy' })
+    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 1), { code: 'ERR_PEER_BUSY', reason: 'busy' })
     source.admitVerdict = 'not-held'
-    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 1), { code: 'ERR_XFER_REJECTED', reason: 'not-held' })
+    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 1), { code: 'ERR_NOT_HELD', reason: 'not-held' })
     source.admitVerdict = 'ok'
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 1)), small.digests[1])
   })
@@ -236,7 +236,7 @@ describe('XferProtocol over real libp2p nodes', () => {
     const pending = client.requestChunk(serverNode.peerId, small.cid, 7, { signal: controller.signal })
     await waitFor(() => source.readsStarted.includes(7), 'the server to start reading chunk 7')
     controller.abort()
-    await assert.rejects(pending, { code: 'ERR_XFER_ABORTED' })
+    await assert.rejects(pending, { code: 'ERR_ABORTED' })
     // The server only learns of the abort through the CANCEL frame.
     await waitFor(() => source.readsAborted.includes(7), 'the server to see the CANCEL')
     hold.open()
@@ -257,25 +257,25 @@ describe('XferProtocol over real libp2p nodes', () => {
     const pending = client.requestChunk(serverNode.peerId, small.cid, 30, { signal: controller.signal })
     await waitFor(() => pieces > 2, 'the server to be mid-body')
     controller.abort()
-    await assert.rejects(pending, { code: 'ERR_XFER_ABORTED' })
+    await assert.rejects(pending, { code: 'ERR_ABORTED' })
     await new Promise(resolve => setTimeout(resolve, 50))
     throttle.open()
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 31)), small.digests[31])
     assert.ok(!source.uploaded.includes(30), 'a cancelled body is never counted as uploaded')
   })
 
-  it('maps a timeout signal to ERR_XFER_TIMEOUT', async () => {
+  it('maps a timeout signal to ERR_PEER_TIMEOUT', async () => {
     await startPair()
     source.holds.set(3, new Promise(() => {}))
-    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 3, { signal: AbortSignal.timeout(200) }), { code: 'ERR_XFER_TIMEOUT' })
+    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 3, { signal: AbortSignal.timeout(200) }), { code: 'ERR_PEER_TIMEOUT' })
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 4)), small.digests[4])
   })
 
-  it('fails stalled streams with ERR_XFER_TIMEOUT after the progress timeout', async () => {
+  it('fails stalled streams with ERR_PEER_TIMEOUT after the progress timeout', async () => {
     await startPair({ progressTimeout: 300 })
     source.holds.set(3, new Promise(() => {}))
     const started = Date.now()
-    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 3), { code: 'ERR_XFER_TIMEOUT' })
+    await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 3), { code: 'ERR_PEER_TIMEOUT' })
     assert.ok(Date.now() - started < 5000)
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 4)), small.digests[4])
   })

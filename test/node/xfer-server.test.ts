@@ -53,7 +53,7 @@ describe('the xfer server of a running node', () => {
 
   it('rejects a chunk index out of range with bad-index and keeps serving', async () => {
     for (const index of [6, 1000, 0xffffffff]) {
-      await assert.rejects(client.requestChunk(seeder.peerId, parseCid(cid), index), { code: 'ERR_XFER_REJECTED', reason: 'bad-index' })
+      await assert.rejects(client.requestChunk(seeder.peerId, parseCid(cid), index), { code: 'ERR_BAD_INDEX', reason: 'bad-index' })
     }
     await assertStillServes()
   })

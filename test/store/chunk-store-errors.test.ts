@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ChunkStore } from '../../src/store/index.js'
 import { isShoalError } from '../../src/util/index.js'
+import type { ShoalErrorCode } from '../../src/errors.js'
 import { buildLayout, chunksOf, isRoot, makeData, TempDirs } from './helpers.js'
 
 const temp = new TempDirs()
@@ -36,7 +37,7 @@ async function mountTmpfs (size: string, t: { skip: (reason: string) => void }):
   return dir
 }
 
-const coded = (code: string, path?: string) => (err: unknown): boolean => {
+const coded = (code: ShoalErrorCode, path?: string) => (err: unknown): boolean => {
   assert.ok(isShoalError(err, code), `expected ${code}, got ${String(err)}`)
   if (path !== undefined) assert.ok((err as Error).message.includes(path), `message "${(err as Error).message}" should name ${path}`)
   return true

@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test'
 import { ChunkStore } from '../../src/store/index.js'
 import type { ChunkStoreOptions } from '../../src/store/index.js'
 import { isShoalError } from '../../src/util/index.js'
+import type { ShoalErrorCode } from '../../src/errors.js'
 import { buildLayout, chunksOf, makeData, TempDirs } from './helpers.js'
 import type { TestFile } from './helpers.js'
 
@@ -22,7 +23,7 @@ const FILES: TestFile[] = [
 const LAYOUT = buildLayout(CHUNK, FILES)
 const CHUNKS = chunksOf(CHUNK, FILES)
 
-const coded = (code: string, path: string) => (err: unknown): boolean => {
+const coded = (code: ShoalErrorCode, path: string) => (err: unknown): boolean => {
   assert.ok(isShoalError(err, code), `expected ${code}, got ${String(err)}`)
   assert.ok((err as Error).message.includes(path), `message names ${path}: ${(err as Error).message}`)
   return true

@@ -32,13 +32,13 @@ export const DEFAULT_MAX_MANIFEST_SIZE = 64 * MiB
 /** Longest reject message the server sends (it is diagnostic text only). */
 export const MAX_REJECT_MESSAGE_LENGTH = 256
 
-/** A request with no caller signal fails with ERR_XFER_TIMEOUT after this long. */
+/** A request with no caller signal fails with ERR_PEER_TIMEOUT after this long. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000
 /** Opening a stream (dial + protocol negotiation) gives up after this long. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 15_000
 /**
  * While requests are outstanding, a stream on which nothing arrives for this long is declared dead:
- * its requests fail with ERR_XFER_TIMEOUT so the scheduler can ask someone else.
+ * its requests fail with ERR_PEER_TIMEOUT so the scheduler can ask someone else.
  */
 export const DEFAULT_PROGRESS_TIMEOUT_MS = 30_000
 /** A frame that has started arriving must be complete within this long, on either side. */
