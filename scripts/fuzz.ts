@@ -167,8 +167,8 @@ function seedManifests (): Manifest[] {
 }
 
 const ANNOUNCE_CONTEXTS: AnnounceContext[] = [
-  { cid: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', chunkCount: 1000 },
-  { cid: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', chunkCount: 17 }
+  { cid: manifestCid(Uint8Array.of(4, 5, 6)), chunkCount: 1000 },
+  { cid: manifestCid(Uint8Array.of(4, 5, 6)), chunkCount: 17 }
 ]
 
 function seedAnnouncements (): Uint8Array[] {

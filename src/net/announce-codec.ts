@@ -1,3 +1,5 @@
+import { CID } from 'multiformats/cid'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { Bitfield } from '../util/bitfield.js'
 import { ShoalError } from '../util/shoal-error.js'
 import { ANNOUNCE_VERSION, HAVE_MAX_INDEXES, MAX_ANNOUNCE_BYTES, MAX_CHUNK_COUNT } from './constants.js'
@@ -11,7 +13,7 @@ export type DecodedAnnounce =
 
 /** What the receiver knows about the content, against which announcements are checked. */
 export interface AnnounceContext {
-  cid: string
+  cid: CID
   chunkCount: number
 }
 
@@ -53,7 +55,7 @@ export function decodeAnnounce (data: Uint8Array, ctx: AnnounceContext): Decoded
     return bad(`not a valid Announce protobuf (${(err as Error).message})`)
   }
   if (msg.version !== ANNOUNCE_VERSION) bad(`version ${msg.version}, expected ${ANNOUNCE_VERSION}`)
-  if (msg.cid !== ctx.cid) bad(`about content ${msg.cid.slice(0, 80)}, not this topic's ${ctx.cid}`)
+  if (!uint8ArrayEquals(msg.cid, ctx.cid.bytes)) bad(`about content ${describeCid(msg.cid)}, not this topic's ${ctx.cid.toString()}`)
   if (msg.chunkCount !== ctx.chunkCount) bad(`chunk count ${msg.chunkCount}, manifest has ${ctx.chunkCount}`)
   switch (msg.type) {
     case Announce.Type.HAVE:
@@ -81,7 +83,16 @@ function header (ctx: AnnounceContext): Pick<Announce, 'version' | 'cid' | 'chun
   if (!Number.isSafeInteger(ctx.chunkCount) || ctx.chunkCount <= 0 || ctx.chunkCount > MAX_CHUNK_COUNT) {
     throw new ShoalError('ERR_BAD_ANNOUNCE', `chunk count must be 1..${MAX_CHUNK_COUNT}, got ${ctx.chunkCount}`)
   }
-  return { version: ANNOUNCE_VERSION, cid: ctx.cid, chunkCount: ctx.chunkCount }
+  return { version: ANNOUNCE_VERSION, cid: ctx.cid.bytes, chunkCount: ctx.chunkCount }
+}
+
+/** The CID a peer sent, printable whether or not it decodes (it is untrusted). */
+function describeCid (bytes: Uint8Array): string {
+  try {
+    return CID.decode(bytes).toString().slice(0, 100)
+  } catch {
+    return `<${bytes.byteLength} bytes that are no CID>`
+  }
 }
 
 function decodeIndexes (bytes: Uint8Array, chunkCount: number): number[] {

@@ -3,11 +3,17 @@
 /** Private Kad-DHT protocol: keeps a shoal fleet out of the public IPFS DHT. */
 export const DHT_PROTOCOL = '/shoal/kad/1.0.0'
 
-/** Prefix of the per-content GossipSub topic; the full topic is `${HAVE_TOPIC_PREFIX}<cid>`. */
-export const HAVE_TOPIC_PREFIX = '/shoal/1/have/'
+/**
+ * Version carried in every announcement; receivers reject any other. 2: the CID travels as bytes
+ * (it was a base32 string in 1).
+ */
+export const ANNOUNCE_VERSION = 2
 
-/** Version carried in every announcement; receivers reject any other. */
-export const ANNOUNCE_VERSION = 1
+/**
+ * Prefix of the per-content GossipSub topic; the full topic is `${HAVE_TOPIC_PREFIX}<cid>`. It names
+ * the announcement version, so nodes of different versions never share a topic.
+ */
+export const HAVE_TOPIC_PREFIX = `/shoal/${ANNOUNCE_VERSION}/have/`
 
 /*
  * Provider records. kad-dht 16 expires records only in its reprovider sweep (records older than

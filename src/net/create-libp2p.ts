@@ -57,12 +57,10 @@ export interface CreateShoalLibp2pOptions {
   extraServices?: Record<string, ServiceFactory>
   /** Identity to use instead of loading config.identityFile. */
   privateKey?: PrivateKey
-  /** Start the node before returning (default false). */
-  start?: boolean
 }
 
 /**
- * Assembles (and, with `start`, starts) a shoal libp2p node: TCP + Noise + yamux, identify, ping,
+ * Assembles (without starting it) a shoal libp2p node: TCP + Noise + yamux, identify, ping,
  * the private Kad-DHT, GossipSub, bootstrap with retry, optional private-network key, and a
  * persistent LevelDB datastore under `<dataDir>/datastore` for the peer store and DHT records.
  */
@@ -135,14 +133,6 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
   } catch (err) {
     await Promise.resolve(datastore.close()).catch(() => {})
     throw err
-  }
-  if (options.start === true) {
-    try {
-      await node.start()
-    } catch (err) {
-      await Promise.resolve(node.stop()).catch(() => {})
-      throw new ShoalError('ERR_NET_START', `cannot start the network node: ${(err as Error).message}; check the listen addresses are free`, { cause: err })
-    }
   }
   log('created node %p (dht %s, private network %s)', node.peerId, config.dhtMode, psk !== undefined)
   return node

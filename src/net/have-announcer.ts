@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import { CID } from 'multiformats/cid'
 import { Bitfield } from '../util/bitfield.js'
 import { ShoalError } from '../util/shoal-error.js'
 import { decodeAnnounce, encodeBitfield, encodeHave, encodeLeave } from './announce-codec.js'
@@ -87,7 +88,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
     this.cid = init.cid
     this.chunkCount = init.chunkCount
     this.topic = haveTopic(init.cid)
-    this.#ctx = { cid: init.cid, chunkCount: init.chunkCount }
+    this.#ctx = { cid: CID.parse(init.cid), chunkCount: init.chunkCount }
     this.#local = init.bitfield?.clone() ?? new Bitfield(init.chunkCount)
     this.#flushDelay = init.flushDelayMs ?? HAVE_FLUSH_DELAY_MS
     this.#flushMax = Math.min(init.flushMaxIndexes ?? HAVE_FLUSH_MAX_INDEXES, HAVE_MAX_INDEXES)

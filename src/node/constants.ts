@@ -1,7 +1,5 @@
 /** How long `get` looks for a first provider of the manifest before giving up (ms). */
 export const DEFAULT_FIND_TIMEOUT_MS = 60_000
-/** One DHT provider lookup's bound (ms). */
-export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
 /** Wait between manifest lookups while nobody answers (ms). */
 export const MANIFEST_RETRY_MS = 250
 /** One manifest or bitfield request's bound (ms). */

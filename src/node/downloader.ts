@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { logger } from '@libp2p/logger'
 import { ChunkLayout, decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
+import { netConstants } from '../net/index.js'
 import type { ShoalNetwork } from '../net/index.js'
 import { XferRejectedError } from '../net/xfer/index.js'
 import type { XferProtocol } from '../net/xfer/index.js'
@@ -13,7 +14,7 @@ import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
 import type { ContentRecords } from './content-records.js'
 import {
-  BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, FIND_PROVIDERS_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
+  BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
   PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
 } from './constants.js'
 import type { GetOptions, GetResult, ShoalEvents } from './types.js'
@@ -95,7 +96,7 @@ export class Downloader {
       signal.throwIfAborted()
       // The first provider is enough to take the manifest from; waiting for the whole DHT query
       // (up to its timeout) cost seconds before the first chunk. More peers arrive by gossip.
-      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: failed.size + 1 })
+      const infos = await network.findProviders(entry.cid, { signal, timeoutMs: Math.min(netConstants.FIND_PROVIDERS_TIMEOUT_MS, timeoutMs), maxProviders: failed.size + 1 })
       const candidates = infos.map(info => info.id.toString()).filter(peer => !failed.has(peer))
       log('providers of %s after %d ms: %d', entry.key, Date.now() - started, candidates.length)
       for (const peer of candidates) {
@@ -295,7 +296,7 @@ export class Downloader {
       if (signal.aborted) return
       if (wake.controller.signal.aborted) wake.controller = new AbortController()
       try {
-        const infos = await this.#init.network.findProviders(entry.cid, { signal, timeoutMs: FIND_PROVIDERS_TIMEOUT_MS })
+        const infos = await this.#init.network.findProviders(entry.cid, { signal })
         await Promise.all(infos.map(async info => { await probe(info.id.toString()) }))
       } catch (err) {
         if (!signal.aborted) log('rediscovery for %s failed: %e', entry.key, err)

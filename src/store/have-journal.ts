@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib'
-import { open, readFile, rm } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
@@ -135,12 +135,6 @@ export class HaveJournal {
 
   async close (): Promise<void> {
     await this.#handle.close()
-  }
-
-  /** Deletes persisted have-state in `dir` (used when the state belongs to nothing any more). */
-  static async remove (dir: string): Promise<void> {
-    await rm(join(dir, HAVE_JOURNAL_FILE), { force: true })
-    await rm(join(dir, HAVE_SNAPSHOT_FILE), { force: true })
   }
 }
 

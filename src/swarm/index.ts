@@ -15,8 +15,6 @@ export { SuperSeedPolicy } from './super-seed-policy.js'
 export type { SuperSeedPolicyInit } from './super-seed-policy.js'
 export { FirstCopyPolicy } from './first-copy-policy.js'
 export type { FirstCopyPolicyInit } from './first-copy-policy.js'
-export { SeedPolicy } from './seed-policy.js'
-export type { SeedPolicyInit, SeedState } from './seed-policy.js'
 export {
   AbortedError, RequestTimeoutError, RequestCancelledError, PeerDisconnectedError, PeerBusyError,
   ChunkNotHeldError, SwarmStateError

@@ -3,13 +3,17 @@ import { after, before, describe, it } from 'node:test'
 import { Bitfield } from '../../src/util/bitfield.js'
 import { isShoalError } from '../../src/util/shoal-error.js'
 import { decodeAnnounce, encodeBitfield, encodeHave, encodeLeave, haveTopic, netConstants } from '../../src/net/index.js'
+import { CID as Cid } from 'multiformats/cid'
 import { Announce } from '../../src/net/pb/announce.js'
 import { Harness, waitFor } from './helpers.js'
 import type { HaveAnnouncer, ShoalNetwork } from '../../src/net/index.js'
 
 const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+const CID_BYTES = Cid.parse(CID).bytes
+const OTHER_CID = Cid.parse('bafkreie7q3iidccmpvszul7kudcvvuavuo7u6gzlbobczuk5nqk3b4akba')
 const CHUNKS = 20
-const ctx = { cid: CID, chunkCount: CHUNKS }
+const ctx = { cid: Cid.parse(CID), chunkCount: CHUNKS }
+const V = netConstants.ANNOUNCE_VERSION
 
 describe('announce codec', () => {
   it('round-trips HAVE, BITFIELD and LEAVE', () => {
@@ -27,14 +31,16 @@ describe('announce codec', () => {
       assert.throws(() => decodeAnnounce(data, ctx), (err: unknown) => isShoalError(err, 'ERR_BAD_ANNOUNCE'))
     }
     rejects(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02]))
-    rejects(Announce.encode({ version: 2, type: Announce.Type.LEAVE, cid: CID, chunkCount: CHUNKS }))
-    rejects(encodeLeave({ cid: 'bafyother', chunkCount: CHUNKS }))
-    rejects(encodeLeave({ cid: CID, chunkCount: CHUNKS + 1 }))
-    rejects(encodeHave({ cid: CID, chunkCount: 100 }, [50]))
-    rejects(Announce.encode({ version: 1, type: Announce.Type.HAVE, cid: CID, chunkCount: CHUNKS, indexes: new Uint8Array([1, 0]) }))
-    rejects(Announce.encode({ version: 1, type: Announce.Type.HAVE, cid: CID, chunkCount: CHUNKS, indexes: new Uint8Array([0x80]) }))
-    rejects(Announce.encode({ version: 1, type: Announce.Type.BITFIELD, cid: CID, chunkCount: CHUNKS, bitfield: new Uint8Array(2) }))
-    rejects(Announce.encode({ version: 1, type: Announce.Type.UNKNOWN, cid: CID, chunkCount: CHUNKS }))
+    rejects(Announce.encode({ version: V + 1, type: Announce.Type.LEAVE, cid: CID_BYTES, chunkCount: CHUNKS }))
+    rejects(encodeLeave({ cid: OTHER_CID, chunkCount: CHUNKS }))
+    rejects(encodeLeave({ cid: ctx.cid, chunkCount: CHUNKS + 1 }))
+    rejects(encodeHave({ cid: ctx.cid, chunkCount: 100 }, [50]))
+    rejects(Announce.encode({ version: V, type: Announce.Type.HAVE, cid: CID_BYTES, chunkCount: CHUNKS, indexes: new Uint8Array([1, 0]) }))
+    rejects(Announce.encode({ version: V, type: Announce.Type.HAVE, cid: CID_BYTES, chunkCount: CHUNKS, indexes: new Uint8Array([0x80]) }))
+    rejects(Announce.encode({ version: V, type: Announce.Type.BITFIELD, cid: CID_BYTES, chunkCount: CHUNKS, bitfield: new Uint8Array(2) }))
+    rejects(Announce.encode({ version: V, type: Announce.Type.UNKNOWN, cid: CID_BYTES, chunkCount: CHUNKS }))
+    // The CID as version 1 sent it (a base32 string) is not this content's binary CID.
+    rejects(Announce.encode({ version: V, type: Announce.Type.LEAVE, cid: new TextEncoder().encode(CID), chunkCount: CHUNKS }))
     rejects(new Uint8Array(netConstants.MAX_ANNOUNCE_BYTES + 1))
   })
 })
@@ -73,9 +79,9 @@ describe('HaveAnnouncer and DHT under hostile input', () => {
     const topic = haveTopic(CID)
     const garbage = [
       new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0xff, 0xff]),
-      Announce.encode({ version: 9, type: Announce.Type.HAVE, cid: CID, chunkCount: CHUNKS, indexes: new Uint8Array([1]) }),
-      encodeHave({ cid: CID, chunkCount: 1000 }, [999]),
-      encodeHave({ cid: 'bafyelsewhere', chunkCount: CHUNKS }, [1]),
+      Announce.encode({ version: 9, type: Announce.Type.HAVE, cid: CID_BYTES, chunkCount: CHUNKS, indexes: new Uint8Array([1]) }),
+      encodeHave({ cid: ctx.cid, chunkCount: 1000 }, [999]),
+      encodeHave({ cid: OTHER_CID, chunkCount: CHUNKS }, [1]),
       new Uint8Array(64 * 1024).fill(0x0a)
     ]
     // Delivered 'message' events only happen after the topic validator accepted the message.

@@ -45,7 +45,7 @@ export namespace Frame {
   }
 
   export namespace Type {
-    export const codec = (): Codec<Type, Type> => {
+    export const codec = (): Codec<Type> => {
       return enumeration<Type>(__TypeValues)
     }
   }
@@ -77,16 +77,16 @@ export namespace Frame {
   }
 
   export namespace RejectReason {
-    export const codec = (): Codec<RejectReason, RejectReason> => {
+    export const codec = (): Codec<RejectReason> => {
       return enumeration<RejectReason>(__RejectReasonValues)
     }
   }
 
-  let _codec: Codec<Frame, Partial<Frame>>
+  let _codec: Codec<Frame>
 
-  export const codec = (): Codec<Frame, Partial<Frame>> => {
+  export const codec = (): Codec<Frame> => {
     if (_codec == null) {
-      _codec = message<Frame, Partial<Frame>>((obj, w, opts = {}) => {
+      _codec = message<Frame>((obj, w, opts = {}) => {
         if (opts.lengthDelimited !== false) {
           w.fork()
         }

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict'
+import { globSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { dirname, join } from 'node:path'
+import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>
+  devDependencies: Record<string, string>
+}
+/** Dev tools run by npm scripts or the editor, never imported. */
+const TOOLS = new Set(['@types/node', 'eslint', 'node', 'protons', 'typescript'])
+
+/** Package names imported by the files matching `patterns` (comments ignored), each with one importer. */
+function importedPackages (patterns: string[]): Map<string, string> {
+  const found = new Map<string, string>()
+  for (const file of patterns.flatMap(pattern => globSync(pattern, { cwd: ROOT }))) {
+    const code = readFileSync(join(ROOT, file), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '')
+    for (const match of code.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)'([^'.][^']*)'/gm)) {
+      const spec = match[1]!
+      if (spec.startsWith('node:') || builtinModules.includes(spec)) continue
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!
+      if (!found.has(name)) found.set(name, file)
+    }
+  }
+  return found
+}
+
+describe('package.json dependencies', () => {
+  const runtime = importedPackages(['src/**/*.ts'])
+  const all = importedPackages(['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'examples/**/*.ts', 'eslint.config.js'])
+
+  it('declares every package src imports as a dependency (it ships without devDependencies)', () => {
+    const missing = [...runtime].filter(([name]) => pkg.dependencies[name] === undefined).map(([name, file]) => `${name} (${file})`)
+    assert.deepEqual(missing, [])
+  })
+
+  it('declares every package tests, scripts and examples import', () => {
+    const missing = [...all]
+      .filter(([name]) => pkg.dependencies[name] === undefined && pkg.devDependencies[name] === undefined)
+      .map(([name, file]) => `${name} (${file})`)
+    assert.deepEqual(missing, [])
+  })
+
+  it('lists no dependency that src does not import, and no dev dependency nothing uses', () => {
+    assert.deepEqual(Object.keys(pkg.dependencies).filter(name => !runtime.has(name)), [])
+    assert.deepEqual(Object.keys(pkg.devDependencies).filter(name => !all.has(name) && !TOOLS.has(name)), [])
+  })
+})
