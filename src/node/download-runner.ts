@@ -1,20 +1,19 @@
 import { resolve } from 'node:path'
+import type { TypedEventEmitter } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import { ContentEntry } from './content-entry.js'
 import type { ContentRegistry } from './content-registry.js'
-import type { Downloader } from './downloader.js'
-import type { ContentErrorEvent, GetOptions, GetResult, Progress } from './types.js'
+import { Downloader } from './downloader.js'
+import type { DownloaderInit } from './downloader.js'
+import type { GetOptions, GetResult, ShoalEvents } from './types.js'
 
-export interface DownloadRunnerInit {
+export interface DownloadRunnerInit extends Omit<DownloaderInit, 'emit'> {
   contents: ContentRegistry
-  downloader: Downloader
+  /** The node's events: done, error and the downloader's progress go there. */
+  events: TypedEventEmitter<ShoalEvents>
   /** True once the node is stopping: failed downloads then stay listed for the next run. */
   stopping(): boolean
-  onDone(result: GetResult): void
-  onError(event: ContentErrorEvent): void
-  /** Subscribes to progress events; returns the unsubscribe. */
-  onProgress(listener: (progress: Progress) => void): () => void
 }
 
 /**
@@ -23,9 +22,25 @@ export interface DownloadRunnerInit {
  */
 export class DownloadRunner {
   readonly #init: DownloadRunnerInit
+  readonly #downloader: Downloader
 
   constructor (init: DownloadRunnerInit) {
     this.#init = init
+    this.#downloader = new Downloader({ ...init, emit: (event, detail) => { init.events.safeDispatchEvent(event, { detail }) } })
+  }
+
+  /** At start: announces every complete content and resumes every download an earlier run left unfinished. */
+  resumeAll (): void {
+    for (const entry of this.#init.contents.values()) {
+      const { held } = entry
+      if (held === undefined || entry.phase.state === 'error') continue
+      if (held.store.complete) {
+        entry.toHeld(held, this.#init.publish(entry, held))
+      } else {
+        entry.download = this.run(entry, held.meta.root, {})
+        entry.download.catch(() => {})
+      }
+    }
   }
 
   /**
@@ -42,7 +57,8 @@ export class DownloadRunner {
       entry = undefined
     }
     const onProgress = options.onProgress
-    const off = onProgress === undefined ? undefined : this.#init.onProgress(p => { if (p.cid === key) onProgress(p) })
+    const listener = onProgress === undefined ? undefined : ({ detail }: ShoalEvents['progress']): void => { if (detail.cid === key) onProgress(detail) }
+    if (listener !== undefined) this.#init.events.addEventListener('progress', listener)
     try {
       if (entry === undefined) {
         entry = new ContentEntry(cid)
@@ -57,7 +73,7 @@ export class DownloadRunner {
       }
       return await abortable(entry.download, options.signal)
     } finally {
-      off?.()
+      if (listener !== undefined) this.#init.events.removeEventListener('progress', listener)
     }
   }
 
@@ -67,10 +83,10 @@ export class DownloadRunner {
       entry.restart()
       const signal = options.signal === undefined ? entry.controller.signal : AbortSignal.any([entry.controller.signal, options.signal])
       try {
-        const result = await this.#init.downloader.download(entry, out, { ...options, signal })
+        const result = await this.#downloader.download(entry, out, { ...options, signal })
         const held = entry.held
         if (held !== undefined) entry.toHeld(held, entry.announced)
-        this.#init.onDone(result)
+        this.#init.events.safeDispatchEvent('done', { detail: result })
         return result
       } catch (err) {
         const error = isShoalError(err) ? err : new ShoalError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err })
@@ -79,7 +95,7 @@ export class DownloadRunner {
         else entry.toError(error)
         // nothing stored yet: forget it, unless a background download failed and must say why
         if (entry.held === undefined && !this.#init.stopping() && !(keepOnFailure && !signal.aborted)) this.#init.contents.delete(entry)
-        this.#init.onError({ cid: entry.key, error })
+        this.#init.events.safeDispatchEvent('error', { detail: { cid: entry.key, error } })
         throw error
       } finally {
         entry.download = undefined

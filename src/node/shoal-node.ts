@@ -3,9 +3,8 @@ import { join, resolve } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { Logger } from '@libp2p/interface'
 import { buildManifest, parseCid } from '../content/index.js'
-import { identityOfDataDir, nodeLogger, ShoalNetwork, writeSwarmKeyFile } from '../net/index.js'
-import type { DataDirIdentity } from '../net/index.js'
-import { TokenBucket, UploadSlots } from '../swarm/index.js'
+import { identityOfDataDir, nodeLogger, writeSwarmKeyFile } from '../net/index.js'
+import type { DataDirIdentity, NetworkApi } from '../net/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import { ContentAnnouncements } from './content-announcements.js'
 import { ContentEntry } from './content-entry.js'
@@ -15,9 +14,9 @@ import { ContentRecords } from './content-records.js'
 import { ContentRegistry } from './content-registry.js'
 import { DEFAULT_MAX_PEERS_PER_CONTENT, LOG_TAG_LENGTH } from './constants.js'
 import { DownloadRunner } from './download-runner.js'
-import { Downloader } from './downloader.js'
-import { RateMeter } from './rate-meter.js'
+import { NodeTraffic } from './node-traffic.js'
 import type { ShoalApi } from './shoal-api.js'
+import { startNetwork } from './start-network.js'
 import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus, ShoalEvents, ShoalInit } from './types.js'
 import { XferSource } from './xfer-source.js'
 
@@ -29,16 +28,12 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   readonly init: Readonly<ShoalInit> & { dataDir: string }
   readonly #contents = new ContentRegistry()
   readonly #opener: ContentOpener
-  readonly #uploadBucket: TokenBucket
-  readonly #downloadBucket: TokenBucket
-  readonly #uploadSlots: UploadSlots
-  readonly #uploaded = new RateMeter()
-  readonly #downloaded = new RateMeter()
+  readonly #traffic: NodeTraffic
   // the tag is known once the identity is: lines logged before start carry the configured one, if any
   #tag: string
   readonly #logger = nodeLogger(() => this.#tag)
   readonly #log: Logger = this.#logger.forComponent('shoal:node')
-  #network?: ShoalNetwork
+  #network?: NetworkApi
   #downloads?: DownloadRunner
   #announcements?: ContentAnnouncements
   #opened?: Promise<void>
@@ -50,9 +45,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     this.init = { ...init, dataDir: dataDirOf(init) }
     this.#tag = init.logTag ?? ''
     this.#opener = new ContentOpener(new ContentRecords(this.init.dataDir), this.#logger)
-    this.#uploadBucket = new TokenBucket({ rate: init.uploadLimit ?? 0 })
-    this.#downloadBucket = new TokenBucket({ rate: init.downloadLimit ?? 0 })
-    this.#uploadSlots = new UploadSlots({ slots: init.uploadSlots })
+    this.#traffic = new NodeTraffic(init)
   }
 
   /** Creates the identity key on first use and returns the PeerId, without starting the node. */
@@ -85,71 +78,41 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     await this.open()
     options.signal?.throwIfAborted()
     if (this.init.logTag === undefined) this.#tag = (await ShoalNode.identity(this.init)).peerId.slice(-LOG_TAG_LENGTH)
+    const logger = this.#logger
+    const traffic = this.#traffic
     const source = new XferSource({
       entry: cid => this.#contents.get(cid.toString()),
-      uploadBucket: this.#uploadBucket,
-      uploadSlots: this.#uploadSlots,
-      onUploaded: bytes => { this.#uploaded.add(bytes) },
-      logger: this.#logger
+      uploadBucket: traffic.uploadBucket,
+      uploadSlots: traffic.uploadSlots,
+      onUploaded: bytes => { traffic.uploaded.add(bytes) },
+      logger
     })
-    const { listen, announce, bootstrap, swarmKeyFile, dhtMode } = this.init
-    const network = new ShoalNetwork({
-      dataDir: this.init.dataDir,
-      ...(listen === undefined ? {} : { listen }),
-      ...(announce === undefined ? {} : { announce }),
-      bootstrap: bootstrap ?? [],
-      ...(swarmKeyFile === undefined ? {} : { swarmKeyFile }),
-      dhtMode: dhtMode ?? 'server'
-    }, { source, logger: this.#logger })
-    try {
-      await network.start()
-    } catch (err) {
-      throw translateStartError(err)
-    }
+    const network = await startNetwork(this.init, source, logger)
     this.#network = network
-    const announcements = new ContentAnnouncements({ network, superSeed: this.init.superSeed === true, logger: this.#logger })
+    const announcements = new ContentAnnouncements({ network, superSeed: this.init.superSeed === true, logger })
     this.#announcements = announcements
     this.#contents.withdraw = async entry => { await announcements.withdraw(entry) }
     this.#downloads = new DownloadRunner({
+      network,
       contents: this.#contents,
-      downloader: new Downloader({
-        network,
-        opener: this.#opener,
-        downloadBucket: this.#downloadBucket,
-        maxPeersPerContent: this.init.maxPeersPerContent ?? DEFAULT_MAX_PEERS_PER_CONTENT,
-        onDownloaded: bytes => { this.#downloaded.add(bytes) },
-        emit: (event, detail) => { this.safeDispatchEvent(event, { detail }) },
-        publish: (entry, held) => announcements.publish(entry, held),
-        logger: this.#logger
-      }),
+      opener: this.#opener,
+      events: this,
+      downloadBucket: traffic.downloadBucket,
+      maxPeersPerContent: this.init.maxPeersPerContent ?? DEFAULT_MAX_PEERS_PER_CONTENT,
+      onDownloaded: bytes => { traffic.downloaded.add(bytes) },
+      publish: (entry, held) => announcements.publish(entry, held),
       stopping: () => this.#stopped,
-      onDone: result => { this.safeDispatchEvent('done', { detail: result }) },
-      onError: detail => { this.safeDispatchEvent('error', { detail }) },
-      onProgress: listener => {
-        const handler = (evt: ShoalEvents['progress']): void => { listener(evt.detail) }
-        this.addEventListener('progress', handler)
-        return () => { this.removeEventListener('progress', handler) }
-      }
+      logger
     })
     network.addEventListener('peer:connect', ({ detail }) => { this.safeDispatchEvent('peer', { detail: { peerId: detail.toString(), connected: true } }) })
     network.addEventListener('peer:disconnect', ({ detail }) => {
       const peer = detail.toString()
       this.safeDispatchEvent('peer', { detail: { peerId: peer, connected: false } })
-      this.#uploadSlots.release(peer)
+      traffic.uploadSlots.release(peer)
       announcements.peerGone(this.#contents.values(), peer)
     })
     this.#startedAt = Date.now()
-    for (const entry of this.#contents.values()) {
-      const { held } = entry
-      if (held === undefined || entry.phase.state === 'error') continue
-      if (held.store.complete) {
-        entry.toHeld(held, announcements.publish(entry, held))
-      } else {
-        // an unfinished download from an earlier run continues where it stopped
-        entry.download = this.#downloads.run(entry, held.meta.root, {})
-        entry.download.catch(() => {})
-      }
-    }
+    this.#downloads.resumeAll()
     this.#log('started %s with %d contents', this.peerId, this.#contents.size)
   }
 
@@ -195,10 +158,10 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       multiaddrs: this.multiaddrs,
       peers: network?.connectedPeers().length ?? 0,
       contents: this.#contents.size,
-      uploadedBytes: this.#uploaded.total,
-      downloadedBytes: this.#downloaded.total,
-      uploadRateBps: this.#uploaded.rate(),
-      downloadRateBps: this.#downloaded.rate(),
+      uploadedBytes: this.#traffic.uploaded.total,
+      downloadedBytes: this.#traffic.downloaded.total,
+      uploadRateBps: this.#traffic.uploaded.rate(),
+      downloadRateBps: this.#traffic.downloaded.rate(),
       uptimeMs: network === undefined ? 0 : Date.now() - this.#startedAt
     }
   }
@@ -236,12 +199,4 @@ function dataDirOf (init: ShoalInit): string {
 
 function addResult (cid: string, held: HeldContent): AddResult {
   return { cid, name: held.manifest.name, path: held.meta.path, size: held.manifest.size, chunks: held.store.chunkCount }
-}
-
-function translateStartError (err: unknown): unknown {
-  const text = err instanceof Error ? err.message : String(err)
-  if (/EADDRINUSE|address already in use/i.test(text)) {
-    return new ShoalError('ERR_PORT_IN_USE', `the listen port is already in use (${text}); choose another with --listen or stop the other node`, { cause: err })
-  }
-  return err
 }
