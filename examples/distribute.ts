@@ -14,7 +14,7 @@ const work = await mkdtemp(join(tmpdir(), 'shoal-example-'))
 const nodes: Shoal[] = []
 // Every node listens on loopback with its own data dir (identity key, download state).
 const node = (name: string, bootstrap: string[] = []): Shoal => {
-  const n = createShoal({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+  const n = createShoal({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, logTag: name })
   nodes.push(n)
   return n
 }
