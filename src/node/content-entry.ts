@@ -35,7 +35,14 @@ export type ContentPhase =
   | { readonly state: 'downloading', readonly held: HeldContent, readonly announced: AnnouncedContent }
   | { readonly state: 'seeding' | 'complete', readonly held: HeldContent, readonly announced?: AnnouncedContent }
   | { readonly state: 'stopped', readonly held?: HeldContent, readonly announced?: AnnouncedContent }
-  | { readonly state: 'error', readonly error: ShoalError, readonly held?: HeldContent, readonly announced?: AnnouncedContent }
+  | {
+    readonly state: 'error'
+    readonly error: ShoalError
+    readonly held?: HeldContent
+    readonly announced?: AnnouncedContent
+    /** A record that could not be reopened still says where its content was. */
+    readonly meta?: ContentMeta
+  }
 
 /** One content's runtime record inside a node: its phase plus what lives as long as the content. */
 export class ContentEntry {
@@ -100,8 +107,8 @@ export class ContentEntry {
   }
 
   /** Failed; stays listed with the reason (and closes what it holds when dropped). */
-  toError (error: ShoalError): void {
-    this.#phase = { state: 'error', error, held: this.held, announced: this.announced }
+  toError (error: ShoalError, meta?: ContentMeta): void {
+    this.#phase = { state: 'error', error, held: this.held, announced: this.announced, meta: meta ?? this.held?.meta }
   }
 
   info (): ContentInfo {
@@ -110,7 +117,7 @@ export class ContentEntry {
     return {
       cid: this.key,
       name: held?.manifest.name ?? '',
-      path: held?.meta.path ?? '',
+      path: (held?.meta ?? (phase.state === 'error' ? phase.meta : undefined))?.path ?? '',
       size: held?.manifest.size ?? 0,
       chunkSize: held?.manifest.chunkSize ?? 0,
       chunks: held?.store.chunkCount ?? 0,

@@ -92,7 +92,7 @@ export class ContentOpener {
     } catch (err) {
       const error = isShoalError(err) ? err : new ShoalError('ERR_UNREADABLE', `cannot reopen ${record.meta.root}: ${(err as Error).message}`)
       this.#log.error('content %s cannot be reopened: %e', entry.key, err)
-      entry.toError(error)
+      entry.toError(error, record.meta)
     }
     return entry
   }

@@ -127,7 +127,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     if (existing !== undefined) await this.#contents.drop(existing)
     const held = await this.#opener.openSeed(built.cid, abs, { manifest: built.manifest, bytes: built.bytes })
     const entry = new ContentEntry(built.cid)
-    entry.toHeld(held, this.#announcements?.publish(entry, held))
+    entry.toHeld(held, this.#network?.started === true ? this.#announcements?.publish(entry, held) : undefined)
     this.#contents.set(entry)
     this.#log('added %s (%s) from %s', entry.key, built.manifest.name, abs)
     return addResult(entry.key, held)
