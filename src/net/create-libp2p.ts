@@ -69,7 +69,7 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
   await ensureDataDir(config.dataDir)
   const privateKey = options.privateKey ?? await loadOrCreateIdentity(config.identityFile)
   const psk = config.swarmKeyFile !== undefined ? await loadSwarmKey(config.swarmKeyFile) : undefined
-  const datastore = await openDatastore(join(config.dataDir, DATASTORE_DIR))
+  const datastore = await openDatastore(join(config.dataDir, DATASTORE_DIR), options.logger)
   const announceFilter = effectiveAnnounceFilter(config.announceFilter, config.listen.map(a => multiaddr(a)))
 
   const extra = options.extraServices ?? {}
@@ -149,8 +149,8 @@ async function ensureDataDir (dir: string): Promise<void> {
   }
 }
 
-async function openDatastore (path: string): Promise<StopTolerantDatastore> {
-  const datastore = new StopTolerantDatastore(path)
+async function openDatastore (path: string, logger?: ComponentLogger): Promise<StopTolerantDatastore> {
+  const datastore = new StopTolerantDatastore(path, logger)
   try {
     await datastore.open()
   } catch (err) {

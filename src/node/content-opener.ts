@@ -36,7 +36,7 @@ export class ContentOpener {
     const key = cid.toString()
     const { manifest, bytes } = verified
     const meta = { cid: key, mode: 'seed' as const, root, path: root, addedAt: Date.now() }
-    const store = await ChunkStore.open({ layout: manifest, root, stateDir: this.#records.stateDir(key), mode: 'seed' })
+    const store = await ChunkStore.open({ layout: manifest, root, stateDir: this.#records.stateDir(key), mode: 'seed', logger: this.#logger })
     await this.#saved(store, { meta, manifestBytes: bytes })
     return { manifest, manifestBytes: bytes, layout: new ChunkLayout(manifest), store, meta }
   }
@@ -51,7 +51,7 @@ export class ContentOpener {
     const root = singleFile ? out : join(out, manifest.name)
     const meta = { cid: key, mode: 'download' as const, root, path: join(out, manifest.name), addedAt: Date.now() }
     // `out` is the user's choice and may be a symlink; `<out>/<name>` and below never are
-    const store = await ChunkStore.open({ layout: manifest, root, base: out, overwrite, stateDir: this.#records.stateDir(key), mode: 'download' })
+    const store = await ChunkStore.open({ layout: manifest, root, base: out, overwrite, stateDir: this.#records.stateDir(key), mode: 'download', logger: this.#logger })
     await this.#saved(store, { meta, manifestBytes: bytes })
     return { manifest, manifestBytes: bytes, layout: new ChunkLayout(manifest), store, meta }
   }
@@ -85,7 +85,7 @@ export class ContentOpener {
       if (record.meta.mode === 'seed') await stat(record.meta.root)
       // a download's output folder (the user's choice) holds meta.path; nothing below it is a symlink
       const base = record.meta.mode === 'download' ? dirname(record.meta.path) : undefined
-      const store = await ChunkStore.open({ layout: manifest, root: record.meta.root, base, stateDir: this.#records.stateDir(entry.key), mode: record.meta.mode })
+      const store = await ChunkStore.open({ layout: manifest, root: record.meta.root, base, stateDir: this.#records.stateDir(entry.key), mode: record.meta.mode, logger: this.#logger })
       const held: HeldContent = { manifest, manifestBytes: record.manifestBytes, layout: new ChunkLayout(manifest), store, meta: record.meta }
       if (store.complete) entry.toHeld(held)
       else return new ContentEntry(cid, { state: 'stopped', held })

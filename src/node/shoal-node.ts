@@ -120,7 +120,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   async add (path: string, options: AddOptions = {}): Promise<AddResult> {
     await this.open()
     const abs = resolve(path)
-    const built = await buildManifest(abs, { chunkSize: options.chunkSize ?? this.init.chunkSize, signal: options.signal })
+    const built = await buildManifest(abs, { chunkSize: options.chunkSize ?? this.init.chunkSize, signal: options.signal, logger: this.#logger })
     const existing = this.#contents.get(built.cid.toString())
     const existingHeld = existing?.held
     if (existingHeld !== undefined && existing?.phase.state !== 'error') return addResult(existing?.key ?? '', existingHeld)
