@@ -14,7 +14,7 @@ const work = await mkdtemp(join(tmpdir(), 'shoal-example-'))
 const nodes: Shoal[] = []
 // Every node listens on loopback with its own data dir (identity key, download state).
 const node = (name: string, bootstrap: string[] = []): Shoal => {
-  const n = createShoal({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+  const n = createShoal({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, logTag: name })
   nodes.push(n)
   return n
 }
@@ -37,7 +37,7 @@ try {
 
   const receivers = Array.from({ length: receiverCount }, (_, i) => node(`receiver-${i + 1}`, bootstrap.multiaddrs))
   await Promise.all(receivers.map(async r => { await r.start() }))
-  receivers[0]?.on('peer', ({ peerId, connected }) => { console.log(`receiver-1 ${connected ? 'connected to' : 'lost'} ${peerId}`) })
+  receivers[0]?.addEventListener('peer', ({ detail: { peerId, connected } }) => { console.log(`receiver-1 ${connected ? 'connected to' : 'lost'} ${peerId}`) })
 
   const results = await Promise.all(receivers.map(async (r, i) => await r.get(cid, {
     out: join(work, `out-${i + 1}`),

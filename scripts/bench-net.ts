@@ -83,10 +83,11 @@ async function main (): Promise<void> {
       const others = announcers.filter(a => a !== origin)
       const start = performance.now()
       const times = others.map(async a => await new Promise<number>(resolve => {
-        const off = a.on('have', ({ peer, indexes }) => {
-          if (peer === originId && indexes.includes(index)) { off(); resolve(performance.now() - start) }
-        })
-        setTimeout(() => { off(); resolve(Number.NaN) }, 5_000)
+        const listening = new AbortController()
+        a.addEventListener('have', ({ detail: { peer, indexes } }) => {
+          if (peer === originId && indexes.includes(index)) { listening.abort(); resolve(performance.now() - start) }
+        }, { signal: listening.signal })
+        setTimeout(() => { listening.abort(); resolve(Number.NaN) }, 5_000)
       }))
       origin.announceHave(index)
       if (flushNow) await origin.flush()

@@ -6,7 +6,7 @@ export { ShoalNode } from './node/shoal-node.js'
 export type { ShoalApi } from './node/shoal-api.js'
 export type {
   AddOptions, AddResult, ContentInfo, ContentState, GetOptions, GetResult, NodeStatus, Progress,
-  ShoalEvents, ShoalInit, StalledEvent
+  ShoalEvents, ShoalInit, StalledEvent, BannedEvent, PeerEvent, ContentErrorEvent
 } from './node/types.js'
 export { ErrorCode, ShoalError, isErrorCode, isShoalError } from './errors.js'
 export type { ShoalErrorCode } from './errors.js'

@@ -11,8 +11,8 @@ export interface SeedOptions extends GetOptions {
 
 /**
  * The programmatic face of a shoal node: everything `ShoalNode` does (start/stop, add, get, ls,
- * status, remove, typed events progress/peer/stalled/done/error) plus `seed`. The CLI, the daemon and
- * this class all drive the same node code.
+ * status, remove, typed events progress/peer/stalled/banned/done/error through libp2p's
+ * `addEventListener`) plus `seed`. The CLI, the daemon and this class all drive the same node code.
  */
 export class Shoal extends ShoalNode {
   /**

@@ -29,7 +29,7 @@ export function initFromSettings (s: Settings): ShoalInit {
 /** Starts a node in this process and says where it listens. */
 export async function startNode (ctx: CommandContext, overrides: Partial<ShoalInit> = {}): Promise<ShoalNode> {
   const node = new ShoalNode({ ...initFromSettings(ctx.settings), ...overrides })
-  node.on('stalled', e => ctx.output.info(`stalled: no reachable peer holds ${e.missing} missing chunk(s); still looking...`))
+  node.addEventListener('stalled', ({ detail }) => { ctx.output.info(`stalled: no reachable peer holds ${detail.missing} missing chunk(s); still looking...`) })
   await node.start({ signal: ctx.signal })
   ctx.output.event('node', { peerId: node.peerId, multiaddrs: node.multiaddrs })
   return node

@@ -7,16 +7,16 @@ import {
   BOOTSTRAP_BACKOFF_MAX_MS,
   BOOTSTRAP_DIAL_TIMEOUT_MS
 } from './constants.js'
-import type { Libp2pEvents, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-const log = logger('shoal:net:bootstrap-dialer')
 
 export interface BootstrapDialerComponents {
   peerId: PeerId
   connectionManager: ConnectionManager
   events: TypedEventTarget<Libp2pEvents>
+  /** The node's logger (libp2p passes its own); without one, lines carry no node tag. */
+  logger?: ComponentLogger
 }
 
 export interface BootstrapDialerInit {
@@ -41,9 +41,11 @@ export class BootstrapDialer implements Startable {
   readonly #dialTimeout: number
   #controller?: AbortController
   readonly #wakers = new Map<string, () => void>()
+  readonly #log: Logger
 
   constructor (components: BootstrapDialerComponents, init: BootstrapDialerInit) {
     this.#components = components
+    this.#log = components.logger?.forComponent('shoal:net:bootstrap-dialer') ?? logger('shoal:net:bootstrap-dialer')
     this.#initialBackoff = init.initialBackoffMs ?? BOOTSTRAP_BACKOFF_INITIAL_MS
     this.#maxBackoff = init.maxBackoffMs ?? BOOTSTRAP_BACKOFF_MAX_MS
     this.#dialTimeout = init.dialTimeoutMs ?? BOOTSTRAP_DIAL_TIMEOUT_MS
@@ -68,7 +70,7 @@ export class BootstrapDialer implements Startable {
     if (signal == null) return
     for (const target of this.#targets) {
       this.#keepConnected(target.peer, target.addr, signal).catch(err => {
-        if (!signal.aborted) log.error('bootstrap loop for %p ended: %e', target.peer, err)
+        if (!signal.aborted) this.#log.error('bootstrap loop for %p ended: %e', target.peer, err)
       })
     }
   }
@@ -97,12 +99,12 @@ export class BootstrapDialer implements Startable {
         await this.#components.connectionManager.openConnection(addr, {
           signal: AbortSignal.any([signal, AbortSignal.timeout(this.#dialTimeout)])
         })
-        log('connected to bootstrap peer %p', peer)
+        this.#log('connected to bootstrap peer %p', peer)
         backoff = this.#initialBackoff
         continue
       } catch (err) {
         if (signal.aborted) return
-        log('bootstrap dial to %a failed, retrying in ~%d ms: %s', addr, backoff, (err as Error).message)
+        this.#log('bootstrap dial to %a failed, retrying in ~%d ms: %s', addr, backoff, (err as Error).message)
       }
       const jitter = 1 + BOOTSTRAP_BACKOFF_JITTER * (2 * Math.random() - 1)
       await sleep(backoff * jitter, signal)

@@ -29,12 +29,10 @@ import type { BootstrapDialer } from './bootstrap-dialer.js'
 import type { GossipSub } from './gossipsub.js'
 import type { NodeConfig } from './node-config.js'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey, ServiceMap, Startable } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Logger, PrivateKey, ServiceMap, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2pOptions } from 'libp2p'
-
-const log = logger('shoal:net:create-libp2p')
 
 /** The services every shoal node runs. */
 export interface ShoalServices extends ServiceMap {
@@ -55,6 +53,8 @@ export type ServiceFactory = (components: any) => unknown // eslint-disable-line
 export interface CreateShoalLibp2pOptions {
   /** More libp2p services, e.g. `{ xfer: xferProtocol(...) }`; keys must not clash with ShoalServices. */
   extraServices?: Record<string, ServiceFactory>
+  /** The node's logger: libp2p and its services log through it (default: no node tag). */
+  logger?: ComponentLogger
   /** Identity to use instead of loading config.identityFile. */
   privateKey?: PrivateKey
 }
@@ -65,10 +65,11 @@ export interface CreateShoalLibp2pOptions {
  * persistent LevelDB datastore under `<dataDir>/datastore` for the peer store and DHT records.
  */
 export async function createShoalLibp2p (config: NodeConfig, options: CreateShoalLibp2pOptions = {}): Promise<ShoalLibp2p> {
+  const log = options.logger?.forComponent('shoal:net:create-libp2p') ?? logger('shoal:net:create-libp2p')
   await ensureDataDir(config.dataDir)
   const privateKey = options.privateKey ?? await loadOrCreateIdentity(config.identityFile)
   const psk = config.swarmKeyFile !== undefined ? await loadSwarmKey(config.swarmKeyFile) : undefined
-  const datastore = await openDatastore(join(config.dataDir, DATASTORE_DIR))
+  const datastore = await openDatastore(join(config.dataDir, DATASTORE_DIR), options.logger)
   const announceFilter = effectiveAnnounceFilter(config.announceFilter, config.listen.map(a => multiaddr(a)))
 
   const extra = options.extraServices ?? {}
@@ -90,7 +91,7 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
     }),
     pubsub: shoalGossipsub(),
     bootstrapDialer: bootstrapDialer({ list: config.bootstrap }),
-    datastoreLifecycle: () => datastoreLifecycle(datastore),
+    datastoreLifecycle: () => datastoreLifecycle(datastore, log),
     ...extra
   }
   for (const key of Object.keys(extra)) {
@@ -102,6 +103,7 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
   const init: Libp2pOptions<Record<string, unknown>> = {
     privateKey,
     datastore,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
     start: false,
     addresses: {
       listen: config.listen,
@@ -147,8 +149,8 @@ async function ensureDataDir (dir: string): Promise<void> {
   }
 }
 
-async function openDatastore (path: string): Promise<StopTolerantDatastore> {
-  const datastore = new StopTolerantDatastore(path)
+async function openDatastore (path: string, logger?: ComponentLogger): Promise<StopTolerantDatastore> {
+  const datastore = new StopTolerantDatastore(path, logger)
   try {
     await datastore.open()
   } catch (err) {
@@ -189,7 +191,7 @@ function isNoSpace (err: unknown): boolean {
 // lifecycle so a stopped node releases the LevelDB lock and a restarted one reopens it.
 // Its beforeStop runs before any service's stop, so every write libp2p makes while stopping is
 // tolerated (see StopTolerantDatastore); a close that fails is logged, the node is stopped anyway.
-function datastoreLifecycle (datastore: StopTolerantDatastore): Startable {
+function datastoreLifecycle (datastore: StopTolerantDatastore, log: Logger): Startable {
   return {
     async beforeStart () { await datastore.open() },
     start () {},

@@ -1,3 +1,4 @@
+import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { Bitfield } from '../util/bitfield.js'
@@ -12,30 +13,29 @@ import {
   HAVE_TOPIC_PREFIX
 } from './constants.js'
 import { TopicValidatorResult } from './gossipsub.js'
-import { TypedEmitter } from './typed-emitter.js'
 import type { AnnounceContext, DecodedAnnounce } from './announce-codec.js'
 import type { GossipMessage, GossipSub } from './gossipsub.js'
-import type { Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
 
-const log = logger('shoal:net:have-announcer')
-
-/** Events of a HaveAnnouncer; `peer` is the announcing PeerId as a string. */
 /** Why a peer left the view: its LEAVE message, it unsubscribed from the topic, or it disconnected. */
 export type LeaveReason = 'leave' | 'unsubscribe' | 'disconnect'
 
-export interface HaveAnnouncerEvents extends Record<string, unknown> {
+/** Events of a HaveAnnouncer; `peer` is the announcing PeerId as a string. */
+export interface HaveAnnouncerEvents {
   /** `peer` announced newly verified chunks. */
-  have: { peer: string, indexes: number[] }
+  have: CustomEvent<{ peer: string, indexes: number[] }>
   /** `peer` announced its whole bitfield (replaces what was known). */
-  bitfield: { peer: string, bitfield: Bitfield }
+  bitfield: CustomEvent<{ peer: string, bitfield: Bitfield }>
   /** `peer` left the content (LEAVE, unsubscribe or disconnect); forget its availability. */
-  leave: { peer: string, reason: LeaveReason }
+  leave: CustomEvent<{ peer: string, reason: LeaveReason }>
 }
 
 export interface HaveAnnouncerComponents {
   peerId: PeerId
   pubsub: GossipSub
   events: TypedEventTarget<Libp2pEvents>
+  /** The node's logger; without one, lines carry no node tag. */
+  logger?: ComponentLogger
 }
 
 export interface HaveAnnouncerInit {
@@ -59,12 +59,13 @@ export function haveTopic (cid: string): string {
  * a fast download does not flood the topic; the full bitfield is published on join, periodically
  * and when a peer subscribes, because gossip is lossy. Only availability travels here, never data.
  */
-export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
+export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   readonly cid: string
   readonly chunkCount: number
   readonly topic: string
   readonly #components: HaveAnnouncerComponents
   readonly #ctx: AnnounceContext
+  readonly #log: Logger
   readonly #local: Bitfield
   readonly #view = new Map<string, Bitfield>()
   readonly #pending = new Set<number>()
@@ -85,6 +86,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
       throw new ShoalError('ERR_BAD_ANNOUNCE', `bitfield has ${init.bitfield.length} bits but the content has ${init.chunkCount} chunks`)
     }
     this.#components = components
+    this.#log = components.logger?.forComponent('shoal:net:have-announcer') ?? logger('shoal:net:have-announcer')
     this.cid = init.cid
     this.chunkCount = init.chunkCount
     this.topic = haveTopic(init.cid)
@@ -111,7 +113,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
     this.#republishTimer = setInterval(() => { this.#publishBitfield() }, this.#republishInterval)
     this.#republishTimer.unref()
     this.#publishBitfield()
-    log('joined %s', this.topic)
+    this.#log('joined %s', this.topic)
   }
 
   /** Records that chunk `index` is now held and verified; announced in the next HAVE batch. */
@@ -156,7 +158,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
   /** Flushes pending HAVEs, publishes LEAVE and unsubscribes; the view is cleared. */
   async leave (): Promise<void> {
     if (!this.#joined) return
-    await this.flush().catch(err => { log.error('flush before leave failed: %e', err) })
+    await this.flush().catch(err => { this.#log.error('flush before leave failed: %e', err) })
     await this.#publish(encodeLeave(this.#ctx), 'LEAVE')
     this.#joined = false
     clearInterval(this.#republishTimer)
@@ -169,7 +171,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     events.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.#view.clear()
-    log('left %s', this.topic)
+    this.#log('left %s', this.topic)
   }
 
   #publishBitfield (): void {
@@ -180,9 +182,9 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
   async #publish (data: Uint8Array, what: string): Promise<void> {
     try {
       const { recipients } = await this.#components.pubsub.publish(this.topic, data)
-      log.trace('published %s on %s to %d peers', what, this.topic, recipients.length)
+      this.#log.trace('published %s on %s to %d peers', what, this.topic, recipients.length)
     } catch (err) {
-      log('publishing %s on %s failed: %s', what, this.topic, (err as Error).message)
+      this.#log('publishing %s on %s failed: %s', what, this.topic, (err as Error).message)
     }
   }
 
@@ -194,7 +196,7 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
       decodeAnnounce(msg.data, this.#ctx)
       return TopicValidatorResult.Accept
     } catch (err) {
-      log('rejected message on %s from %p: %s', this.topic, msg.from, (err as Error).message)
+      this.#log('rejected message on %s from %p: %s', this.topic, msg.from, (err as Error).message)
       return TopicValidatorResult.Reject
     }
   }
@@ -218,12 +220,12 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
           this.#view.set(peer, known)
         }
         for (const i of decoded.indexes) known.set(i)
-        this.emit('have', { peer, indexes: decoded.indexes })
+        this.safeDispatchEvent('have', { detail: { peer, indexes: decoded.indexes } })
         break
       }
       case 'bitfield':
         this.#view.set(peer, decoded.bitfield)
-        this.emit('bitfield', { peer, bitfield: decoded.bitfield.clone() })
+        this.safeDispatchEvent('bitfield', { detail: { peer, bitfield: decoded.bitfield.clone() } })
         break
       case 'leave':
         this.#forget(peer, 'leave')
@@ -252,6 +254,6 @@ export class HaveAnnouncer extends TypedEmitter<HaveAnnouncerEvents> {
   }
 
   #forget (peer: string, reason: LeaveReason): void {
-    if (this.#view.delete(peer)) this.emit('leave', { peer, reason })
+    if (this.#view.delete(peer)) this.safeDispatchEvent('leave', { detail: { peer, reason } })
   }
 }

@@ -1,8 +1,10 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ShoalError } from '../util/shoal-error.js'
+import { IDENTITY_FILE } from './constants.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 const log = logger('shoal:net:identity')
@@ -42,4 +44,20 @@ export async function loadOrCreateIdentity (path: string): Promise<PrivateKey> {
   }
   log('created new identity key at %s', path)
   return key
+}
+
+/** A node's identity as read from its data dir, without starting anything. */
+export interface DataDirIdentity {
+  peerId: string
+  identityFile: string
+  /** True when the key did not exist and was created by this call. */
+  created: boolean
+}
+
+/** Loads (or creates on first use) the identity key of the node using `dataDir` and returns its PeerId. */
+export async function identityOfDataDir (dataDir: string): Promise<DataDirIdentity> {
+  const identityFile = join(dataDir, IDENTITY_FILE)
+  const existed = await access(identityFile).then(() => true, () => false)
+  const key = await loadOrCreateIdentity(identityFile)
+  return { peerId: peerIdFromPrivateKey(key).toString(), identityFile, created: !existed }
 }

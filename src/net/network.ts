@@ -1,48 +1,40 @@
-import { logger } from '@libp2p/logger'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
 import { ShoalError } from '../util/shoal-error.js'
 import { FIND_PROVIDERS_TIMEOUT_MS, NETWORK_STOP_TIMEOUT_MS, PROVIDE_RETRY_INTERVAL_MS, PROVIDE_TIMEOUT_MS } from './constants.js'
 import { createShoalLibp2p } from './create-libp2p.js'
 import { HaveAnnouncer } from './have-announcer.js'
 import { resolveNodeConfig } from './node-config.js'
-import { TypedEmitter } from './typed-emitter.js'
-import type { ServiceFactory, ShoalLibp2p } from './create-libp2p.js'
+import { xfer } from './xfer/index.js'
+import type { ShoalLibp2p } from './create-libp2p.js'
+import type { FindProvidersOptions, NetworkApi, NetworkEvents, ProvideOptions } from './network-api.js'
 import type { NodeConfig, NodeConfigInput } from './node-config.js'
+import type { XferContentSource, XferInit, XferPeer, XferProtocol } from './xfer/index.js'
 import type { Bitfield } from '../util/bitfield.js'
-import type { AbortOptions, PeerId, PeerInfo } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
-const log = logger('shoal:net:network')
-
-export interface ShoalNetworkEvents extends Record<string, unknown> {
-  'peer:connect': PeerId
-  'peer:disconnect': PeerId
-}
-
 export interface ShoalNetworkOptions {
-  /** libp2p services added to the node, e.g. `{ xfer: xfer(init) }` for the transfer protocol. */
-  extraServices?: Record<string, ServiceFactory>
-}
-
-export interface FindProvidersOptions extends AbortOptions {
-  /** Stop waiting after this long and return what was found (default 10 s). */
-  timeoutMs?: number
-  /** Return as soon as this many providers are known. */
-  maxProviders?: number
-}
-
-export interface ProvideOptions extends AbortOptions {
-  timeoutMs?: number
+  /** What this node serves over `/shoal/xfer`; without one, every request is answered UNKNOWN_CONTENT. */
+  source?: XferContentSource
+  /** Options of the xfer protocol (timeouts, bounds); defaults in src/net/xfer/constants.ts. */
+  xfer?: XferInit
+  /** The node's logger, handed to libp2p and every net module (see nodeLogger). */
+  logger?: ComponentLogger
 }
 
 /**
- * One node's network: the libp2p host with its DHT and GossipSub, plus the operations the
- * orchestration and swarm layers need (provide/find content, per-content announcements).
+ * One node's network: the libp2p host with its DHT, GossipSub and the xfer protocol, and the only
+ * code that touches them. The layers above call its methods (NetworkApi) and never see libp2p.
  */
-export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
+export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements NetworkApi {
   readonly config: NodeConfig
   readonly #options: ShoalNetworkOptions
+  readonly #logger: ComponentLogger
+  readonly #log: Logger
   #node?: ShoalLibp2p
+  #xfer?: XferProtocol
   readonly #announcers = new Map<string, HaveAnnouncer>()
   // CIDs whose last provide reached no DHT server; retried until one stores the record.
   readonly #unprovided = new Map<string, CID>()
@@ -54,12 +46,17 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     super()
     this.config = resolveNodeConfig(config)
     this.#options = options
+    this.#logger = options.logger ?? defaultLogger()
+    this.#log = this.#logger.forComponent('shoal:net:network')
   }
 
   /** Creates and starts the libp2p node (identity, datastore, listeners, bootstrap dialing). */
   async start (): Promise<void> {
     if (this.#node !== undefined) return
-    const node = await createShoalLibp2p(this.config, { extraServices: this.#options.extraServices })
+    const node = await createShoalLibp2p(this.config, {
+      extraServices: { xfer: xfer({ ...this.#options.xfer, source: this.#options.source }) },
+      logger: this.#logger
+    })
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('peer:disconnect', this.#onDisconnect)
     try {
@@ -69,10 +66,11 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
       throw new ShoalError('ERR_NET_START', `cannot start the network node: ${(err as Error).message}; check the listen addresses are free`, { cause: err })
     }
     this.#node = node
+    this.#xfer = node.services.xfer as XferProtocol
     this.#shutdown = new AbortController()
     this.#retryTimer = setInterval(() => { this.#retryUnprovided() }, PROVIDE_RETRY_INTERVAL_MS)
     this.#retryTimer.unref()
-    log('started %p listening on %s', node.peerId, node.getMultiaddrs().map(String).join(', '))
+    this.#log('started %p listening on %s', node.peerId, node.getMultiaddrs().map(String).join(', '))
   }
 
   /**
@@ -84,6 +82,7 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     const node = this.#node
     if (node === undefined) return
     this.#node = undefined
+    this.#xfer = undefined
     clearInterval(this.#retryTimer)
     this.#shutdown?.abort()
     const timeoutMs = options.timeoutMs ?? NETWORK_STOP_TIMEOUT_MS
@@ -100,15 +99,15 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     const timedOut = new Promise<'timeout'>(resolve => { timer = setTimeout(() => { resolve('timeout') }, timeoutMs) })
     try {
       const outcome = await Promise.race([stopping.then(() => 'stopped' as const), timedOut])
-      if (outcome === 'timeout') log.error('stopping the network took over %d ms; leaving the rest to the process exit', timeoutMs)
+      if (outcome === 'timeout') this.#log.error('stopping the network took over %d ms; leaving the rest to the process exit', timeoutMs)
     } catch (err) {
-      log.error('stopping the network failed; leaving the rest to the process exit - %e', err)
+      this.#log.error('stopping the network failed; leaving the rest to the process exit - %e', err)
     } finally {
       clearTimeout(timer)
     }
   }
 
-  /** The libp2p node, for other net modules (e.g. the xfer protocol handler). */
+  /** The libp2p node, for net's own modules, tests and benchmarks; nothing above src/net uses it. */
   get libp2p (): ShoalLibp2p {
     if (this.#node === undefined) throw new ShoalError('ERR_NOT_STARTED', 'the network is not started; call start() first')
     return this.#node
@@ -195,7 +194,7 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     if (existing !== undefined) return existing
     const node = this.libp2p
     const announcer = new HaveAnnouncer(
-      { peerId: node.peerId, pubsub: node.services.pubsub, events: node },
+      { peerId: node.peerId, pubsub: node.services.pubsub, events: node, logger: this.#logger },
       { cid: key, chunkCount, bitfield: currentBitfield }
     )
     announcer.join()
@@ -210,6 +209,31 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     await announcer?.leave()
   }
 
+  /** Raw manifest bytes of `cid` from `peer`; the caller verifies them against the CID. */
+  async getManifest (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+    return await this.#client().getManifest(peer, cid, options)
+  }
+
+  /** The chunks `peer` offers us for `cid`. */
+  async getBitfield (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }> {
+    return await this.#client().getBitfield(peer, cid, options)
+  }
+
+  /** Chunk `index` of `cid` from `peer` (unverified); aborting the signal cancels it on the wire. */
+  async requestChunk (peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array> {
+    return await this.#client().requestChunk(peer, cid, index, options)
+  }
+
+  /** Drops every xfer stream to `peer`; its outstanding requests fail with ERR_XFER_STREAM. */
+  closePeer (peer: XferPeer): void {
+    this.#xfer?.closePeer(peer)
+  }
+
+  #client (): XferProtocol {
+    if (this.#xfer === undefined) throw new ShoalError('ERR_NOT_STARTED', 'the network is not started; call start() first')
+    return this.#xfer
+  }
+
   async #provideOnce (cid: CID, options: ProvideOptions): Promise<number> {
     const signals = [AbortSignal.timeout(options.timeoutMs ?? PROVIDE_TIMEOUT_MS)]
     if (options.signal !== undefined) signals.push(options.signal)
@@ -222,9 +246,9 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
       }
     } catch (err) {
       if (options.signal?.aborted === true) throw err
-      log('provide %s ended early: %s', cid, (err as Error).message)
+      this.#log('provide %s ended early: %s', cid, (err as Error).message)
     }
-    log('provided %s to %d DHT servers', cid, stored)
+    this.#log('provided %s to %d DHT servers', cid, stored)
     return stored
   }
 
@@ -237,6 +261,6 @@ export class ShoalNetwork extends TypedEmitter<ShoalNetworkEvents> {
     }
   }
 
-  readonly #onConnect = (evt: CustomEvent<PeerId>): void => { this.emit('peer:connect', evt.detail) }
-  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => { this.emit('peer:disconnect', evt.detail) }
+  readonly #onConnect = (evt: CustomEvent<PeerId>): void => { this.safeDispatchEvent('peer:connect', { detail: evt.detail }) }
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => { this.safeDispatchEvent('peer:disconnect', { detail: evt.detail }) }
 }

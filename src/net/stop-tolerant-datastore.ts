@@ -1,8 +1,6 @@
-import { logger } from '@libp2p/logger'
+import { logger as defaultLogger } from '@libp2p/logger'
 import { LevelDatastore } from 'datastore-level'
-import type { AbortOptions } from '@libp2p/interface'
-
-const log = logger('shoal:net:datastore')
+import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 
 type Key = Parameters<LevelDatastore['put']>[0]
 type Batch = ReturnType<LevelDatastore['batch']>
@@ -16,6 +14,13 @@ type Batch = ReturnType<LevelDatastore['batch']>
  */
 export class StopTolerantDatastore extends LevelDatastore {
   #stopping = false
+  readonly #log: Logger
+
+  /** `logger`: the node's, so a dropped write names the node; the process-wide one when absent. */
+  constructor (path: string, logger?: ComponentLogger) {
+    super(path)
+    this.#log = logger?.forComponent('shoal:net:datastore') ?? defaultLogger('shoal:net:datastore')
+  }
 
   /** From now until the next open(), write failures are logged instead of thrown. */
   stopping (): void {
@@ -61,6 +66,6 @@ export class StopTolerantDatastore extends LevelDatastore {
 
   #tolerate (op: string, err: unknown): void {
     if (!this.#stopping) throw err
-    log.error('datastore %s failed while stopping; dropped - %e', op, err)
+    this.#log.error('datastore %s failed while stopping; dropped - %e', op, err)
   }
 }

@@ -14,3 +14,5 @@ export const DEFAULT_MAX_PEERS_PER_CONTENT = 32
 export const RATE_WINDOW_MS = 5_000
 /** With no peer connected at all for this long, `get` reports the bootstrap nodes unreachable (ms). */
 export const NO_PEERS_TIMEOUT_MS = 15_000
+/** Characters of the PeerId (its end: the start is the same for every Ed25519 key) tagging a node's log lines. */
+export const LOG_TAG_LENGTH = 6

@@ -2,29 +2,55 @@ import type { CID } from 'multiformats/cid'
 import type { ChunkLayout, Manifest } from '../content/index.js'
 import type { HaveAnnouncer } from '../net/index.js'
 import type { ChunkStore } from '../store/index.js'
-import type { Availability, SuperSeedPolicy, SwarmSession } from '../swarm/index.js'
+import type { Availability, SuperSeedPolicy } from '../swarm/index.js'
 import type { ShoalError } from '../util/shoal-error.js'
 import type { ContentMeta } from './content-records.js'
 import { RateMeter } from './rate-meter.js'
-import type { ContentInfo, ContentState, GetResult } from './types.js'
+import type { ContentInfo, GetResult } from './types.js'
 
-/** One content's runtime state inside a node: its manifest, store, gossip and download session. */
+/** A content whose manifest is verified and whose store is open. */
+export interface HeldContent {
+  manifest: Manifest
+  manifestBytes: Uint8Array
+  layout: ChunkLayout
+  store: ChunkStore
+  meta: ContentMeta
+}
+
+/** A content announced on the network: its gossip topic joined and its CID provided. */
+export interface AnnouncedContent {
+  announcer: HaveAnnouncer
+  /** Who holds what, from gossip; feeds the seeder's first-copy rule and super-seeding. */
+  availability: Availability
+  superSeed?: SuperSeedPolicy
+}
+
+/**
+ * Where one content is in its life, and exactly what it holds there:
+ * finding (no manifest yet) -> downloading (store open, announced) -> seeding / complete, or
+ * stopped / error with whatever it still holds (a store to resume into, an announcer to leave).
+ */
+export type ContentPhase =
+  | { readonly state: 'finding' }
+  | { readonly state: 'downloading', readonly held: HeldContent, readonly announced: AnnouncedContent }
+  | { readonly state: 'seeding' | 'complete', readonly held: HeldContent, readonly announced?: AnnouncedContent }
+  | { readonly state: 'stopped', readonly held?: HeldContent, readonly announced?: AnnouncedContent }
+  | {
+    readonly state: 'error'
+    readonly error: ShoalError
+    readonly held?: HeldContent
+    readonly announced?: AnnouncedContent
+    /** A record that could not be reopened still says where its content was. */
+    readonly meta?: ContentMeta
+  }
+
+/** One content's runtime record inside a node: its phase plus what lives as long as the content. */
 export class ContentEntry {
   readonly cid: CID
   readonly key: string
-  state: ContentState = 'downloading'
-  manifest?: Manifest
-  manifestBytes?: Uint8Array
-  layout?: ChunkLayout
-  store?: ChunkStore
-  meta?: ContentMeta
-  announcer?: HaveAnnouncer
-  session?: SwarmSession
-  /** Who holds what, from gossip; feeds super-seeding. */
-  swarm?: Availability
-  superSeed?: SuperSeedPolicy
+  #phase: ContentPhase
+  /** The download under way, if any. */
   download?: Promise<GetResult>
-  error?: ShoalError
   /** Aborts this content's download and announcements (remove / stop). */
   readonly controller = new AbortController()
   readonly uploaded = new RateMeter()
@@ -34,31 +60,75 @@ export class ContentEntry {
   /** Peers whose bitfield we asked for directly, with when. */
   readonly bitfieldAsked = new Map<string, number>()
 
-  constructor (cid: CID) {
+  constructor (cid: CID, phase: ContentPhase = { state: 'finding' }) {
     this.cid = cid
     this.key = cid.toString()
+    this.#phase = phase
+  }
+
+  get phase (): ContentPhase {
+    return this.#phase
+  }
+
+  /** The open store and manifest, in every phase that has them. */
+  get held (): HeldContent | undefined {
+    return this.#phase.state === 'finding' ? undefined : this.#phase.held
+  }
+
+  /** The announcer and availability view, once the content is announced. */
+  get announced (): AnnouncedContent | undefined {
+    return this.#phase.state === 'finding' ? undefined : this.#phase.announced
   }
 
   get complete (): boolean {
-    return this.store?.complete === true
+    return this.held?.store.complete === true
+  }
+
+  /** A (re)started download: back to finding, keeping what a stopped or failed one held. */
+  restart (): void {
+    const { held, announced } = this
+    this.#phase = held === undefined ? { state: 'finding' } : { state: 'stopped', held, announced }
+  }
+
+  /** The manifest is known, the store open and the content announced: chunks can flow. */
+  toDownloading (held: HeldContent, announced: AnnouncedContent): void {
+    this.#phase = { state: 'downloading', held, announced }
+  }
+
+  /** Every chunk is held: served to others (`seeding`), or not yet announced (`complete`). */
+  toHeld (held: HeldContent, announced?: AnnouncedContent): void {
+    const state = announced !== undefined || held.meta.mode === 'seed' ? 'seeding' : 'complete'
+    this.#phase = { state, held, announced }
+  }
+
+  /** Stopped part-way by an abort: resumable into what it holds. */
+  toStopped (): void {
+    this.#phase = { state: 'stopped', held: this.held, announced: this.announced }
+  }
+
+  /** Failed; stays listed with the reason (and closes what it holds when dropped). */
+  toError (error: ShoalError, meta?: ContentMeta): void {
+    this.#phase = { state: 'error', error, held: this.held, announced: this.announced, meta: meta ?? this.held?.meta }
   }
 
   info (): ContentInfo {
-    const m = this.manifest
+    const phase = this.#phase
+    const held = this.held
     return {
       cid: this.key,
-      name: m?.name ?? '',
-      path: this.meta?.path ?? '',
-      size: m?.size ?? 0,
-      chunkSize: m?.chunkSize ?? 0,
-      chunks: this.store?.chunkCount ?? 0,
+      name: held?.manifest.name ?? '',
+      path: (held?.meta ?? (phase.state === 'error' ? phase.meta : undefined))?.path ?? '',
+      size: held?.manifest.size ?? 0,
+      chunkSize: held?.manifest.chunkSize ?? 0,
+      chunks: held?.store.chunkCount ?? 0,
       // durable chunks only: what a restart after a kill still holds
-      have: this.store?.durable.count ?? 0,
-      state: this.state,
+      have: held?.store.durable.count ?? 0,
+      // finding is a download that has no manifest yet; the public states predate it
+      state: phase.state === 'finding' ? 'downloading' : phase.state,
       peers: this.peers.size,
       uploadedBytes: this.uploaded.total,
       downloadedBytes: this.downloaded.total,
-      ...(this.error === undefined ? {} : { error: this.error.message, errorCode: this.error.code })
+      ...(phase.state === 'error' ? { error: phase.error.message, errorCode: phase.error.code } : {})
     }
   }
 }

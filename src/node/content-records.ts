@@ -1,10 +1,9 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
+import { defaultLogger } from '@libp2p/logger'
+import type { ComponentLogger } from '@libp2p/interface'
 import { readJsonIfPresent, writeFileAtomic, writeJsonAtomic } from '../store/index.js'
 import { ShoalError } from '../util/shoal-error.js'
-
-const log = logger('shoal:node:records')
 
 /** What a node remembers about one content across restarts (contents/<cid>/meta.json). */
 export interface ContentMeta {
@@ -52,7 +51,8 @@ export class ContentRecords {
   }
 
   /** Every complete record. A broken one is logged and skipped, never fatal: the rest still load. */
-  async load (): Promise<ContentRecord[]> {
+  async load (logger: ComponentLogger = defaultLogger()): Promise<ContentRecord[]> {
+    const log = logger.forComponent('shoal:node:records')
     let names: string[]
     try {
       names = await readdir(this.#dir)

@@ -1,25 +1,20 @@
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { logger } from '@libp2p/logger'
-import { ChunkLayout, decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
-import { netConstants } from '../net/index.js'
-import type { ShoalNetwork } from '../net/index.js'
-import { XferRejectedError } from '../net/xfer/index.js'
-import type { XferProtocol } from '../net/xfer/index.js'
-import { ChunkStore } from '../store/index.js'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import { decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
+import type { ChunkLayout } from '../content/index.js'
+import { netConstants, XferRejectedError } from '../net/index.js'
+import type { NetworkApi } from '../net/index.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError, SwarmSession } from '../swarm/index.js'
 import type { TokenBucket } from '../swarm/index.js'
 import { Bitfield } from '../util/bitfield.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
-import type { ContentEntry } from './content-entry.js'
-import type { ContentRecords } from './content-records.js'
+import type { AnnouncedContent, ContentEntry, HeldContent } from './content-entry.js'
+import type { ContentOpener, VerifiedManifest } from './content-opener.js'
 import {
   BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
   PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
 } from './constants.js'
 import type { GetOptions, GetResult, ShoalEvents } from './types.js'
-
-const log = logger('shoal:node:download')
 
 /** The swarm session's latest download rate and active peers, for progress events. */
 interface SessionRate {
@@ -28,15 +23,15 @@ interface SessionRate {
 }
 
 export interface DownloaderInit {
-  network: ShoalNetwork
-  xfer: XferProtocol
-  records: ContentRecords
+  network: NetworkApi
+  opener: ContentOpener
   downloadBucket: TokenBucket
   maxPeersPerContent: number
   onDownloaded(bytes: number): void
-  emit<K extends 'progress' | 'stalled' | 'banned'>(event: K, detail: ShoalEvents[K][0]): void
+  emit<K extends 'progress' | 'stalled' | 'banned'>(event: K, detail: ShoalEvents[K]['detail']): void
   /** Provide the CID and join its gossip topic (the node owns announcements). */
-  publish(entry: ContentEntry): void
+  publish(entry: ContentEntry, held: HeldContent): AnnouncedContent
+  logger: ComponentLogger
 }
 
 /**
@@ -46,28 +41,33 @@ export interface DownloaderInit {
  */
 export class Downloader {
   readonly #init: DownloaderInit
+  readonly #log: Logger
 
   constructor (init: DownloaderInit) {
     this.#init = init
+    this.#log = init.logger.forComponent('shoal:node:download')
   }
 
   async download (entry: ContentEntry, out: string, options: GetOptions & { signal: AbortSignal }): Promise<GetResult> {
     const started = Date.now()
     const { signal } = options
     let providers: string[] = []
-    if (entry.store === undefined) {
-      providers = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal)
-      await this.#openStore(entry, out, options.overwrite === true)
+    let held = entry.held
+    if (held === undefined) {
+      const found = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal)
+      providers = found.providers
+      held = await this.#init.opener.openDownload(entry.cid, out, options.overwrite === true, found.manifest)
     }
-    const store = entry.store!
-    this.#init.publish(entry)
+    const announced = this.#init.publish(entry, held)
+    entry.toDownloading(held, announced)
+    const { store } = held
     const before = store.durable.count
     // Progress counts only durable chunks (journaled by a group commit): the figures shown are what
     // a kill at that moment would keep. Each commit reports, the final flush included.
     const latest: SessionRate = { rateBps: 0, peers: 0 }
-    const offCommit = store.onCommit(() => { this.#emitProgress(entry, latest) })
+    const offCommit = store.onCommit(() => { this.#emitProgress(entry, held, latest) })
     try {
-      if (!store.complete) await this.#swarm(entry, providers, signal, latest)
+      if (!store.complete) await this.#swarm(entry, held, announced, providers, signal, latest)
       await store.flush()
     } catch (err) {
       // stopped or failed: commit what was written, so what ls says now is what a restart keeps
@@ -78,16 +78,17 @@ export class Downloader {
     }
     return {
       cid: entry.key,
-      path: entry.meta!.path,
-      size: entry.manifest!.size,
+      path: held.meta.path,
+      size: held.manifest.size,
       fetchedChunks: store.durable.count - before,
       elapsedMs: Date.now() - started
     }
   }
 
   /** Returns the peers that provide the content, after the manifest has been taken from one of them. */
-  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal): Promise<string[]> {
-    const { network, xfer } = this.#init
+  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+    const { network } = this.#init
+    const log = this.#log
     const started = Date.now()
     // Providers that failed to hand over bytes matching the CID: skipped for this content, so a
     // hostile provider costs one fetch, not one per retry.
@@ -102,7 +103,7 @@ export class Downloader {
       for (const peer of candidates) {
         let bytes: Uint8Array
         try {
-          bytes = await xfer.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+          bytes = await network.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
         } catch (err) {
           signal.throwIfAborted()
           log('manifest of %s from %s failed: %e', entry.key, peer, err)
@@ -111,11 +112,8 @@ export class Downloader {
         try {
           // checked against the CID before anything in it is trusted
           const manifest = decodeManifest(bytes, entry.cid)
-          entry.manifest = manifest
-          entry.manifestBytes = bytes
-          entry.layout = new ChunkLayout(manifest)
-          log('manifest of %s from %s: %d chunks', entry.key, peer, entry.layout.chunkCount)
-          return candidates
+          log('manifest of %s from %s: %d bytes', entry.key, peer, manifest.size)
+          return { providers: candidates, manifest: { manifest, bytes } }
         } catch (err) {
           // Bytes that hash to the CID but break a rule are the content itself: every honest
           // provider serves the same bytes, so asking others cannot help.
@@ -142,23 +140,10 @@ export class Downloader {
     return new ShoalError('ERR_BOOTSTRAP_UNREACHABLE', `no bootstrap node answered (${list.join(', ')}); check the addresses and that a bootstrap node is running`)
   }
 
-  async #openStore (entry: ContentEntry, out: string, overwrite: boolean): Promise<void> {
-    const manifest = entry.manifest!
-    // A one-file content is written as <out>/<name>; a folder as <out>/<name>/<its files>.
-    const only = manifest.files[0]
-    const singleFile = manifest.files.length === 1 && manifest.directories.length === 0 && only?.path === manifest.name
-    const root = singleFile ? out : join(out, manifest.name)
-    entry.meta = { cid: entry.key, mode: 'download', root, path: join(out, manifest.name), addedAt: Date.now() }
-    // `out` is the user's choice and may be a symlink; `<out>/<name>` and below never are
-    entry.store = await ChunkStore.open({ layout: manifest, root, base: out, overwrite, stateDir: this.#init.records.stateDir(entry.key), mode: 'download' })
-    await this.#init.records.save({ meta: entry.meta, manifestBytes: entry.manifestBytes! })
-  }
-
   /** Emits a progress event from the store's durable count and the session's latest rate. */
-  #emitProgress (entry: ContentEntry, latest: SessionRate): void {
-    const store = entry.store!
-    const layout = entry.layout!
-    const totalBytes = entry.manifest!.size
+  #emitProgress (entry: ContentEntry, held: HeldContent, latest: SessionRate): void {
+    const { store, layout } = held
+    const totalBytes = held.manifest.size
     const have = store.durable.count
     const bytes = Math.min(totalBytes, have === layout.chunkCount ? totalBytes : durableBytes(store.durable, layout))
     this.#init.emit('progress', {
@@ -173,11 +158,11 @@ export class Downloader {
     })
   }
 
-  async #swarm (entry: ContentEntry, providers: string[], signal: AbortSignal, latest: SessionRate): Promise<void> {
-    const { network, xfer, downloadBucket } = this.#init
-    const store = entry.store!
-    const layout = entry.layout!
-    const announcer = entry.announcer!
+  async #swarm (entry: ContentEntry, held: HeldContent, announced: AnnouncedContent, providers: string[], signal: AbortSignal, latest: SessionRate): Promise<void> {
+    const { network, downloadBucket } = this.#init
+    const log = this.#log
+    const { store, layout } = held
+    const { announcer } = announced
     const session = new SwarmSession({
       transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal) },
       sink: {
@@ -188,9 +173,9 @@ export class Downloader {
       },
       chunkSize: layout.chunkSize,
       maxActivePeers: this.#init.maxPeersPerContent,
-      throttleDownload: async (bytes, o) => { await downloadBucket.take(bytes, o) }
+      throttleDownload: async (bytes, o) => { await downloadBucket.take(bytes, o) },
+      logger: this.#init.logger
     })
-    entry.session = session
     const known = new Set<string>()
     const addPeer = (peer: string, bitfield?: Bitfield): void => {
       if (session.isBanned(peer)) return
@@ -207,7 +192,7 @@ export class Downloader {
       if (session.isBanned(peer) || Date.now() - last < BITFIELD_REFRESH_MS) return
       entry.bitfieldAsked.set(peer, Date.now())
       try {
-        const answer = await xfer.getBitfield(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+        const answer = await network.getBitfield(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
         if (answer.chunkCount !== layout.chunkCount) throw new Error(`bitfield of ${answer.chunkCount} chunks, expected ${layout.chunkCount}`)
         addPeer(peer, new Bitfield(answer.chunkCount, answer.bytes))
       } catch (err) {
@@ -215,24 +200,21 @@ export class Downloader {
       }
     }
 
-    const unsubscribe = [
-      announcer.on('bitfield', ({ peer, bitfield }) => { addPeer(peer, bitfield) }),
-      announcer.on('have', ({ peer, indexes }) => {
-        addPeer(peer)
-        session.peerHave(peer, indexes)
-      }),
-      announcer.on('leave', ({ peer }) => {
-        known.delete(peer)
-        entry.peers.delete(peer)
-        session.removePeer(peer)
-      }),
-      network.on('peer:disconnect', peerId => {
-        const peer = peerId.toString()
-        known.delete(peer)
-        entry.peers.delete(peer)
-        session.removePeer(peer)
-      })
-    ]
+    // every listener on the announcer and the network goes when this download ends
+    const listening = new AbortController()
+    const on = { signal: listening.signal }
+    const forget = (peer: string): void => {
+      known.delete(peer)
+      entry.peers.delete(peer)
+      session.removePeer(peer)
+    }
+    announcer.addEventListener('bitfield', ({ detail }) => { addPeer(detail.peer, detail.bitfield) }, on)
+    announcer.addEventListener('have', ({ detail }) => {
+      addPeer(detail.peer)
+      session.peerHave(detail.peer, detail.indexes)
+    }, on)
+    announcer.addEventListener('leave', ({ detail }) => { forget(detail.peer) }, on)
+    network.addEventListener('peer:disconnect', ({ detail }) => { forget(detail.toString()) }, on)
     // renewed by #rediscover after each wake-up, so every stall (not only the first) wakes it
     const wake = { controller: new AbortController() }
     session.addEventListener('chunk', ({ detail }) => {
@@ -244,7 +226,7 @@ export class Downloader {
     session.addEventListener('progress', ({ detail }) => {
       latest.rateBps = detail.rateBps
       latest.peers = detail.peers
-      this.#emitProgress(entry, latest)
+      this.#emitProgress(entry, held, latest)
     })
     session.addEventListener('stalled', ({ detail }) => {
       // nothing more is coming for now: commit at once rather than at the next interval, so the
@@ -280,8 +262,7 @@ export class Downloader {
     } finally {
       done.abort()
       await rediscover
-      for (const off of unsubscribe) off()
-      entry.session = undefined
+      listening.abort()
     }
   }
 
@@ -299,7 +280,7 @@ export class Downloader {
         const infos = await this.#init.network.findProviders(entry.cid, { signal })
         await Promise.all(infos.map(async info => { await probe(info.id.toString()) }))
       } catch (err) {
-        if (!signal.aborted) log('rediscovery for %s failed: %e', entry.key, err)
+        if (!signal.aborted) this.#log('rediscovery for %s failed: %e', entry.key, err)
       }
     }
   }
@@ -307,7 +288,7 @@ export class Downloader {
   /** One chunk from one peer, with xfer's errors translated to what the swarm session acts on. */
   async #request (entry: ContentEntry, peer: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
     try {
-      return await this.#init.xfer.requestChunk(peer, entry.cid, index, { signal })
+      return await this.#init.network.requestChunk(peer, entry.cid, index, { signal })
     } catch (err) {
       if (err instanceof XferRejectedError) {
         if (err.reason === 'busy' || err.reason === 'shutting-down') throw new PeerBusyError(peer)

@@ -23,6 +23,11 @@ export interface ShoalInit {
   chunkSize?: number
   /** Upload slots: peers uploaded to at once. */
   uploadSlots?: number
+  /**
+   * Tag on every log line of this node (and of its libp2p host), so nodes sharing a process can be
+   * told apart. Default: the last characters of its PeerId.
+   */
+  logTag?: string
 }
 
 export type ContentState = 'seeding' | 'downloading' | 'stalled' | 'complete' | 'stopped' | 'error'
@@ -122,12 +127,24 @@ export interface BannedEvent {
   reason: string
 }
 
-/** Events of a shoal node (Node's EventEmitter typing: name -> listener arguments). */
+/** A peer gained its first connection to this node, or lost its last one. */
+export interface PeerEvent {
+  peerId: string
+  connected: boolean
+}
+
+/** A download failed or stopped; the same error rejects the get() that started it. */
+export interface ContentErrorEvent {
+  cid?: string
+  error: Error
+}
+
+/** Events of a shoal node, as libp2p types them: `node.addEventListener('progress', evt => evt.detail)`. */
 export interface ShoalEvents {
-  progress: [Progress]
-  peer: [{ peerId: string, connected: boolean }]
-  stalled: [StalledEvent]
-  banned: [BannedEvent]
-  done: [GetResult]
-  error: [{ cid?: string, error: Error }]
+  progress: CustomEvent<Progress>
+  peer: CustomEvent<PeerEvent>
+  stalled: CustomEvent<StalledEvent>
+  banned: CustomEvent<BannedEvent>
+  done: CustomEvent<GetResult>
+  error: CustomEvent<ContentErrorEvent>
 }

@@ -1,20 +1,17 @@
-import { logger } from '@libp2p/logger'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import type { XferContentSource } from '../net/xfer/index.js'
+import type { XferContentSource } from '../net/index.js'
 import { FirstCopyPolicy } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
-
-// DEBUG=shoal:node:upload traces every chunk sent (mode, peer, index): the tuning log's tool
-const log = logger('shoal:node:upload')
 
 export interface XferSourceInit {
   entry(cid: CID): ContentEntry | undefined
   uploadBucket: TokenBucket
   uploadSlots: UploadSlots
   onUploaded(bytes: number): void
+  logger: ComponentLogger
 }
 
 /**
@@ -25,26 +22,29 @@ export class XferSource implements XferContentSource {
   readonly #init: XferSourceInit
   /** The plain seeder's first-copy rule, per content it publishes. */
   readonly #firstCopy = new WeakMap<ContentEntry, FirstCopyPolicy>()
+  readonly #log: Logger
 
   constructor (init: XferSourceInit) {
     this.#init = init
+    // DEBUG=shoal:node:upload traces every chunk sent (mode, peer, index): the tuning log's tool
+    this.#log = init.logger.forComponent('shoal:node:upload')
   }
 
   manifestBytes (cid: CID): Uint8Array | undefined {
-    return this.#init.entry(cid)?.manifestBytes
+    return this.#init.entry(cid)?.held?.manifestBytes
   }
 
   bitfield (cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined {
     const entry = this.#init.entry(cid)
-    const store = entry?.store
+    const store = entry?.held?.store
     if (store === undefined) return undefined
-    const field = entry?.superSeed?.bitfieldFor(peer) ?? store.have
+    const field = entry?.announced?.superSeed?.bitfieldFor(peer) ?? store.have
     return { chunkCount: store.chunkCount, bytes: field.bytes }
   }
 
   admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held' {
     const entry = this.#init.entry(cid)
-    const store = entry?.store
+    const store = entry?.held?.store
     if (entry === undefined || store === undefined) return 'not-held'
     // An index outside the content is a bad request, not a chunk to look for elsewhere: let the read
     // refuse it with BAD_INDEX (no upload slot is taken for it).
@@ -52,24 +52,26 @@ export class XferSource implements XferContentSource {
     if (!store.has(index)) return 'not-held'
     if (this.#init.uploadSlots.acquire(peer) === 'busy') return 'busy'
     entry.peers.add(peer)
-    if (entry.superSeed !== undefined) return entry.superSeed.admit(peer, index)
+    const superSeed = entry.announced?.superSeed
+    if (superSeed !== undefined) return superSeed.admit(peer, index)
     // 'not-held' (not 'busy'): the receiver marks this one chunk as elsewhere and asks us for another
     // at once, instead of leaving our uplink alone for a back-off.
     return this.#firstCopyPolicy(entry)?.admit(peer, index) === 'elsewhere' ? 'not-held' : 'ok'
   }
 
   #firstCopyPolicy (entry: ContentEntry): FirstCopyPolicy | undefined {
-    if (entry.meta?.mode !== 'seed' || entry.swarm === undefined) return undefined
+    const availability = entry.announced?.availability
+    if (entry.held?.meta.mode !== 'seed' || availability === undefined) return undefined
     let policy = this.#firstCopy.get(entry)
     if (policy === undefined) {
-      policy = new FirstCopyPolicy({ availability: entry.swarm })
+      policy = new FirstCopyPolicy({ availability })
       this.#firstCopy.set(entry, policy)
     }
     return policy
   }
 
   async readChunk (cid: CID, index: number, _options?: AbortOptions): Promise<Uint8Array> {
-    const store = this.#init.entry(cid)?.store
+    const store = this.#init.entry(cid)?.held?.store
     if (store === undefined) throw new ShoalError('ERR_NOT_HELD', `content ${cid.toString()} is not held here`)
     return await store.read(index)
   }
@@ -80,7 +82,7 @@ export class XferSource implements XferContentSource {
 
   onUploaded (cid: CID, peer: string, index: number, bytes: number): void {
     const entry = this.#init.entry(cid)
-    if (log.enabled) log('%s %s %d', entry?.meta?.mode, peer, index)
+    if (this.#log.enabled) this.#log('%s %s %d', entry?.held?.meta.mode, peer, index)
     entry?.uploaded.add(bytes)
     this.#init.onUploaded(bytes)
   }

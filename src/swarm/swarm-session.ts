@@ -10,8 +10,8 @@ import {
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
 import { RarestFirstPicker } from './rarest-first-picker.js'
 import type { Bitfield } from '../util/bitfield.js'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 
-const log = logger('shoal:swarm')
 
 /** "Ask peer P for chunk i": the only thing the session needs from the network. */
 export interface SwarmTransport {
@@ -71,6 +71,8 @@ export interface SwarmSessionInit {
   throttleDownload?: (bytes: number, options: { signal: AbortSignal }) => Promise<void>
   /** Randomness for the picker, for reproducible tests. */
   random?: () => number
+  /** The node's logger, so its lines say which node wrote them. */
+  logger?: ComponentLogger
 }
 
 export interface SwarmProgress {
@@ -160,9 +162,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #settle?: { resolve: () => void, reject: (err: Error) => void }
   #lastProgressAt = 0
   #lastProgressBytes = 0
+  readonly #log: Logger
 
   constructor (init: SwarmSessionInit) {
     super()
+    this.#log = init.logger?.forComponent('shoal:swarm') ?? logger('shoal:swarm')
     if (!(init.chunkSize > 0)) throw new SwarmStateError(`chunkSize must be positive, got ${init.chunkSize}`)
     this.#init = init
     this.total = init.sink.have.length
@@ -320,7 +324,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       if (!this.#stalled) {
         this.#stalled = true
         const detail = { missing: this.#picker.missing, missingIndexes: this.#picker.missingIndexes(STALLED_INDEXES_SHOWN) }
-        log('stalled: %d chunks missing and no known peer holds any of them', detail.missing)
+        this.#log('stalled: %d chunks missing and no known peer holds any of them', detail.missing)
         this.safeDispatchEvent('stalled', { detail })
       }
     }
@@ -440,7 +444,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#stats.timeouts++
       this.#strike(p, `request for chunk ${req.index} timed out`)
     } else if (code === 'ERR_PEER_DISCONNECTED') {
-      log('peer %s disconnected; chunk %d re-queued', p.id, req.index)
+      this.#log('peer %s disconnected; chunk %d re-queued', p.id, req.index)
       this.removePeer(p.id)
     } else if (code === 'ERR_PEER_BUSY') {
       p.backoffUntil = performance.now() + (this.#init.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS)
@@ -455,7 +459,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   #strike (p: PeerState, reason: string): void {
     p.strikes++
-    log('peer %s strike %d: %s', p.id, p.strikes, reason)
+    this.#log('peer %s strike %d: %s', p.id, p.strikes, reason)
     if (p.strikes < (this.#init.maxStrikes ?? DEFAULT_MAX_STRIKES)) return
     this.#dropped.add(p.id)
     this.removePeer(p.id)
@@ -463,7 +467,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   }
 
   #ban (p: PeerState, reason: string): void {
-    log('banning peer %s: %s', p.id, reason)
+    this.#log('banning peer %s: %s', p.id, reason)
     this.#banned.add(p.id)
     this.removePeer(p.id)
     this.safeDispatchEvent('banned', { detail: { peer: p.id, reason } })

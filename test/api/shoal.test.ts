@@ -43,8 +43,8 @@ describe('createShoal', { timeout: 120_000 }, () => {
     const receiver = make('receiver', seeder.multiaddrs)
     const peers: string[] = []
     const done: GetResult[] = []
-    receiver.on('peer', ({ peerId, connected }) => { if (connected) peers.push(peerId) })
-    receiver.on('done', result => { done.push(result) })
+    receiver.addEventListener('peer', ({ detail }) => { if (detail.connected) peers.push(detail.peerId) })
+    receiver.addEventListener('done', ({ detail }) => { done.push(detail) })
     await receiver.start()
     const progress: Progress[] = []
     const result = await receiver.get(added.cid, { out: join(work, 'out'), onProgress: p => { progress.push(p) }, signal: AbortSignal.timeout(60_000) })

@@ -37,15 +37,16 @@ describe('shoal seed interrupted with SIGINT', () => {
     // the seeder's full bitfield shows the gossip path works before the interrupt
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error('no BITFIELD from the seeder within 20 s')) }, 20_000)
-      const off = announcer.on('bitfield', ({ peer, bitfield }) => {
-        if (peer === seederId && bitfield.complete) { clearTimeout(timer); off(); resolve() }
-      })
+      const listening = new AbortController()
+      announcer.addEventListener('bitfield', ({ detail: { peer, bitfield } }) => {
+        if (peer === seederId && bitfield.complete) { clearTimeout(timer); listening.abort(); resolve() }
+      }, { signal: listening.signal })
     })
     assert.equal(announcer.availability(seederId)?.complete, true)
 
     const left = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error('no LEAVE from the seeder within 15 s of SIGINT')) }, 15_000)
-      announcer.on('leave', ({ peer, reason }) => {
+      announcer.addEventListener('leave', ({ detail: { peer, reason } }) => {
         if (peer !== seederId) return
         clearTimeout(timer)
         if (reason === 'leave') resolve()

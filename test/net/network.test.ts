@@ -45,9 +45,9 @@ describe('ShoalNetwork: 1 bootstrap + 6 nodes on loopback', () => {
     // Let the mesh form: every node must see the others' subscriptions before publishing.
     await waitFor('topic subscribers known', () => nodes.every(n => n.libp2p.services.pubsub.getSubscribers(announcers[0]!.topic).length >= 1))
     const haveSeen = new Set<number>()
-    announcers.slice(1).forEach((a, i) => a.on('have', ({ peer, indexes }) => {
+    announcers.slice(1).forEach((a, i) => { a.addEventListener('have', ({ detail: { peer, indexes } }) => {
       if (peer === origin && indexes.includes(7) && indexes.includes(42)) haveSeen.add(i)
-    }))
+    }) })
     announcers[0]!.announceHave(7)
     announcers[0]!.announceHave(42)
     await waitFor('every node sees chunks 7 and 42 at node 0', () =>
@@ -56,7 +56,7 @@ describe('ShoalNetwork: 1 bootstrap + 6 nodes on loopback', () => {
     for (const a of announcers.slice(1)) assert.equal(a.availability(origin)!.has(8), false)
 
     const leaves: string[] = []
-    announcers.slice(1).forEach(a => a.on('leave', ({ peer }) => { if (peer === origin) leaves.push(peer) }))
+    announcers.slice(1).forEach(a => { a.addEventListener('leave', ({ detail: { peer } }) => { if (peer === origin) leaves.push(peer) }) })
     await nodes[0]!.leaveContent(cid)
     await waitFor('every node dropped node 0 from its view', () => announcers.slice(1).every(a => a.availability(origin) === undefined))
     assert.equal(leaves.length, 5)

@@ -48,7 +48,7 @@ describe('a peer serving corrupted chunks', () => {
 
     const receivers = await Promise.all([h.node(), h.node(), h.node()])
     const bans: BannedEvent[][] = receivers.map(() => [])
-    receivers.forEach((r, i) => r.on('banned', e => { bans[i]!.push(e) }))
+    receivers.forEach((r, i) => { r.addEventListener('banned', ({ detail }) => { bans[i]!.push(detail) }) })
     const outs = await Promise.all(receivers.map(async () => await h.tempDir()))
     const results = await within('honest downloads', 60_000, Promise.all(receivers.map(async (r, i) => await r.get(cid, { out: outs[i] }))))
     for (const [i, result] of results.entries()) {

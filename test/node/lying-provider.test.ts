@@ -8,8 +8,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { ManifestErrorCode } from '../../src/content/index.js'
 import { ShoalNetwork } from '../../src/net/index.js'
-import { xfer } from '../../src/net/xfer/index.js'
-import type { XferContentSource } from '../../src/net/xfer/index.js'
+import type { XferContentSource } from '../../src/net/index.js'
 import { Harness, randomFile, sha256File, waitUntil, within } from './helpers.js'
 
 /**
@@ -24,7 +23,7 @@ async function liar (h: Harness, manifest: (cid: CID) => Uint8Array): Promise<{ 
     readChunk: async () => { throw new Error('serves no chunks') }
   }
   const init = await h.init()
-  const net = new ShoalNetwork({ dataDir: init.dataDir!, listen: init.listen, bootstrap: init.bootstrap ?? [] }, { extraServices: { xfer: xfer({ source }) } })
+  const net = new ShoalNetwork({ dataDir: init.dataDir!, listen: init.listen, bootstrap: init.bootstrap ?? [] }, { source })
   await net.start()
   return { net, asked: () => asked }
 }

@@ -34,7 +34,7 @@ describe('stalls and cancellation', () => {
     const cid = (await seeder.add(source)).cid
     const receiver = await h.node()
     const stalls: StalledEvent[] = []
-    receiver.on('stalled', e => { stalls.push(e) })
+    receiver.addEventListener('stalled', ({ detail }) => { stalls.push(detail) })
     const got = receiver.get(cid, { out: await h.tempDir() })
     let failed: unknown
     got.catch(err => { failed = err })

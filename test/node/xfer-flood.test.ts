@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { parseCid } from '../../src/content/index.js'
 import { ShoalNetwork } from '../../src/net/index.js'
-import { XFER_PROTOCOL, xfer } from '../../src/net/xfer/index.js'
+import { XFER_PROTOCOL } from '../../src/net/xfer/index.js'
 import { encodeFrame } from '../../src/net/xfer/frame-codec.js'
 import { Frame } from '../../src/net/xfer/pb/xfer.js'
 import { Harness, randomFile, sha256File, waitUntil, within } from './helpers.js'
@@ -92,7 +92,7 @@ describe('an xfer flood from one peer', { timeout: 180_000 }, () => {
     await new Promise(resolve => setTimeout(resolve, 1000))
     const before = await rssOf(pid)
 
-    attacker = new ShoalNetwork({ dataDir: await h.tempDir(), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] }, { extraServices: { xfer: xfer({}) } })
+    attacker = new ShoalNetwork({ dataDir: await h.tempDir(), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
     await attacker.start()
     await attacker.libp2p.dial(seederAddr)
 

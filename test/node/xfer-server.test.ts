@@ -4,9 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ChunkLayout, decodeManifest, parseCid, verifyChunk } from '../../src/content/index.js'
-import { ShoalNetwork } from '../../src/net/index.js'
-import { XFER_PROTOCOL, xfer } from '../../src/net/xfer/index.js'
-import type { XferProtocol } from '../../src/net/xfer/index.js'
+import { ShoalNetwork, XFER_PROTOCOL } from '../../src/net/index.js'
 import type { ShoalNode } from '../../src/node/shoal-node.js'
 import { CHUNK, Harness, randomFile, sha256File, within } from './helpers.js'
 
@@ -18,7 +16,6 @@ describe('the xfer server of a running node', () => {
   let seeder: ShoalNode
   let cid: string
   let hash: string
-  let client: XferProtocol
   let net: ShoalNetwork
   const size = 5 * CHUNK + 99
 
@@ -30,10 +27,9 @@ describe('the xfer server of a running node', () => {
     hash = await sha256File(source)
     seeder = await h.node()
     cid = (await seeder.add(source)).cid
-    // a bare network with only the xfer client, so the test speaks the wire protocol itself
-    net = new ShoalNetwork({ dataDir: await h.tempDir(), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] }, { extraServices: { xfer: xfer({}) } })
+    // a bare network serving nothing, so the test speaks the wire protocol itself
+    net = new ShoalNetwork({ dataDir: await h.tempDir(), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
     await net.start()
-    client = net.libp2p.services.xfer as XferProtocol
     await net.libp2p.dial(multiaddr(seeder.multiaddrs[0]!))
   })
 
@@ -43,26 +39,26 @@ describe('the xfer server of a running node', () => {
   })
 
   async function assertStillServes (): Promise<void> {
-    const manifest = decodeManifest(await client.getManifest(seeder.peerId, parseCid(cid)), parseCid(cid))
+    const manifest = decodeManifest(await net.getManifest(seeder.peerId, parseCid(cid)), parseCid(cid))
     const layout = new ChunkLayout(manifest)
     const last = layout.chunkCount - 1
-    const chunk = await client.requestChunk(seeder.peerId, parseCid(cid), last)
+    const chunk = await net.requestChunk(seeder.peerId, parseCid(cid), last)
     assert.equal(chunk.length, 99)
     assert.equal(verifyChunk(layout, last, chunk), true)
   }
 
   it('rejects a chunk index out of range with bad-index and keeps serving', async () => {
     for (const index of [6, 1000, 0xffffffff]) {
-      await assert.rejects(client.requestChunk(seeder.peerId, parseCid(cid), index), { code: 'ERR_BAD_INDEX', reason: 'bad-index' })
+      await assert.rejects(net.requestChunk(seeder.peerId, parseCid(cid), index), { code: 'ERR_BAD_INDEX', reason: 'bad-index' })
     }
     await assertStillServes()
   })
 
   it('rejects requests for unknown content with unknown-content and keeps serving', async () => {
     const unknown = parseCid(UNKNOWN)
-    await assert.rejects(client.requestChunk(seeder.peerId, unknown, 0), { code: 'ERR_XFER_REJECTED', reason: 'unknown-content' })
-    await assert.rejects(client.getManifest(seeder.peerId, unknown), { code: 'ERR_XFER_REJECTED', reason: 'unknown-content' })
-    await assert.rejects(client.getBitfield(seeder.peerId, unknown), { code: 'ERR_XFER_REJECTED', reason: 'unknown-content' })
+    await assert.rejects(net.requestChunk(seeder.peerId, unknown, 0), { code: 'ERR_XFER_REJECTED', reason: 'unknown-content' })
+    await assert.rejects(net.getManifest(seeder.peerId, unknown), { code: 'ERR_XFER_REJECTED', reason: 'unknown-content' })
+    await assert.rejects(net.getBitfield(seeder.peerId, unknown), { code: 'ERR_XFER_REJECTED', reason: 'unknown-content' })
     await assertStillServes()
   })
 

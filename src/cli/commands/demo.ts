@@ -30,7 +30,7 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
   const work = await mkdtemp(join(tmpdir(), 'shoal-demo-'))
   const nodes: ShoalNode[] = []
   const node = (name: string, extra: { bootstrap?: string[], uploadLimit?: number } = {}): ShoalNode => {
-    const n = new ShoalNode({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: extra.bootstrap ?? [], chunkSize: ctx.settings.chunkSize, uploadLimit: extra.uploadLimit })
+    const n = new ShoalNode({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: extra.bootstrap ?? [], chunkSize: ctx.settings.chunkSize, uploadLimit: extra.uploadLimit, logTag: name })
     nodes.push(n)
     return n
   }

@@ -1,0 +1,63 @@
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { NetworkApi } from '../net/index.js'
+import { Availability, SuperSeedPolicy } from '../swarm/index.js'
+import type { AnnouncedContent, ContentEntry, HeldContent } from './content-entry.js'
+
+export interface ContentAnnouncementsInit {
+  network: NetworkApi
+  /** First-seeder mode for the contents this node seeds. */
+  superSeed: boolean
+  logger: ComponentLogger
+}
+
+/**
+ * A node's announcements: provides each held content on the DHT, joins its gossip topic and keeps
+ * the swarm's availability view (and super-seeding) fed from what the other members announce.
+ */
+export class ContentAnnouncements {
+  readonly #init: ContentAnnouncementsInit
+  readonly #log: Logger
+
+  constructor (init: ContentAnnouncementsInit) {
+    this.#init = init
+    this.#log = init.logger.forComponent('shoal:node')
+  }
+
+  /** Announces `held` (once per entry: an announced entry keeps its announcer). */
+  publish (entry: ContentEntry, held: HeldContent): AnnouncedContent {
+    const existing = entry.announced
+    if (existing !== undefined) return existing
+    const { network } = this.#init
+    const availability = new Availability(held.store.chunkCount)
+    const superSeed = this.#init.superSeed && held.meta.mode === 'seed' ? new SuperSeedPolicy({ availability }) : undefined
+    const announcer = network.joinContent(entry.cid, held.store.chunkCount, held.store.have)
+    const { signal } = entry.controller
+    announcer.addEventListener('bitfield', ({ detail }) => { availability.peerBitfield(detail.peer, detail.bitfield) }, { signal })
+    announcer.addEventListener('have', ({ detail }) => { availability.peerHave(detail.peer, detail.indexes) }, { signal })
+    announcer.addEventListener('leave', ({ detail }) => {
+      availability.removePeer(detail.peer)
+      superSeed?.removePeer(detail.peer)
+    }, { signal })
+    network.provide(entry.cid, { signal }).catch(err => {
+      if (!signal.aborted) this.#log.error('providing %s failed: %e', entry.key, err)
+    })
+    return { announcer, availability, ...(superSeed === undefined ? {} : { superSeed }) }
+  }
+
+  /** Leaves the content's topic (publishing LEAVE) and stops providing it. */
+  async withdraw (entry: ContentEntry): Promise<void> {
+    await entry.announced?.announcer.leave().catch(() => {})
+    const { network } = this.#init
+    if (!network.started) return
+    await network.leaveContent(entry.cid).catch(() => {})
+    await network.stopProviding(entry.cid).catch(() => {})
+  }
+
+  /** A peer disconnected: it holds nothing any more as far as every content's view goes. */
+  peerGone (entries: Iterable<ContentEntry>, peer: string): void {
+    for (const entry of entries) {
+      entry.announced?.availability.removePeer(peer)
+      entry.announced?.superSeed?.removePeer(peer)
+    }
+  }
+}
