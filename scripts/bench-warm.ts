@@ -51,16 +51,20 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
     })
     await Promise.all(agents.map(async a => await a.waitFor('ready', START_TIMEOUT_MS)))
     const send = (a: ShoalProcess, cmd: Record<string, unknown>): void => { a.child.stdin?.write(JSON.stringify(cmd) + '\n') }
+    const daemonProcs = [boot, ...daemons.map(d => d.p)]
+    const cpuOf = async (): Promise<number> => (await Promise.all(daemonProcs.map(async p => await processCpuMs(p.child.pid!).catch(() => 0)))).reduce((a, b) => a + b, 0)
+    const idle0 = await cpuOf()
+    const idleStart = performance.now()
     await sleep(FLEET_SETTLE_MS)
     for (const a of agents) send(a, { op: 'status' })
     const peers = await Promise.all(agents.map(async a => Number((await a.waitFor('status', START_TIMEOUT_MS)).event.peers)))
-    console.log(`\n(warm fleet: ${hosts.length} daemons up; connected peers per daemon at t0: ${Math.min(...peers)}-${Math.max(...peers)})`)
+    const cpu0 = await cpuOf()
+    // what the fleet costs doing nothing (DHT refreshes, gossip heartbeats): the floor under the run's CPU
+    const idlePercent = 100 * (cpu0 - idle0) / (performance.now() - idleStart)
+    console.log(`\n(warm fleet: ${hosts.length} daemons + bootstrap up; connected peers per daemon at t0: ${Math.min(...peers)}-${Math.max(...peers)}; idle, they used ${idlePercent.toFixed(0)}% of one core in the ${FLEET_SETTLE_MS / 1000} s before t0)`)
 
     const outs = names.slice(1).map(name => join(runDir, `out-${name}`))
     await Promise.all(outs.map(async out => { await mkdir(out, { recursive: true }) }))
-    const daemonProcs = [boot, ...daemons.map(d => d.p)]
-    const cpuOf = async (): Promise<number> => (await Promise.all(daemonProcs.map(async p => await processCpuMs(p.child.pid!).catch(() => 0)))).reduce((a, b) => a + b, 0)
-    const cpu0 = await cpuOf()
     const tx0 = await bed.txBytes(SEEDER_HOST)
     const startEpochMs = Date.now()
     const start = performance.now()
