@@ -14,7 +14,7 @@ import { cpus } from 'node:os'
 import { ShoalProcess, writeRandomFile } from './lib/shoal-process.js'
 import { btBaselineUnavailableReason, runBtBaseline } from './lib/bt-baseline.js'
 import type { BtBaselineResult } from './lib/bt-baseline.js'
-import { cpuPerGiB, NodeTrace, printDiagnostics, seederFigures, TRACE_ENV } from './lib/run-diagnostics.js'
+import { chunkBytesOf, cpuPerGiB, NodeTrace, printDiagnostics, seederFigures, TRACE_ENV, uploadedBytes } from './lib/run-diagnostics.js'
 import type { ReceiverTimes, SeederFigures } from './lib/run-diagnostics.js'
 import { runWarmOnce } from './bench-warm.js'
 
@@ -144,7 +144,8 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
         nodeMs: results[r]!.nodeAt - start,
         manifestMs: (traces[r]!.manifestAtEpochMs ?? NaN) - startEpochMs,
         firstChunkMs: (p.events.find(e => e.event.type === 'progress' && Number(e.event.have) > 0)?.at ?? NaN) - start,
-        doneMs: finishMs[r]!
+        doneMs: finishMs[r]!,
+        sentBytes: uploadedBytes(traces[r]!.uploads, startEpochMs + tLastMs, chunkBytesOf(Number(added.size), Number(added.chunks)))
       })),
       seeder: seederFigures(seederTrace.uploads, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks), receivers: cfg.receivers }),
       seederTxBytes,

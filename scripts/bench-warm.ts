@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import type { NetnsTestbed } from './lib/netns-hosts.js'
 import { processCpuMs, sha256File } from './lib/http-baseline.js'
 import { ShoalProcess } from './lib/shoal-process.js'
-import { NodeTrace, seederFigures, TRACE_ENV } from './lib/run-diagnostics.js'
+import { chunkBytesOf, NodeTrace, seederFigures, TRACE_ENV, uploadedBytes } from './lib/run-diagnostics.js'
 import { BOOTSTRAP_HOST, keepDebugLog, PORT, SEEDER_HOST, START_TIMEOUT_MS, traceEnv } from './bench-swarm.js'
 import type { SwarmBenchConfig, SwarmRun } from './bench-swarm.js'
 
@@ -91,7 +91,8 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
         nodeMs: NaN,
         manifestMs: (daemons[r + 1]!.trace.manifestAtEpochMs ?? NaN) - startEpochMs,
         firstChunkMs: Number(a.events.find(e => e.event.type === 'first')?.event.at ?? NaN) - startEpochMs,
-        doneMs: finishMs[r]!
+        doneMs: finishMs[r]!,
+        sentBytes: uploadedBytes(daemons[r + 1]!.trace.uploads, startEpochMs + tLastMs, chunkBytesOf(Number(added.size), Number(added.chunks)))
       })),
       seeder: seederFigures(daemons[0]!.trace.uploads, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks), receivers: cfg.receivers }),
       seederTxBytes,

@@ -102,17 +102,26 @@ export interface ReceiverTimes {
   manifestMs: number
   firstChunkMs: number
   doneMs: number
+  /** bytes of chunks it uploaded to other receivers by the time the last receiver was done */
+  sentBytes: number
+}
+
+/** Bytes of the traced uploads up to `untilEpochMs`. */
+export function uploadedBytes (uploads: TracedUpload[], untilEpochMs: number, bytesOf: (index: number) => number): number {
+  let total = 0
+  for (const u of uploads) if (u.atEpochMs <= untilEpochMs) total += bytesOf(u.index)
+  return total
 }
 
 /** A compact table: one row per receiver, then the seeder's figures. */
 export function printDiagnostics (receivers: ReceiverTimes[], seeder: SeederFigures | undefined, extra: { cpuMs: number, deliveredBytes: number }): void {
+  const MiB = 1024 * 1024
   const s = (ms: number): string => Number.isFinite(ms) ? (ms / 1000).toFixed(2).padStart(7) : '      -'
-  console.log('  diagnostics (s from t0)   node up  manifest  1st chunk     done')
+  console.log('  diagnostics (s from t0)   node up  manifest  1st chunk     done   sent to peers')
   receivers.forEach((r, i) => {
-    console.log(`    receiver ${String(i + 1).padEnd(13)} ${s(r.nodeMs)}   ${s(r.manifestMs)}    ${s(r.firstChunkMs)}  ${s(r.doneMs)}`)
+    console.log(`    receiver ${String(i + 1).padEnd(13)} ${s(r.nodeMs)}   ${s(r.manifestMs)}    ${s(r.firstChunkMs)}  ${s(r.doneMs)}   ${(r.sentBytes / MiB).toFixed(1).padStart(6)} MiB`)
   })
   if (seeder !== undefined) {
-    const MiB = 1024 * 1024
     console.log(`    seeder: uplink use (first copies / (u_s x T_last)) ${seeder.uplinkUse.toFixed(2)}; duplicate chunk bytes ${(seeder.duplicateBytes / MiB).toFixed(1)} MiB;` +
       ` tail (T_last - last first copy) ${Number.isFinite(seeder.tailMs) ? (seeder.tailMs / 1000).toFixed(2) + ' s' : `- (only ${seeder.chunksSent} chunks left it)`};` +
       ` receivers' chunks from the seeder ${(100 * seeder.fromSeeder).toFixed(0)}%`)
