@@ -229,7 +229,7 @@ export async function runSwarmBench (cfg: SwarmBenchConfig): Promise<boolean> {
       } else {
         const pieceBytes = chunkBytes(cfg.chunkSize)
         const clients = Array.from({ length: cfg.receivers }, (_, r) => SEEDER_HOST + 1 + r)
-        const bt = await runBtBaseline(bed, { tracker: BOOTSTRAP_HOST, seeder: SEEDER_HOST, clients, file, sha256: sha, pieceBytes, timeoutMs: cfg.timeoutMs })
+        const bt = await runBtBaseline(bed, { tracker: BOOTSTRAP_HOST, seeder: SEEDER_HOST, clients, file, sha256: sha, pieceBytes, timeoutMs: cfg.timeoutMs, client1Log: process.env.SHOAL_BENCH_DEBUG === undefined ? undefined : join(tmpdir(), 'shoal-bench-aria2c-client1.log') })
         printBt(bt, cfg, tMinS, pieceBytes)
         const lastBt = Math.max(...bt.finishMs)
         for (const run of runs) {

@@ -51,6 +51,8 @@ export interface BtBaselineOptions {
   /** piece size; a power of two (shoal's chunk size, for a fair comparison) */
   pieceBytes: number
   timeoutMs?: number
+  /** aria2c's log of the first client, at level info (the bench sets it with SHOAL_BENCH_DEBUG) */
+  client1Log?: string
 }
 
 /** What the BitTorrent baseline measured. */
@@ -143,7 +145,8 @@ export async function runBtBaseline (bed: NetnsTestbed, options: BtBaselineOptio
     const startEpochMs = Date.now()
     const start = performance.now()
     const clients = options.clients.map((host, i) => {
-      const child = bed.spawn(host, 'aria2c', [...COMMON_ARGS, '--allow-overwrite=true', `--on-bt-download-complete=${hook}`, '-d', outs[i]!, torrent])
+      const log = i === 0 && options.client1Log !== undefined ? [`--log=${options.client1Log}`, '--log-level=info'] : []
+      const child = bed.spawn(host, 'aria2c', [...COMMON_ARGS, ...log, '--allow-overwrite=true', `--on-bt-download-complete=${hook}`, '-d', outs[i]!, torrent])
       children.push(child)
       return { child, log: drain(child, `aria2c on h${host}`) }
     })
