@@ -60,7 +60,7 @@ export interface SeederFigures {
   duplicateBytes: number
   /** chunks sent at least once, of all */
   chunksSent: number
-  /** T_last - when the last chunk first left the seeder, ms (negative: some chunk never left it) */
+  /** T_last - when the last chunk first left the seeder, ms (-Infinity: some chunk never left it) */
   tailMs: number
   /** share of all the receivers' chunks that came from the seeder */
   fromSeeder: number
@@ -74,8 +74,10 @@ export function seederFigures (uploads: TracedUpload[], opts: { startEpochMs: nu
   const bytesOf = chunkBytesOf(opts.size, opts.chunks)
   const first = new Map<number, number>()
   let duplicateBytes = 0
+  let sent = 0
   for (const u of uploads) {
     if (u.atEpochMs - opts.startEpochMs > opts.tLastMs) continue
+    sent++
     if (first.has(u.index)) duplicateBytes += bytesOf(u.index)
     else first.set(u.index, u.atEpochMs - opts.startEpochMs)
   }
@@ -87,7 +89,7 @@ export function seederFigures (uploads: TracedUpload[], opts: { startEpochMs: nu
     duplicateBytes,
     chunksSent: first.size,
     tailMs: opts.tLastMs - lastFirst,
-    fromSeeder: uploads.length / (opts.chunks * opts.receivers)
+    fromSeeder: sent / (opts.chunks * opts.receivers)
   }
 }
 
