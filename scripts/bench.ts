@@ -3,14 +3,17 @@
  *
  *   node dist/scripts/bench.js [swarm] [pair] [rss]     (no argument: all three)
  *
- *   swarm  1 seeder + 8 receivers in network namespaces at 20 Mbit/s, plain and --super-seed,
- *          plus the HTTP client-server baseline over the same hosts (needs root; skipped otherwise)
+ *   swarm  1 seeder + 8 receivers in network namespaces at 20 Mbit/s: cold (processes started for
+ *          the run) plain and --super-seed, warm (daemons up before t0), then the BitTorrent
+ *          (aria2c + opentracker) and HTTP client-server baselines over the same hosts (needs root;
+ *          skipped otherwise)
  *   pair   `get` of 256 MiB over unshaped loopback as a ratio to a bare libp2p stream
  *   rss    peak RSS of a `shoal get` process receiving a 2 GiB file over loopback
  *
  * SHOAL_BENCH_QUICK=1 shrinks every size for a smoke run. SHOAL_BENCH_CHUNK sets the chunk size of
  * the swarm and rss parts (e.g. 256k; default: shoal's default). SHOAL_BENCH_SWARM picks the swarm
- * variants (default plain,super,http). Prints figures, asserts nothing.
+ * variants from plain, super, warm, warm-super, bt, http (default plain,super,warm,bt,http). Prints
+ * figures, asserts nothing.
  */
 import { cpus } from 'node:os'
 import { runSwarmBench } from './bench-swarm.js'
@@ -19,6 +22,7 @@ import { runRssBench } from './bench-rss.js'
 
 const MiB = 1024 * 1024
 const PARTS = ['swarm', 'pair', 'rss'] as const
+const SWARM_VARIANTS = ['plain', 'super', 'warm', 'warm-super', 'bt', 'http'] as const
 type Part = typeof PARTS[number]
 
 async function main (): Promise<void> {
@@ -32,7 +36,13 @@ async function main (): Promise<void> {
   }
   const parts: Part[] = args.length === 0 ? [...PARTS] : args as Part[]
   const chunk = process.env.SHOAL_BENCH_CHUNK
-  const variants = (process.env.SHOAL_BENCH_SWARM ?? 'plain,super,http').split(',')
+  const variants = (process.env.SHOAL_BENCH_SWARM ?? 'plain,super,warm,bt,http').split(',').map(v => v.trim())
+  const unknown = variants.filter(v => !(SWARM_VARIANTS as readonly string[]).includes(v))
+  if (unknown.length > 0) {
+    console.error(`unknown SHOAL_BENCH_SWARM variant(s) ${unknown.join(', ')}; choose from ${SWARM_VARIANTS.join(', ')}`)
+    process.exitCode = 2
+    return
+  }
   console.log(`shoal bench: ${parts.join(', ')}${quick ? ' (SHOAL_BENCH_QUICK: reduced sizes)' : ''}; node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`)
   const failures: string[] = []
   const part = async (name: Part, run: () => Promise<unknown>): Promise<void> => {
@@ -51,6 +61,8 @@ async function main (): Promise<void> {
     chunkSize: chunk,
     timeoutMs: 300_000,
     superSeed: [variants.includes('plain') ? [false] : [], variants.includes('super') ? [true] : []].flat(),
+    warm: [variants.includes('warm') ? [false] : [], variants.includes('warm-super') ? [true] : []].flat(),
+    bt: variants.includes('bt'),
     http: variants.includes('http')
   }))
   await part('pair', async () => await runPairBench({ totalMiB: quick ? 32 : 256, rounds: quick ? 1 : 3 }))

@@ -28,6 +28,7 @@ export class ShoalProcess {
   readonly events: Array<{ at: number, event: ShoalEvent }> = []
   readonly exited: Promise<number | null>
   #stderr = ''
+  #stderrLine: ((line: string) => void) | undefined
   #waiters: Array<{ type: string, resolve: (e: { at: number, event: ShoalEvent }) => void, reject: (err: Error) => void }> = []
   #peakRssKiB = 0
   #sampler?: NodeJS.Timeout
@@ -47,7 +48,14 @@ export class ShoalProcess {
       }
     })
     child.stderr?.setEncoding('utf8')
-    child.stderr?.on('data', (text: string) => { this.#stderr = (this.#stderr + text).slice(-4000) })
+    let partial = ''
+    child.stderr?.on('data', (text: string) => {
+      this.#stderr = (this.#stderr + text).slice(-4000)
+      if (this.#stderrLine === undefined) return
+      const lines = (partial + text).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) this.#stderrLine(line)
+    })
     this.exited = new Promise(resolve => {
       child.once('exit', code => {
         this.stopRssSampling()
@@ -57,6 +65,11 @@ export class ShoalProcess {
         resolve(code)
       })
     })
+  }
+
+  /** Hands every whole stderr line from now on to fn (e.g. DEBUG traces); one listener. */
+  onStderrLine (fn: (line: string) => void): void {
+    this.#stderrLine = fn
   }
 
   /** Start `shoal <args>` inside testbed host i. */

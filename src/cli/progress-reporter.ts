@@ -16,6 +16,7 @@ export class ProgressReporter {
   readonly #stream: NodeJS.WritableStream
   #last = 0
   #drawn = false
+  #sawChunk = false
 
   constructor (output: Output, stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
     this.#output = output
@@ -25,6 +26,11 @@ export class ProgressReporter {
 
   update (p: Progress, force = false): void {
     const now = Date.now()
+    // the first chunk is shown at once, not up to an interval late: it times a receiver's start (bench)
+    if (!this.#sawChunk && p.have > 0) {
+      this.#sawChunk = true
+      force = true
+    }
     const interval = this.#output.json ? 1000 : this.#tty ? TTY_INTERVAL_MS : PLAIN_INTERVAL_MS
     if (!force && now - this.#last < interval) return
     this.#last = now

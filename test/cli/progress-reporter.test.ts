@@ -44,6 +44,15 @@ describe('ProgressReporter', () => {
     assert.ok(!plain.text.includes('\x1b'), 'no escape codes in logs')
   })
 
+  it('shows the first update with a chunk at once, even within the interval (benchmarks time it)', () => {
+    const plain = new Capture(false)
+    const reporter = new ProgressReporter(new Output(), plain)
+    reporter.update(progress(0))
+    reporter.update(progress(1))
+    reporter.update(progress(2)) // within the interval: dropped
+    assert.deepEqual(plain.text.split('\n').map(line => line.trim().split(' ')[0]), ['0.0%', '12.5%', ''])
+  })
+
   it('prints nothing with --quiet, even on a TTY', () => {
     const tty = new Capture(true)
     const reporter = new ProgressReporter(new Output({ quiet: true }), tty)
