@@ -4,6 +4,7 @@ import { builtinModules } from 'node:module'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -13,16 +14,27 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 /** Dev tools run by npm scripts or the editor, never imported. */
 const TOOLS = new Set(['@types/node', 'eslint', 'node', 'protons', 'typescript'])
 
-/** Package names imported by the files matching `patterns` (comments ignored), each with one importer. */
+/** Module specifiers a file imports (static, re-exports, dynamic with a literal), read with the TypeScript parser so strings and regexes that merely look like imports do not count. */
+function importSpecifiers (file: string, code: string): string[] {
+  const specs: string[] = []
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+      specs.push(node.moduleSpecifier.text)
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] !== undefined && ts.isStringLiteral(node.arguments[0])) {
+      specs.push(node.arguments[0].text)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(ts.createSourceFile(file, code, ts.ScriptTarget.Latest, false))
+  return specs
+}
+
+/** Package names imported by the files matching `patterns`, each with one importer. */
 function importedPackages (patterns: string[]): Map<string, string> {
   const found = new Map<string, string>()
   for (const file of patterns.flatMap(pattern => globSync(pattern, { cwd: ROOT }))) {
-    const code = readFileSync(join(ROOT, file), 'utf8')
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .replace(/^\s*\/\/.*$/gm, '')
-    for (const match of code.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)'([^'.][^']*)'/gm)) {
-      const spec = match[1]!
-      if (spec.startsWith('node:') || builtinModules.includes(spec)) continue
+    for (const spec of importSpecifiers(file, readFileSync(join(ROOT, file), 'utf8'))) {
+      if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!
       if (!found.has(name)) found.set(name, file)
     }
