@@ -38,6 +38,12 @@ export const DEFAULT_TIMEOUT_FACTOR = 4
 export const DEFAULT_MAX_STRIKES = 3
 /** How long a peer that answered 'busy' is left alone. */
 export const DEFAULT_BUSY_BACKOFF_MS = 1_000
+/**
+ * How long a chunk a peer answered 'ask elsewhere' for is taken from other holders before that peer
+ * is asked again (and then serves it). Long enough for another holder to deliver a chunk, short
+ * enough that a newcomer facing only lying or banned "holders" loses a few seconds, not the download.
+ */
+export const DEFAULT_ELSEWHERE_RETRY_MS = 2_000
 /** While stalled, the scheduler also re-checks on this slow timer (new peers and haves wake it at once). */
 export const DEFAULT_STALL_RECHECK_MS = 5_000
 /** Progress events are emitted at most once per this interval (4/s). */

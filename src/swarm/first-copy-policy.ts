@@ -21,6 +21,16 @@ export interface FirstCopyPolicyInit {
  * last upload began more than `graceMs` ago) is served again, so nothing starves. Once every chunk
  * went out, only chunks fewer than `spreadCopies` other peers hold are served (the seeder's extra
  * copies went mostly to chunks the swarm already had).
+ *
+ * A refusal is a hint, never a denial: each peer is refused a given chunk at most once, and served it
+ * when it asks again. The holders this policy counts are claims from gossip, which the seeder cannot
+ * check and the asker may rightly distrust (they may serve garbage the asker banned them for, or
+ * announce chunks they never serve); the REQUEST carries nothing that says so. A peer that comes back
+ * for a chunk after being sent elsewhere found no better source, so refusing it again could deny the
+ * chunk's last honest source. Measured on the old rule: 2 corrupting receivers of 8 left every honest
+ * one stuck at 117-120 of 128 chunks, and two identities announcing every chunk got a newcomer 0
+ * chunks in 75 s. The cost is bounded: at most one extra copy per peer and chunk, and only for peers
+ * that waited out their retry delay (the receivers try other holders first).
  */
 export class FirstCopyPolicy {
   readonly size: number
@@ -31,6 +41,8 @@ export class FirstCopyPolicy {
   readonly #uploads: Uint32Array
   readonly #lastUploadAt: Float64Array
   readonly #lastPeer: Array<string | undefined>
+  /** Per peer, the chunks it was refused once: the next ask for one of them is served. */
+  readonly #refused = new Map<string, Set<number>>()
   #fresh: number
 
   constructor (init: FirstCopyPolicyInit) {
@@ -57,25 +69,44 @@ export class FirstCopyPolicy {
 
   /**
    * Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload at once. The peer
-   * that got the previous copy may always ask again: it evidently did not receive it.
+   * that got the previous copy may always ask again: it evidently did not receive it. A peer already
+   * refused `index` once is served it.
    */
   admit (peer: string, index: number): 'ok' | 'elsewhere' {
     if (index < 0 || index >= this.size) return 'ok'
     const uploads = this.#uploads[index]!
     const now = this.#now()
-    if (uploads > 0 && this.#lastPeer[index] !== peer) {
-      const holders = this.#availability.count(index)
-      if (this.#fresh > 0) {
-        if (holders > 0 || now - this.#lastUploadAt[index]! < this.#graceMs) return 'elsewhere'
-      } else if (holders >= this.#spreadCopies) {
-        // Every chunk went out once: the seeder now only helps with chunks that are still scarce.
-        return 'elsewhere'
-      }
+    if (uploads > 0 && this.#lastPeer[index] !== peer && this.#wouldRefuse(index, now) && this.#refuseOnce(peer, index)) {
+      return 'elsewhere'
     }
     if (uploads === 0) this.#fresh--
     this.#uploads[index] = uploads + 1
     this.#lastUploadAt[index] = now
     this.#lastPeer[index] = peer
     return 'ok'
+  }
+
+  /** Forgets what `peer` was refused (it left), so the record stays as large as the swarm. */
+  removePeer (peer: string): void {
+    this.#refused.delete(peer)
+  }
+
+  #wouldRefuse (index: number, now: number): boolean {
+    const holders = this.#availability.count(index)
+    if (this.#fresh > 0) return holders > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
+    // Every chunk went out once: the seeder now only helps with chunks that are still scarce.
+    return holders >= this.#spreadCopies
+  }
+
+  /** True (and remembered) the first time `peer` is refused `index`; false, and forgotten, after. */
+  #refuseOnce (peer: string, index: number): boolean {
+    let refused = this.#refused.get(peer)
+    if (refused === undefined) {
+      refused = new Set()
+      this.#refused.set(peer, refused)
+    }
+    if (refused.delete(index)) return false
+    refused.add(index)
+    return true
   }
 }

@@ -22,10 +22,14 @@ export interface SuperSeedPolicyInit {
  *   rarest in the swarm first, each revealed to one peer at a time. Once the peer holds them (or got
  *   them from us) it is shown fresh ones. When every chunk has been uploaded at least once, the full
  *   bitfield is shown.
- * - Admit: the first upload of a chunk is always allowed. A re-upload is refused ('busy') while
+ * - Admit: the first upload of a chunk is always allowed. A re-upload is refused ('elsewhere') while
  *   another peer holds the chunk (it will serve it) or while the previous copy is within `graceMs`
  *   of being sent (it is about to appear). Otherwise — nobody else holds it, the copy is lost — it
  *   is served again, so the swarm is never starved.
+ * - A refusal is a hint, never a denial: a peer is refused a given chunk at most once and served it
+ *   when it asks again, because the holders counted are unchecked gossip claims (a holder may serve
+ *   garbage the asker banned it for, or serve nothing) and a peer that comes back found no better
+ *   source (see FirstCopyPolicy, which follows the same rule).
  * Every 'ok' counts as an upload at once, so concurrent asks for a fresh chunk get one copy.
  */
 export class SuperSeedPolicy {
@@ -39,6 +43,8 @@ export class SuperSeedPolicy {
   readonly #lastUploadAt: Float64Array
   readonly #revealedTo = new Map<number, string>()
   readonly #revealed = new Map<string, Set<number>>()
+  /** Per peer, the chunks it was refused once: the next ask for one of them is served. */
+  readonly #refused = new Map<string, Set<number>>()
   #uploadedOnce = 0
 
   constructor (init: SuperSeedPolicyInit) {
@@ -80,12 +86,12 @@ export class SuperSeedPolicy {
   }
 
   /** Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload. */
-  admit (peer: string, index: number): 'ok' | 'busy' {
-    if (index < 0 || index >= this.size) return 'busy'
+  admit (peer: string, index: number): 'ok' | 'elsewhere' {
+    if (index < 0 || index >= this.size) return 'elsewhere'
     const now = this.#now()
     if (this.#uploads[index]! > 0) {
-      if (this.#availability.count(index) > 0) return 'busy'
-      if (now - this.#lastUploadAt[index]! < this.#graceMs) return 'busy'
+      const covered = this.#availability.count(index) > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
+      if (covered && this.#refuseOnce(peer, index)) return 'elsewhere'
     } else {
       this.#uploadedOnce++
     }
@@ -100,6 +106,19 @@ export class SuperSeedPolicy {
   removePeer (peer: string): void {
     for (const index of this.#revealed.get(peer) ?? []) this.#revealedTo.delete(index)
     this.#revealed.delete(peer)
+    this.#refused.delete(peer)
+  }
+
+  /** True (and remembered) the first time `peer` is refused `index`; false, and forgotten, after. */
+  #refuseOnce (peer: string, index: number): boolean {
+    let refused = this.#refused.get(peer)
+    if (refused === undefined) {
+      refused = new Set()
+      this.#refused.set(peer, refused)
+    }
+    if (refused.delete(index)) return false
+    refused.add(index)
+    return true
   }
 
   #unreveal (peer: string, index: number): void {

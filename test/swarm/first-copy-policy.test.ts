@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Availability } from '../../src/swarm/availability.js'
 import { FirstCopyPolicy } from '../../src/swarm/first-copy-policy.js'
+import { Bitfield } from '../../src/util/bitfield.js'
 
 function setup (size: number, graceMs = 100): { availability: Availability, policy: FirstCopyPolicy, advance: (ms: number) => void } {
   let t = 0
@@ -54,4 +55,42 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.admit('x', 5), 'ok')
     assert.equal(policy.fresh, 2)
   })
+
+  it('refuses a peer a chunk at most once, then serves it: claimed holders may be banned or lying', () => {
+    const { availability, policy } = setup(2)
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('x', 1), 'ok')
+    // two identities claim every chunk; nobody can tell from here whether they serve anything
+    availability.peerBitfield('liar1', full(2))
+    availability.peerBitfield('liar2', full(2))
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a hint: try the other holders first')
+    assert.equal(policy.admit('y', 1), 'elsewhere')
+    assert.equal(policy.admit('y', 0), 'ok', 'y came back: it found no usable holder')
+    assert.equal(policy.admit('y', 1), 'ok')
+    assert.equal(policy.admit('z', 0), 'elsewhere', 'each asker gets its own single refusal')
+  })
+
+  it('also serves the second ask while fresh chunks remain', () => {
+    const { availability, policy } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    availability.peerHave('corrupter', [0])
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+    assert.equal(policy.admit('y', 0), 'ok', 'y banned the only other holder, say: serve it')
+    assert.equal(policy.fresh, 2)
+  })
+
+  it('forgets the refusals of a peer that left', () => {
+    const { availability, policy } = setup(2)
+    assert.equal(policy.admit('x', 0), 'ok')
+    availability.peerHave('a', [0])
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+    policy.removePeer('y')
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a new visit starts a new record')
+  })
 })
+
+function full (size: number): Bitfield {
+  const field = new Bitfield(size)
+  field.setAll()
+  return field
+}

@@ -70,8 +70,8 @@ export interface VirtualPeerInit {
   disconnectAfter?: number
   /** Never answers (only the caller's signal ends the request). */
   hang?: boolean
-  /** Decides per request whether to serve ('ok') or refuse ('busy'). */
-  admit?: (from: string, index: number) => 'ok' | 'busy'
+  /** Decides per request whether to serve ('ok') or refuse (anything else, handled as busy). */
+  admit?: (from: string, index: number) => 'ok' | 'busy' | 'elsewhere'
 }
 
 interface Pending { timer: ReturnType<typeof setTimeout>, reject: (err: Error) => void }
@@ -134,7 +134,8 @@ export class SimNetwork {
     const peer = this.peers.get(id)
     if (peer === undefined || peer.gone) throw new PeerDisconnectedError(id)
     if (signal.aborted) throw new AbortedError()
-    if (peer.init.admit?.(from, index) === 'busy') throw new PeerBusyError(id)
+    const verdict = peer.init.admit?.(from, index) ?? 'ok'
+    if (verdict !== 'ok') throw new PeerBusyError(id)
     const chunk = peer.init.has.has(index) ? peer.init.data(index) : undefined
     if (chunk === undefined) throw new ChunkNotHeldError(id, index)
     const now = performance.now()
