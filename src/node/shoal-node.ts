@@ -115,6 +115,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       this.safeDispatchEvent('peer', { detail: { peerId: peer, connected: false } })
       traffic.uploadSlots.release(peer)
       announcements.peerGone(this.#contents.values(), peer)
+      source.peerGone(this.#contents.values(), peer)
     })
     this.#startedAt = Date.now()
     this.#downloads.resumeAll()

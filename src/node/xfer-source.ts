@@ -60,6 +60,11 @@ export class XferSource implements XferContentSource {
     return this.#firstCopyPolicy(entry)?.admit(peer, index) ?? 'ok'
   }
 
+  /** A peer disconnected: the first-copy rule forgets what it refused it, so its record stays small. */
+  peerGone (entries: Iterable<ContentEntry>, peer: string): void {
+    for (const entry of entries) this.#firstCopy.get(entry)?.removePeer(peer)
+  }
+
   #firstCopyPolicy (entry: ContentEntry): FirstCopyPolicy | undefined {
     const availability = entry.announced?.availability
     if (entry.held?.meta.mode !== 'seed' || availability === undefined) return undefined
