@@ -71,3 +71,9 @@ export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
 export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
 /** Once a plain seeder uploaded every chunk, it leaves chunks this many peers hold to them. */
 export const DEFAULT_FIRST_COPY_SPREAD = 2
+/**
+ * How long a seeder policy keeps sending one peer elsewhere for one chunk before serving it anyway
+ * (RefusalWindow). Gossip claims are unchecked: a peer still asking after this found no usable holder.
+ * In the swarm simulation a window of 0 (refuse once) let super-seeding send F x 1.29 instead of 1.00.
+ */
+export const DEFAULT_REFUSAL_WINDOW_MS = 5_000

@@ -1,6 +1,7 @@
-import { DEFAULT_SUPER_SEED_GRACE_MS, DEFAULT_SUPER_SEED_REVEAL } from './constants.js'
+import { DEFAULT_REFUSAL_WINDOW_MS, DEFAULT_SUPER_SEED_GRACE_MS, DEFAULT_SUPER_SEED_REVEAL } from './constants.js'
 import { Bitfield } from '../util/bitfield.js'
 import type { AvailabilityView } from './availability.js'
+import { RefusalWindow } from './refusal-window.js'
 
 export interface SuperSeedPolicyInit {
   /** Who holds what in the swarm, from gossip; it must not count the seeder itself. */
@@ -9,6 +10,8 @@ export interface SuperSeedPolicyInit {
   reveal?: number
   /** After an upload, the chunk is refused to others this long while nobody else holds it yet. */
   graceMs?: number
+  /** A peer is sent elsewhere for one chunk at most this long, then served. Default DEFAULT_REFUSAL_WINDOW_MS. */
+  refusalWindowMs?: number
   /** Clock in ms, for tests. */
   now?: () => number
   random?: () => number
@@ -26,10 +29,10 @@ export interface SuperSeedPolicyInit {
  *   another peer holds the chunk (it will serve it) or while the previous copy is within `graceMs`
  *   of being sent (it is about to appear). Otherwise — nobody else holds it, the copy is lost — it
  *   is served again, so the swarm is never starved.
- * - A refusal is a hint, never a denial: a peer is refused a given chunk at most once and served it
- *   when it asks again, because the holders counted are unchecked gossip claims (a holder may serve
- *   garbage the asker banned it for, or serve nothing) and a peer that comes back found no better
- *   source (see FirstCopyPolicy, which follows the same rule).
+ * - A refusal is a hint, never a denial: a peer is sent elsewhere for a given chunk for at most
+ *   `refusalWindowMs` and served it when it asks after that, because the holders counted are unchecked gossip claims (a holder may serve
+ *   garbage the asker banned it for, or serve nothing) and a peer still asking then found no
+ *   better source (see FirstCopyPolicy, which follows the same rule).
  * Every 'ok' counts as an upload at once, so concurrent asks for a fresh chunk get one copy.
  */
 export class SuperSeedPolicy {
@@ -43,8 +46,8 @@ export class SuperSeedPolicy {
   readonly #lastUploadAt: Float64Array
   readonly #revealedTo = new Map<number, string>()
   readonly #revealed = new Map<string, Set<number>>()
-  /** Per peer, the chunks it was refused once: the next ask for one of them is served. */
-  readonly #refused = new Map<string, Set<number>>()
+  /** When each peer was first sent elsewhere for each chunk: refusals end on their own. */
+  readonly #refused: RefusalWindow
   #uploadedOnce = 0
 
   constructor (init: SuperSeedPolicyInit) {
@@ -53,6 +56,7 @@ export class SuperSeedPolicy {
     this.#reveal = Math.max(1, init.reveal ?? DEFAULT_SUPER_SEED_REVEAL)
     this.#graceMs = init.graceMs ?? DEFAULT_SUPER_SEED_GRACE_MS
     this.#now = init.now ?? (() => performance.now())
+    this.#refused = new RefusalWindow(init.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS)
     this.#random = init.random ?? Math.random
     this.#uploads = new Uint32Array(this.size)
     this.#lastUploadAt = new Float64Array(this.size)
@@ -91,7 +95,7 @@ export class SuperSeedPolicy {
     const now = this.#now()
     if (this.#uploads[index]! > 0) {
       const covered = this.#availability.count(index) > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
-      if (covered && this.#refuseOnce(peer, index)) return 'elsewhere'
+      if (covered && this.#refused.refuse(peer, index, now)) return 'elsewhere'
     } else {
       this.#uploadedOnce++
     }
@@ -106,19 +110,7 @@ export class SuperSeedPolicy {
   removePeer (peer: string): void {
     for (const index of this.#revealed.get(peer) ?? []) this.#revealedTo.delete(index)
     this.#revealed.delete(peer)
-    this.#refused.delete(peer)
-  }
-
-  /** True (and remembered) the first time `peer` is refused `index`; false, and forgotten, after. */
-  #refuseOnce (peer: string, index: number): boolean {
-    let refused = this.#refused.get(peer)
-    if (refused === undefined) {
-      refused = new Set()
-      this.#refused.set(peer, refused)
-    }
-    if (refused.delete(index)) return false
-    refused.add(index)
-    return true
+    this.#refused.removePeer(peer)
   }
 
   #unreveal (peer: string, index: number): void {

@@ -4,10 +4,12 @@ import { Availability } from '../../src/swarm/availability.js'
 import { FirstCopyPolicy } from '../../src/swarm/first-copy-policy.js'
 import { Bitfield } from '../../src/util/bitfield.js'
 
+const WINDOW_MS = 1_000
+
 function setup (size: number, graceMs = 100): { availability: Availability, policy: FirstCopyPolicy, advance: (ms: number) => void } {
   let t = 0
   const availability = new Availability(size)
-  const policy = new FirstCopyPolicy({ availability, graceMs, now: () => t })
+  const policy = new FirstCopyPolicy({ availability, graceMs, refusalWindowMs: WINDOW_MS, now: () => t })
   return { availability, policy, advance: ms => { t += ms } }
 }
 
@@ -56,8 +58,8 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.fresh, 2)
   })
 
-  it('refuses a peer a chunk at most once, then serves it: claimed holders may be banned or lying', () => {
-    const { availability, policy } = setup(2)
+  it('sends a peer elsewhere for a chunk only for a window, then serves it: claimed holders may be banned or lying', () => {
+    const { availability, policy, advance } = setup(2)
     assert.equal(policy.admit('x', 0), 'ok')
     assert.equal(policy.admit('x', 1), 'ok')
     // two identities claim every chunk; nobody can tell from here whether they serve anything
@@ -65,16 +67,20 @@ describe('FirstCopyPolicy', () => {
     availability.peerBitfield('liar2', full(2))
     assert.equal(policy.admit('y', 0), 'elsewhere', 'a hint: try the other holders first')
     assert.equal(policy.admit('y', 1), 'elsewhere')
-    assert.equal(policy.admit('y', 0), 'ok', 'y came back: it found no usable holder')
+    advance(WINDOW_MS / 2)
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'within the window: the holders may still deliver')
+    advance(WINDOW_MS / 2)
+    assert.equal(policy.admit('y', 0), 'ok', 'y is still asking: it found no usable holder')
     assert.equal(policy.admit('y', 1), 'ok')
     assert.equal(policy.admit('z', 0), 'elsewhere', 'each asker gets its own single refusal')
   })
 
-  it('also serves the second ask while fresh chunks remain', () => {
-    const { availability, policy } = setup(3)
+  it('also serves a peer still asking after the window while fresh chunks remain', () => {
+    const { availability, policy, advance } = setup(3)
     assert.equal(policy.admit('x', 0), 'ok')
     availability.peerHave('corrupter', [0])
     assert.equal(policy.admit('y', 0), 'elsewhere')
+    advance(WINDOW_MS)
     assert.equal(policy.admit('y', 0), 'ok', 'y banned the only other holder, say: serve it')
     assert.equal(policy.fresh, 2)
   })
