@@ -125,6 +125,8 @@ export const ErrorCode = {
   PEER_DISCONNECTED: 'ERR_PEER_DISCONNECTED',
   /** The peer refused for lack of upload slots (or is shutting down); it is asked again later. */
   PEER_BUSY: 'ERR_PEER_BUSY',
+  /** The peer holds the chunk but asked to be tried after other holders; it serves it when asked again. */
+  ASK_ELSEWHERE: 'ERR_ASK_ELSEWHERE',
   /** A duplicate endgame request lost the race, or its peer was removed. */
   REQUEST_CANCELLED: 'ERR_REQUEST_CANCELLED',
   /** A swarm session was used the wrong way (run twice, bad options). */

@@ -67,6 +67,7 @@ export const HTTP_STATUS_OF: Readonly<Record<ShoalErrorCode, number>> = {
   [ErrorCode.PEER_TIMEOUT]: 504,
   [ErrorCode.PEER_DISCONNECTED]: 502,
   [ErrorCode.PEER_BUSY]: 502,
+  [ErrorCode.ASK_ELSEWHERE]: 502,
   [ErrorCode.REQUEST_CANCELLED]: 500,
   [ErrorCode.SWARM_STATE]: 500
 }

@@ -98,6 +98,7 @@ export const EXIT_CODE_OF: Readonly<Record<ShoalErrorCode, ExitCodeValue>> = {
   [ErrorCode.PEER_TIMEOUT]: ExitCode.UNREACHABLE,
   [ErrorCode.PEER_DISCONNECTED]: ExitCode.UNREACHABLE,
   [ErrorCode.PEER_BUSY]: ExitCode.UNREACHABLE,
+  [ErrorCode.ASK_ELSEWHERE]: ExitCode.UNREACHABLE,
   [ErrorCode.REQUEST_CANCELLED]: ExitCode.FAILURE,
   [ErrorCode.SWARM_STATE]: ExitCode.FAILURE
 }

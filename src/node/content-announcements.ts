@@ -17,6 +17,8 @@ export interface ContentAnnouncementsInit {
 export class ContentAnnouncements {
   readonly #init: ContentAnnouncementsInit
   readonly #log: Logger
+  /** Per content, peers a download of it banned: their claims count for nothing here either. */
+  readonly #banned = new WeakMap<ContentEntry, Set<string>>()
 
   constructor (init: ContentAnnouncementsInit) {
     this.#init = init
@@ -32,8 +34,13 @@ export class ContentAnnouncements {
     const superSeed = this.#init.superSeed && held.meta.mode === 'seed' ? new SuperSeedPolicy({ availability }) : undefined
     const announcer = network.joinContent(entry.cid, held.store.chunkCount, held.store.have)
     const { signal } = entry.controller
-    announcer.addEventListener('bitfield', ({ detail }) => { availability.peerBitfield(detail.peer, detail.bitfield) }, { signal })
-    announcer.addEventListener('have', ({ detail }) => { availability.peerHave(detail.peer, detail.indexes) }, { signal })
+    const banned = this.#bannedOf(entry)
+    announcer.addEventListener('bitfield', ({ detail }) => {
+      if (!banned.has(detail.peer)) availability.peerBitfield(detail.peer, detail.bitfield)
+    }, { signal })
+    announcer.addEventListener('have', ({ detail }) => {
+      if (!banned.has(detail.peer)) availability.peerHave(detail.peer, detail.indexes)
+    }, { signal })
     announcer.addEventListener('leave', ({ detail }) => {
       availability.removePeer(detail.peer)
       superSeed?.removePeer(detail.peer)
@@ -51,6 +58,22 @@ export class ContentAnnouncements {
     if (!network.started) return
     await network.leaveContent(entry.cid).catch(() => {})
     await network.stopProviding(entry.cid).catch(() => {})
+  }
+
+  /** `peer` sent a bad chunk of `entry`'s content: it holds nothing of it for good, whatever it announces. */
+  ban (entry: ContentEntry, peer: string): void {
+    this.#bannedOf(entry).add(peer)
+    entry.announced?.availability.removePeer(peer)
+    entry.announced?.superSeed?.removePeer(peer)
+  }
+
+  #bannedOf (entry: ContentEntry): Set<string> {
+    let banned = this.#banned.get(entry)
+    if (banned === undefined) {
+      banned = new Set()
+      this.#banned.set(entry, banned)
+    }
+    return banned
   }
 
   /** A peer disconnected: it holds nothing any more as far as every content's view goes. */

@@ -104,12 +104,18 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       stopping: () => this.#stopped,
       logger
     })
+    // a download's ban reaches the node's own view of the content (what its seeder policies count)
+    this.addEventListener('banned', ({ detail }) => {
+      const entry = this.#contents.get(detail.cid)
+      if (entry !== undefined) announcements.ban(entry, detail.peer)
+    })
     network.addEventListener('peer:connect', ({ detail }) => { this.safeDispatchEvent('peer', { detail: { peerId: detail.toString(), connected: true } }) })
     network.addEventListener('peer:disconnect', ({ detail }) => {
       const peer = detail.toString()
       this.safeDispatchEvent('peer', { detail: { peerId: peer, connected: false } })
       traffic.uploadSlots.release(peer)
       announcements.peerGone(this.#contents.values(), peer)
+      source.peerGone(this.#contents.values(), peer)
     })
     this.#startedAt = Date.now()
     this.#downloads.resumeAll()

@@ -42,7 +42,7 @@ export class XferSource implements XferContentSource {
     return { chunkCount: store.chunkCount, bytes: field.bytes }
   }
 
-  admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held' {
+  admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
     const entry = this.#init.entry(cid)
     const store = entry?.held?.store
     if (entry === undefined || store === undefined) return 'not-held'
@@ -54,9 +54,15 @@ export class XferSource implements XferContentSource {
     entry.peers.add(peer)
     const superSeed = entry.announced?.superSeed
     if (superSeed !== undefined) return superSeed.admit(peer, index)
-    // 'not-held' (not 'busy'): the receiver marks this one chunk as elsewhere and asks us for another
-    // at once, instead of leaving our uplink alone for a back-off.
-    return this.#firstCopyPolicy(entry)?.admit(peer, index) === 'elsewhere' ? 'not-held' : 'ok'
+    // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder
+    // first and asks us for another at once, instead of leaving our uplink alone for a back-off; it
+    // keeps counting us as a holder and comes back if no other holder delivers.
+    return this.#firstCopyPolicy(entry)?.admit(peer, index) ?? 'ok'
+  }
+
+  /** A peer disconnected: the first-copy rule forgets what it refused it, so its record stays small. */
+  peerGone (entries: Iterable<ContentEntry>, peer: string): void {
+    for (const entry of entries) this.#firstCopy.get(entry)?.removePeer(peer)
   }
 
   #firstCopyPolicy (entry: ContentEntry): FirstCopyPolicy | undefined {

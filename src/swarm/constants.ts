@@ -38,6 +38,12 @@ export const DEFAULT_TIMEOUT_FACTOR = 4
 export const DEFAULT_MAX_STRIKES = 3
 /** How long a peer that answered 'busy' is left alone. */
 export const DEFAULT_BUSY_BACKOFF_MS = 1_000
+/**
+ * How long a chunk a peer answered 'ask elsewhere' for is taken from other holders before that peer
+ * is asked again (and then serves it). Long enough for another holder to deliver a chunk, short
+ * enough that a newcomer facing only lying or banned "holders" loses a few seconds, not the download.
+ */
+export const DEFAULT_ELSEWHERE_RETRY_MS = 2_000
 /** While stalled, the scheduler also re-checks on this slow timer (new peers and haves wake it at once). */
 export const DEFAULT_STALL_RECHECK_MS = 5_000
 /** Progress events are emitted at most once per this interval (4/s). */
@@ -65,3 +71,9 @@ export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
 export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
 /** Once a plain seeder uploaded every chunk, it leaves chunks this many peers hold to them. */
 export const DEFAULT_FIRST_COPY_SPREAD = 2
+/**
+ * How long a seeder policy keeps sending one peer elsewhere for one chunk before serving it anyway
+ * (RefusalWindow). Gossip claims are unchecked: a peer still asking after this found no usable holder.
+ * In the swarm simulation a window of 0 (refuse once) let super-seeding send F x 1.29 instead of 1.00.
+ */
+export const DEFAULT_REFUSAL_WINDOW_MS = 5_000

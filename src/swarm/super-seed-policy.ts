@@ -1,6 +1,7 @@
-import { DEFAULT_SUPER_SEED_GRACE_MS, DEFAULT_SUPER_SEED_REVEAL } from './constants.js'
+import { DEFAULT_REFUSAL_WINDOW_MS, DEFAULT_SUPER_SEED_GRACE_MS, DEFAULT_SUPER_SEED_REVEAL } from './constants.js'
 import { Bitfield } from '../util/bitfield.js'
 import type { AvailabilityView } from './availability.js'
+import { RefusalWindow } from './refusal-window.js'
 
 export interface SuperSeedPolicyInit {
   /** Who holds what in the swarm, from gossip; it must not count the seeder itself. */
@@ -9,6 +10,8 @@ export interface SuperSeedPolicyInit {
   reveal?: number
   /** After an upload, the chunk is refused to others this long while nobody else holds it yet. */
   graceMs?: number
+  /** A peer is sent elsewhere for one chunk at most this long, then served. Default DEFAULT_REFUSAL_WINDOW_MS. */
+  refusalWindowMs?: number
   /** Clock in ms, for tests. */
   now?: () => number
   random?: () => number
@@ -22,10 +25,14 @@ export interface SuperSeedPolicyInit {
  *   rarest in the swarm first, each revealed to one peer at a time. Once the peer holds them (or got
  *   them from us) it is shown fresh ones. When every chunk has been uploaded at least once, the full
  *   bitfield is shown.
- * - Admit: the first upload of a chunk is always allowed. A re-upload is refused ('busy') while
+ * - Admit: the first upload of a chunk is always allowed. A re-upload is refused ('elsewhere') while
  *   another peer holds the chunk (it will serve it) or while the previous copy is within `graceMs`
  *   of being sent (it is about to appear). Otherwise — nobody else holds it, the copy is lost — it
  *   is served again, so the swarm is never starved.
+ * - A refusal is a hint, never a denial: a peer is sent elsewhere for a given chunk for at most
+ *   `refusalWindowMs` and served it when it asks after that, because the holders counted are unchecked gossip claims (a holder may serve
+ *   garbage the asker banned it for, or serve nothing) and a peer still asking then found no
+ *   better source (see FirstCopyPolicy, which follows the same rule).
  * Every 'ok' counts as an upload at once, so concurrent asks for a fresh chunk get one copy.
  */
 export class SuperSeedPolicy {
@@ -39,6 +46,8 @@ export class SuperSeedPolicy {
   readonly #lastUploadAt: Float64Array
   readonly #revealedTo = new Map<number, string>()
   readonly #revealed = new Map<string, Set<number>>()
+  /** When each peer was first sent elsewhere for each chunk: refusals end on their own. */
+  readonly #refused: RefusalWindow
   #uploadedOnce = 0
 
   constructor (init: SuperSeedPolicyInit) {
@@ -47,6 +56,7 @@ export class SuperSeedPolicy {
     this.#reveal = Math.max(1, init.reveal ?? DEFAULT_SUPER_SEED_REVEAL)
     this.#graceMs = init.graceMs ?? DEFAULT_SUPER_SEED_GRACE_MS
     this.#now = init.now ?? (() => performance.now())
+    this.#refused = new RefusalWindow(init.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS)
     this.#random = init.random ?? Math.random
     this.#uploads = new Uint32Array(this.size)
     this.#lastUploadAt = new Float64Array(this.size)
@@ -80,12 +90,12 @@ export class SuperSeedPolicy {
   }
 
   /** Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload. */
-  admit (peer: string, index: number): 'ok' | 'busy' {
-    if (index < 0 || index >= this.size) return 'busy'
+  admit (peer: string, index: number): 'ok' | 'elsewhere' {
+    if (index < 0 || index >= this.size) return 'elsewhere'
     const now = this.#now()
     if (this.#uploads[index]! > 0) {
-      if (this.#availability.count(index) > 0) return 'busy'
-      if (now - this.#lastUploadAt[index]! < this.#graceMs) return 'busy'
+      const covered = this.#availability.count(index) > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
+      if (covered && this.#refused.refuse(peer, index, now)) return 'elsewhere'
     } else {
       this.#uploadedOnce++
     }
@@ -100,6 +110,7 @@ export class SuperSeedPolicy {
   removePeer (peer: string): void {
     for (const index of this.#revealed.get(peer) ?? []) this.#revealedTo.delete(index)
     this.#revealed.delete(peer)
+    this.#refused.removePeer(peer)
   }
 
   #unreveal (peer: string, index: number): void {

@@ -2,7 +2,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { Availability } from './availability.js'
 import {
-  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
+  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
   RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
@@ -17,8 +17,9 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 export interface SwarmTransport {
   /**
    * Resolves with the chunk's bytes. Rejects with an error whose `code` is ERR_PEER_DISCONNECTED (peer
-   * gone: chunk re-queued, peer forgotten), ERR_PEER_BUSY (retried after a back-off) or
-   * ERR_NOT_HELD (peer's announcement was stale); any other error counts as a strike.
+   * gone: chunk re-queued, peer forgotten), ERR_PEER_BUSY (retried after a back-off), ERR_ASK_ELSEWHERE
+   * (that chunk is taken from other holders for a while, then asked again) or ERR_NOT_HELD (peer's
+   * announcement was stale); any other error counts as a strike.
    */
   requestChunk(peer: string, index: number, options: { signal: AbortSignal }): Promise<Uint8Array>
 }
@@ -65,6 +66,8 @@ export interface SwarmSessionInit {
   /** Timeouts/failures after which a peer is dropped. */
   maxStrikes?: number
   busyBackoffMs?: number
+  /** After a peer answers 'ask elsewhere' for a chunk, it is not asked for that chunk again for this long. */
+  elsewhereRetryMs?: number
   stallRecheckMs?: number
   progressIntervalMs?: number
   /** Download rate limit hook (e.g. a global TokenBucket's take), awaited before each request. */
@@ -136,6 +139,8 @@ interface PeerState {
   strikes: number
   backoffUntil: number
   lastDeliveryAt: number
+  /** Chunks this peer asked us to take elsewhere first (REJECT ELSEWHERE): index -> not asked again before. */
+  deferred?: Map<number, number>
 }
 
 /**
@@ -311,7 +316,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       const free = Math.min(limit - p.inflight.size, maxInFlight - inFlight)
       if (free <= 0) continue
       if (p.inflight.size === 0 && active >= maxActive) continue
-      const field = this.#availability.bitfield(p.id)
+      let field = this.#availability.bitfield(p.id)
+      if (p.deferred !== undefined && field !== undefined) {
+        const masked = this.#withoutDeferred(p, field, now)
+        field = masked.field
+        earliestBackoff = Math.min(earliestBackoff, masked.until)
+      }
       if (field === undefined || field.count === 0) continue
       const picks = this.#picker.pick(field, free, p.id)
       if (picks.length === 0) continue
@@ -337,6 +347,27 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         this.#schedule()
       }, Math.max(1, wakeAt - now))
     }
+  }
+
+  /**
+   * The peer's bitfield without the chunks it deferred (a copy, only while some are deferred), and
+   * when the earliest deferral ends. Deferred chunks keep counting as held for rarity: the peer has them.
+   */
+  #withoutDeferred (p: PeerState, field: Bitfield, now: number): { field: Bitfield, until: number } {
+    let until = Infinity
+    let masked: Bitfield | undefined
+    for (const [index, at] of p.deferred!) {
+      if (at <= now) {
+        p.deferred!.delete(index)
+        continue
+      }
+      until = Math.min(until, at)
+      if (!field.has(index)) continue
+      masked ??= field.clone()
+      masked.clear(index)
+    }
+    if (p.deferred!.size === 0) p.deferred = undefined
+    return { field: masked ?? field, until }
   }
 
   #depth (p: PeerState): number {
@@ -448,6 +479,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.removePeer(p.id)
     } else if (code === 'ERR_PEER_BUSY') {
       p.backoffUntil = performance.now() + (this.#init.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS)
+    } else if (code === 'ERR_ASK_ELSEWHERE') {
+      // A hint, not a fact: the peer still holds the chunk (it may be its last honest source), so its
+      // availability stays and it is asked again once other holders had their chance.
+      p.deferred ??= new Map()
+      p.deferred.set(req.index, performance.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
     } else if (code === 'ERR_NOT_HELD') {
       this.#availability.peerLacks(p.id, req.index)
     } else {

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Availability } from '../../src/swarm/availability.js'
 import { FirstCopyPolicy } from '../../src/swarm/first-copy-policy.js'
+import { Bitfield } from '../../src/util/bitfield.js'
+
+const WINDOW_MS = 1_000
 
 function setup (size: number, graceMs = 100): { availability: Availability, policy: FirstCopyPolicy, advance: (ms: number) => void } {
   let t = 0
   const availability = new Availability(size)
-  const policy = new FirstCopyPolicy({ availability, graceMs, now: () => t })
+  const policy = new FirstCopyPolicy({ availability, graceMs, refusalWindowMs: WINDOW_MS, now: () => t })
   return { availability, policy, advance: ms => { t += ms } }
 }
 
@@ -54,4 +57,46 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.admit('x', 5), 'ok')
     assert.equal(policy.fresh, 2)
   })
+
+  it('sends a peer elsewhere for a chunk only for a window, then serves it: claimed holders may be banned or lying', () => {
+    const { availability, policy, advance } = setup(2)
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('x', 1), 'ok')
+    // two identities claim every chunk; nobody can tell from here whether they serve anything
+    availability.peerBitfield('liar1', full(2))
+    availability.peerBitfield('liar2', full(2))
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a hint: try the other holders first')
+    assert.equal(policy.admit('y', 1), 'elsewhere')
+    advance(WINDOW_MS / 2)
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'within the window: the holders may still deliver')
+    advance(WINDOW_MS / 2)
+    assert.equal(policy.admit('y', 0), 'ok', 'y is still asking: it found no usable holder')
+    assert.equal(policy.admit('y', 1), 'ok')
+    assert.equal(policy.admit('z', 0), 'elsewhere', 'each asker gets its own single refusal')
+  })
+
+  it('also serves a peer still asking after the window while fresh chunks remain', () => {
+    const { availability, policy, advance } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    availability.peerHave('corrupter', [0])
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+    advance(WINDOW_MS)
+    assert.equal(policy.admit('y', 0), 'ok', 'y banned the only other holder, say: serve it')
+    assert.equal(policy.fresh, 2)
+  })
+
+  it('forgets the refusals of a peer that left', () => {
+    const { availability, policy } = setup(2)
+    assert.equal(policy.admit('x', 0), 'ok')
+    availability.peerHave('a', [0])
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+    policy.removePeer('y')
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a new visit starts a new record')
+  })
 })
+
+function full (size: number): Bitfield {
+  const field = new Bitfield(size)
+  field.setAll()
+  return field
+}

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Bitfield } from '../../src/util/bitfield.js'
 import { AbortedError, ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../../src/swarm/errors.js'
+import { ErrorCode, ShoalError } from '../../src/errors.js'
 import type { ChunkSink, SwarmTransport } from '../../src/swarm/swarm-session.js'
 
 export function sha256 (data: Uint8Array): string {
@@ -70,8 +71,8 @@ export interface VirtualPeerInit {
   disconnectAfter?: number
   /** Never answers (only the caller's signal ends the request). */
   hang?: boolean
-  /** Decides per request whether to serve ('ok') or refuse ('busy'). */
-  admit?: (from: string, index: number) => 'ok' | 'busy'
+  /** Decides per request whether to serve ('ok'), refuse for lack of slots ('busy') or send the asker to other holders ('elsewhere'). */
+  admit?: (from: string, index: number) => 'ok' | 'busy' | 'elsewhere'
 }
 
 interface Pending { timer: ReturnType<typeof setTimeout>, reject: (err: Error) => void }
@@ -134,7 +135,9 @@ export class SimNetwork {
     const peer = this.peers.get(id)
     if (peer === undefined || peer.gone) throw new PeerDisconnectedError(id)
     if (signal.aborted) throw new AbortedError()
-    if (peer.init.admit?.(from, index) === 'busy') throw new PeerBusyError(id)
+    const verdict = peer.init.admit?.(from, index) ?? 'ok'
+    if (verdict === 'busy') throw new PeerBusyError(id)
+    if (verdict === 'elsewhere') throw new ShoalError(ErrorCode.ASK_ELSEWHERE, `peer ${id} asks to take chunk ${index} elsewhere first`)
     const chunk = peer.init.has.has(index) ? peer.init.data(index) : undefined
     if (chunk === undefined) throw new ChunkNotHeldError(id, index)
     const now = performance.now()

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { Availability } from '../../src/swarm/availability.js'
 import { SuperSeedPolicy } from '../../src/swarm/super-seed-policy.js'
 
-function setup (size: number, init: { reveal?: number, graceMs?: number } = {}): { availability: Availability, policy: SuperSeedPolicy, advance: (ms: number) => void } {
+function setup (size: number, init: { reveal?: number, graceMs?: number, refusalWindowMs?: number } = {}): { availability: Availability, policy: SuperSeedPolicy, advance: (ms: number) => void } {
   let t = 0
   const availability = new Availability(size)
   const policy = new SuperSeedPolicy({ availability, now: () => t, ...init })
@@ -36,14 +36,14 @@ describe('SuperSeedPolicy', () => {
   it('uploads each chunk once while others hold it, and serves again only if its copy is lost', () => {
     const { availability, policy, advance } = setup(4, { graceMs: 100 })
     assert.equal(policy.admit('a', 0), 'ok', 'first upload')
-    assert.equal(policy.admit('b', 0), 'busy', 'within the grace period: a is about to have it')
+    assert.equal(policy.admit('b', 0), 'elsewhere', 'within the grace period: a is about to have it')
     advance(10)
     availability.peerHave('a', [0])
     advance(200)
-    assert.equal(policy.admit('b', 0), 'busy', 'a holds it and will serve it')
+    assert.equal(policy.admit('c', 0), 'elsewhere', 'a holds it and will serve it')
     assert.equal(policy.uploads(0), 1)
     availability.removePeer('a')
-    assert.equal(policy.admit('b', 0), 'ok', 'nobody else holds it: never starve the swarm')
+    assert.equal(policy.admit('d', 0), 'ok', 'nobody else holds it: never starve the swarm')
     assert.equal(policy.uploads(0), 2)
   })
 
@@ -60,5 +60,19 @@ describe('SuperSeedPolicy', () => {
     policy.removePeer('a')
     policy.removePeer('b')
     assert.equal(policy.bitfieldFor('c').count, 2)
+  })
+
+  it('sends a peer elsewhere for a chunk only for a while: holders it cannot use (banned, lying) do not starve it', () => {
+    const { availability, policy, advance } = setup(4, { graceMs: 100, refusalWindowMs: 1_000 })
+    assert.equal(policy.admit('a', 0), 'ok')
+    advance(200)
+    availability.peerHave('liar', [0, 1, 2, 3])
+    assert.equal(policy.admit('b', 0), 'elsewhere', 'the first ask is sent to the claimed holder')
+    advance(500)
+    assert.equal(policy.admit('b', 0), 'elsewhere', 'still within the window')
+    advance(500)
+    assert.equal(policy.admit('b', 0), 'ok', 'b is still asking: the claim did not help it')
+    assert.equal(policy.admit('c', 0), 'elsewhere', 'a refusal of b says nothing to c')
+    assert.equal(policy.uploads(0), 2)
   })
 })

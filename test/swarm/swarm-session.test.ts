@@ -3,6 +3,7 @@ import { afterEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SwarmSession } from '../../src/swarm/swarm-session.js'
 import { Content, MemorySink, SimNetwork } from './simulator.js'
+import { Bitfield } from '../../src/util/bitfield.js'
 import type { VirtualPeerInit } from './simulator.js'
 import type { SwarmSessionInit } from '../../src/swarm/swarm-session.js'
 
@@ -196,5 +197,27 @@ describe('SwarmSession', () => {
     await session.run()
     assert.equal(done, 1)
     await assert.rejects(session.run(), (err: Error & { code?: string }) => err.code === 'ERR_SWARM_STATE')
+  })
+
+  it('keeps a peer that says "ask elsewhere" as a holder, and takes the chunk from it later', async () => {
+    // s holds everything and sends every first ask elsewhere, as a seeder does when gossip says
+    // others hold the chunk; those "others" (l) announce all and hold nothing.
+    const asked = new Map<number, number>()
+    const s = setup(8, {
+      s: { admit: (_from, i) => { asked.set(i, (asked.get(i) ?? 0) + 1); return asked.get(i) === 1 ? 'elsewhere' : 'ok' } },
+      l: {}
+    }, { elsewhereRetryMs: 20, maxStrikes: 2 })
+    // l claims every chunk but holds none: each ask gets NOT_HELD
+    s.net.peers.get('l')!.init.has = new Bitfield(8)
+    // bounded: the old session struck s off for the refusals and then waited forever
+    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
+    try {
+      await s.session.run({ signal: s.controller.signal })
+    } finally {
+      clearTimeout(bound)
+    }
+    assertComplete(s)
+    for (let i = 0; i < 8; i++) assert.equal(asked.get(i), 2, `chunk ${i}: one refusal, then served`)
+    assert.notEqual(s.session.peerInfo('s'), undefined, 'not struck off for a hint')
   })
 })

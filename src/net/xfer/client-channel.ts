@@ -53,7 +53,8 @@ const REASONS: Record<Frame.RejectReason, XferRejectReason> = {
   [Frame.RejectReason.SOURCE_CHANGED]: 'source-changed',
   [Frame.RejectReason.CANCELLED]: 'cancelled',
   [Frame.RejectReason.INTERNAL]: 'internal',
-  [Frame.RejectReason.SHUTTING_DOWN]: 'shutting-down'
+  [Frame.RejectReason.SHUTTING_DOWN]: 'shutting-down',
+  [Frame.RejectReason.ELSEWHERE]: 'elsewhere'
 }
 
 /**

@@ -2,7 +2,9 @@
 
 export const PROTOCOL_PREFIX = 'shoal'
 export const PROTOCOL_NAME = 'xfer'
-export const PROTOCOL_VERSION = '1.0.0'
+// 1.1.0: REJECT may carry ELSEWHERE, which a 1.0.0 decoder refuses as an invalid enum value and
+// answers by tearing down the whole stream, so the two must not negotiate each other.
+export const PROTOCOL_VERSION = '1.1.0'
 export const XFER_PROTOCOL = `/${PROTOCOL_PREFIX}/${PROTOCOL_NAME}/${PROTOCOL_VERSION}`
 
 /** Value of Frame.version on the wire; a frame carrying any other value closes the stream. */

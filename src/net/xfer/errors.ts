@@ -3,13 +3,15 @@ import { ErrorCode, ShoalError, type ShoalErrorCode } from '../../errors.js'
 /** Why a peer refused a request (the wire's RejectReason, lower-cased). */
 export type XferRejectReason =
   | 'not-held' | 'busy' | 'bad-request' | 'unknown-content' | 'bad-index'
-  | 'source-changed' | 'cancelled' | 'internal' | 'shutting-down' | 'unspecified'
+  | 'source-changed' | 'cancelled' | 'internal' | 'shutting-down' | 'elsewhere' | 'unspecified'
 
 // A refusal that names a fact the rest of shoal already has a code for carries that code, so "the
 // peer lacks the chunk" is ERR_NOT_HELD on the wire's far side as on the serving side.
 const CODE_OF_REASON: Record<XferRejectReason, ShoalErrorCode> = {
   'not-held': ErrorCode.NOT_HELD,
   busy: ErrorCode.PEER_BUSY,
+  // held, but try other holders first: the downloader keeps the peer's availability and comes back later
+  elsewhere: ErrorCode.ASK_ELSEWHERE,
   'bad-index': ErrorCode.BAD_INDEX,
   'source-changed': ErrorCode.SOURCE_CHANGED,
   // the downloader counts an unknown-content refusal as a strike, a not-held one as a stale announcement

@@ -1,4 +1,4 @@
-/** `/shoal/xfer/1.0.0`: the chunk transfer protocol (manifest, bitfield and chunk requests). */
+/** `/shoal/xfer/1.1.0`: the chunk transfer protocol (manifest, bitfield and chunk requests). */
 export { XferProtocol, xfer } from './xfer-protocol.js'
 export type { XferServiceComponents } from './xfer-protocol.js'
 export { XferRejectedError, XferTimeoutError, XferStreamError, XferAbortedError, XferProtocolError } from './errors.js'

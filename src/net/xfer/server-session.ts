@@ -9,6 +9,13 @@ import type { XferContentSource } from './types.js'
 import type { Logger, Stream, StreamMessageEvent } from '@libp2p/interface'
 import { PartialFrameTimer } from './partial-frame-timer.js'
 
+/** The wire reason for each refusal of XferContentSource.admit. */
+const REASON_OF_VERDICT = {
+  busy: Frame.RejectReason.BUSY,
+  elsewhere: Frame.RejectReason.ELSEWHERE,
+  'not-held': Frame.RejectReason.NOT_HELD
+} as const
+
 /** Limits and timers a session needs, already resolved against the defaults. */
 export interface XferSessionOptions {
   maxFrameSize: number
@@ -178,7 +185,7 @@ export class XferServerSession {
     if (kind === 'chunk' && source.admit !== undefined) {
       const verdict = source.admit(cid, this.#peer, frame.index)
       if (verdict !== 'ok') {
-        this.#reject(id, verdict === 'busy' ? Frame.RejectReason.BUSY : Frame.RejectReason.NOT_HELD, `chunk ${frame.index} refused: ${verdict}`)
+        this.#reject(id, REASON_OF_VERDICT[verdict], `chunk ${frame.index} refused: ${verdict}`)
         return
       }
     }

@@ -22,8 +22,11 @@ export interface XferContentSource {
   manifestBytes(cid: CID): Uint8Array | undefined
   /** Per peer, so super-seeding can show a subset. */
   bitfield(cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined
-  /** Upload-slot / super-seeding policy, asked when a chunk request arrives. */
-  admit?(cid: CID, peer: string, index: number): 'ok' | 'busy' | 'not-held'
+  /**
+   * Upload-slot / seeder policy, asked when a chunk request arrives. 'elsewhere': held, but the asker
+   * should try other holders first (REJECT ELSEWHERE, never NOT_HELD, so its view of us stays intact).
+   */
+  admit?(cid: CID, peer: string, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held'
   /** May throw ShoalError ERR_NOT_HELD / ERR_BAD_INDEX / ERR_SOURCE_CHANGED. */
   readChunk(cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
   /** Global upload token bucket, awaited before each DATA piece is sent. */

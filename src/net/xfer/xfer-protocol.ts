@@ -13,7 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
 /**
- * The chunk transfer protocol, both ends: as a server it answers inbound `/shoal/xfer/1.0.0`
+ * The chunk transfer protocol, both ends: as a server it answers inbound `/shoal/xfer/1.1.0`
  * streams from the content source; as a client it keeps one lazily opened stream per
  * (peer, content) and pipelines requests over it.
  */

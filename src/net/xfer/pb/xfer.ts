@@ -60,7 +60,8 @@ export namespace Frame {
     SOURCE_CHANGED = 'SOURCE_CHANGED',
     CANCELLED = 'CANCELLED',
     INTERNAL = 'INTERNAL',
-    SHUTTING_DOWN = 'SHUTTING_DOWN'
+    SHUTTING_DOWN = 'SHUTTING_DOWN',
+    ELSEWHERE = 'ELSEWHERE'
   }
 
   enum __RejectReasonValues {
@@ -73,7 +74,8 @@ export namespace Frame {
     SOURCE_CHANGED = 6,
     CANCELLED = 7,
     INTERNAL = 8,
-    SHUTTING_DOWN = 9
+    SHUTTING_DOWN = 9,
+    ELSEWHERE = 10
   }
 
   export namespace RejectReason {
