@@ -30,6 +30,7 @@ export interface ScenarioOptions {
   latencyMs: number
   gossipLoss: number
   discoveryMs: number
+  gossipTickMs: number
   seed: number
 }
 
@@ -48,6 +49,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   latencyMs: 25,
   gossipLoss: 0.01,
   discoveryMs: 1_500,
+  gossipTickMs: 50,
   seed: 1
 }
 
@@ -94,6 +96,7 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     latencyMs: o.latencyMs,
     gossipLoss: o.gossipLoss,
     discoveryMs: o.discoveryMs,
+    gossipTickMs: o.gossipTickMs,
     providersPerLookup: 20,
     maxPeers: DEFAULT_MAX_PEERS_PER_CONTENT,
     originMaxPeers: DEFAULT_MAX_CONNECTIONS,

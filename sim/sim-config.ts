@@ -28,6 +28,8 @@ export interface SimConfig {
   latencyMs: number
   /** Chance that one gossip delivery (a HAVE batch or a bitfield to one member) is lost. */
   gossipLoss: number
+  /** Gossip deliveries are aligned on this grid (ms), so one session handles them in one pass. */
+  gossipTickMs: number
   /** From arrival to the first provider lookup's answer (DHT), ms. */
   discoveryMs: number
   /** Providers a newcomer connects to from one lookup. */

@@ -21,6 +21,8 @@ export interface SimReport {
   /** Peers banned by at least one session, by kind. */
   bannedCorrupt: number
   bannedHonest: number
+  /** Scheduler passes per honest session (mean). */
+  passesPerSession: number
   events: number
   steps: number
   wallS: number
@@ -65,6 +67,7 @@ export function simReport (sim: SwarmSim, wallS: number): SimReport {
     duplicateRatio: (wasted + sim.lateBytes) / F,
     bannedCorrupt,
     bannedHonest,
+    passesPerSession: receivers.reduce((a, n) => a + (n.session?.stats.passes ?? 0), 0) / Math.max(1, receivers.length),
     events: sim.clock.events,
     steps: sim.clock.steps,
     wallS
@@ -80,6 +83,6 @@ export function formatReport (r: SimReport): string {
     `T_min (Kumar-Ross) ${f(r.tMinS)} s   efficiency ${f(r.efficiency, 3)}`,
     `origin egress ${f(r.originEgress, 3)} x F   duplicate bytes ${f(r.duplicateRatio, 3)} x F`,
     `banned: ${r.bannedCorrupt} corrupting peer(s), ${r.bannedHonest} other(s)`,
-    `${r.events} events at ${r.steps} instants in ${f(r.wallS)} s wall`
+    `${f(r.passesPerSession, 0)} scheduler passes per session; ${r.events} events at ${r.steps} instants in ${f(r.wallS)} s wall`
   ].join('\n')
 }

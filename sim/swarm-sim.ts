@@ -354,7 +354,10 @@ export class SwarmSim {
       if (members.length === 0) return
       // each hop costs a network trip plus GossipSub's validation (signature check) at the relay
       const delay = (h + 1) * (this.config.latencyMs + 2)
-      this.clock.at(this.clock.now() + delay, () => {
+      // Arrivals are rounded up to the gossip tick: a session then handles the announcements of one
+      // tick in one scheduler pass (see docs/simulator.md, "simplifications").
+      const at = Math.ceil((this.clock.now() + delay) / this.config.gossipTickMs) * this.config.gossipTickMs
+      this.clock.at(at, () => {
         if (!from.online) return
         for (const member of members) if (member.online && member.neighbours.has(from)) deliver(member)
       })
