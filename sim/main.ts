@@ -86,6 +86,8 @@ async function main (): Promise<void> {
       'discovery-ms': { type: 'string' },
       'gossip-tick-ms': { type: 'string' },
       seed: { type: 'string' },
+      uplink: { type: 'string' },
+      session: { type: 'string', multiple: true },
       out: { type: 'string', default: 'sim-out' },
       scaling: { type: 'boolean', default: false },
       calibrate: { type: 'boolean', default: false },
@@ -95,7 +97,8 @@ async function main (): Promise<void> {
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
-    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--seed 1] [--out sim-out] [--scaling] [--calibrate]')
+    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--seed 1] [--uplink fifo|rarest]')
+    say('  [--session targetQueueMs=1000 ...] [--out sim-out] [--scaling] [--calibrate]')
     return
   }
   const num = (v: string | undefined, d: number): number => {
@@ -121,15 +124,22 @@ async function main (): Promise<void> {
     gossipLoss: num(values.loss, DEFAULT_SCENARIO.gossipLoss),
     discoveryMs: num(values['discovery-ms'], DEFAULT_SCENARIO.discoveryMs),
     gossipTickMs: Math.max(1, num(values['gossip-tick-ms'], DEFAULT_SCENARIO.gossipTickMs)),
+    uplinkOrder: (values.uplink ?? 'fifo') as 'fifo' | 'rarest',
+    sessionOverrides: Object.fromEntries((values.session ?? []).map(kv => {
+      const [k, v] = kv.split('=')
+      if (k === undefined || v === undefined) throw new Error(`--session name=value, not ${kv}`)
+      return [k, num(v, 0)]
+    })),
     seed: Math.round(num(values.seed, DEFAULT_SCENARIO.seed))
   }
   if (!['flash', 'staggered', 'churn'].includes(o.arrival)) throw new Error(`--arrival: flash, staggered or churn, not ${o.arrival}`)
   if (!['equal', 'mixed'].includes(o.capacity)) throw new Error(`--capacity: equal or mixed, not ${o.capacity}`)
+  if (!['fifo', 'rarest'].includes(o.uplinkOrder)) throw new Error(`--uplink: fifo or rarest, not ${o.uplinkOrder}`)
   if (!['first-copy', 'super-seed', 'none'].includes(o.policy)) throw new Error(`--policy: first-copy, super-seed or none, not ${o.policy}`)
   const out = values.out
 
   if (values.calibrate) {
-    const run = await runOne('calibration: 1 seeder + 8 receivers, 20 Mbit/s, 32 MiB, 256 KiB', calibrationScenario(o.seed))
+    const run = await runOne('calibration: 1 seeder + 8 receivers, 20 Mbit/s, 32 MiB, 256 KiB', calibrationScenario(o.seed, o.policy))
     const [lo, hi] = CALIBRATION_MEASURED_T_LAST_S
     const mid = (lo + hi) / 2
     say(`receivers start ${CALIBRATION_START_MS[0] / 1000}-${CALIBRATION_START_MS[1] / 1000} s after spawn (measured start-up, an input)`)

@@ -31,6 +31,8 @@ export interface ScenarioOptions {
   gossipLoss: number
   discoveryMs: number
   gossipTickMs: number
+  uplinkOrder: 'fifo' | 'rarest'
+  sessionOverrides: Record<string, number>
   seed: number
 }
 
@@ -50,6 +52,8 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   gossipLoss: 0.01,
   discoveryMs: 1_500,
   gossipTickMs: 50,
+  uplinkOrder: 'fifo',
+  sessionOverrides: {},
   seed: 1
 }
 
@@ -101,6 +105,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     maxPeers: DEFAULT_MAX_PEERS_PER_CONTENT,
     originMaxPeers: DEFAULT_MAX_CONNECTIONS,
     uploadSlots: DEFAULT_UPLOAD_SLOTS,
+    uplinkOrder: o.uplinkOrder,
+    sessionOverrides: o.sessionOverrides,
     seed: o.seed,
     untilMs: 3_600_000
   }
@@ -112,8 +118,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
  * each receiver's first request leaves 3.7-9.2 s later (process start on 2 shared cores, DHT lookup,
  * manifest). The arrivals are spread evenly over that range; discovery is then immediate.
  */
-export function calibrationScenario (seed = 1): SimConfig {
-  const config = buildScenario({ ...DEFAULT_SCENARIO, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
+export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy'): SimConfig {
+  const config = buildScenario({ ...DEFAULT_SCENARIO, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
   config.peers.forEach((p, i) => { p.arriveMs = CALIBRATION_START_MS[0] + i * (CALIBRATION_START_MS[1] - CALIBRATION_START_MS[0]) / 7 })
   return config
 }

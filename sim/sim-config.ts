@@ -40,6 +40,13 @@ export interface SimConfig {
   originMaxPeers: number
   /** Upload slots per node (production default 8). */
   uploadSlots: number
+  /**
+   * Order in which an uplink serves queued requests: 'fifo' as the xfer server does today, or
+   * 'rarest' (the chunk fewest peers hold, by the server's gossip view, first): an experiment.
+   */
+  uplinkOrder: 'fifo' | 'rarest'
+  /** SwarmSession options overriding production defaults (experiments: e.g. targetQueueMs). */
+  sessionOverrides: Record<string, number>
   seed: number
   /** The run stops at this virtual time even if some peer is unfinished. */
   untilMs: number

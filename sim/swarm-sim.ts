@@ -1,4 +1,4 @@
-import { BITFIELD_REPUBLISH_INTERVAL_MS, HAVE_FLUSH_DELAY_MS, HAVE_FLUSH_MAX_INDEXES } from '../src/net/constants.js'
+import { BITFIELD_ON_SUBSCRIBE_DELAY_MS, BITFIELD_REPUBLISH_INTERVAL_MS, HAVE_FLUSH_DELAY_MS, HAVE_FLUSH_MAX_INDEXES } from '../src/net/constants.js'
 import { REDISCOVER_INTERVAL_MS } from '../src/node/constants.js'
 import { Availability } from '../src/swarm/availability.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../src/swarm/errors.js'
@@ -105,7 +105,8 @@ export class SimNode {
   #sendNext (): void {
     const sim = this.sim
     let job: Job | undefined
-    while ((job = this.#queue.shift()) !== undefined && job.cancelled) { /* dropped by a CANCEL */ }
+    if (sim.config.uplinkOrder === 'rarest') job = this.#takeRarest()
+    else while ((job = this.#queue.shift()) !== undefined && job.cancelled) { /* dropped by a CANCEL */ }
     if (job === undefined || !this.online) {
       this.#sending = false
       return
@@ -135,6 +136,26 @@ export class SimNode {
       }
       sent.resolve(this.kind === 'corrupt' ? sim.corruptToken : sim.tokens[sent.index]!)
     })
+  }
+
+  /** The queued request for the chunk fewest peers hold (oldest first among equals). */
+  #takeRarest (): Job | undefined {
+    let best = -1
+    let bestCount = Infinity
+    for (let i = 0; i < this.#queue.length; i++) {
+      const job = this.#queue[i]!
+      if (job.cancelled) continue
+      const count = this.gossipView.count(job.index)
+      if (count < bestCount) {
+        best = i
+        bestCount = count
+      }
+    }
+    if (best === -1) {
+      this.#queue.length = 0
+      return undefined
+    }
+    return this.#queue.splice(best, 1)[0]
   }
 
   /** Fails everything queued (this node left). */
@@ -253,7 +274,8 @@ export class SwarmSim {
       chunkSize: this.config.chunkSize,
       maxActivePeers: this.config.maxPeers,
       random: this.random,
-      clock: this.clock
+      clock: this.clock,
+      ...this.config.sessionOverrides
     })
     node.session = session
     session.addEventListener('chunk', ({ detail }) => { this.#announceHave(node, detail.index) })
@@ -315,6 +337,13 @@ export class SwarmSim {
       b.session?.addPeer(a.id, a.bitfieldFor(b).clone())
       a.gossipView.peerBitfield(b.id, b.advertised)
       b.gossipView.peerBitfield(a.id, a.advertised)
+    })
+    // Joining the topic: each member publishes its full BITFIELD on gossip shortly after seeing the
+    // other subscribe (the store's real bitfield, also for a super-seeder, as the announcer does).
+    this.clock.at(this.clock.now() + BITFIELD_ON_SUBSCRIBE_DELAY_MS + this.latency(a, b), () => {
+      if (!a.online || !b.online || !a.neighbours.has(b)) return
+      if (this.random() >= this.config.gossipLoss) a.session?.peerBitfield(b.id, b.advertised.clone())
+      if (this.random() >= this.config.gossipLoss) b.session?.peerBitfield(a.id, a.advertised.clone())
     })
   }
 
