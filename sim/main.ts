@@ -87,6 +87,9 @@ async function main (): Promise<void> {
       'gossip-tick-ms': { type: 'string' },
       seed: { type: 'string' },
       uplink: { type: 'string' },
+      spread: { type: 'string' },
+      slots: { type: 'string' },
+      'have-flush-ms': { type: 'string' },
       session: { type: 'string', multiple: true },
       out: { type: 'string', default: 'sim-out' },
       scaling: { type: 'boolean', default: false },
@@ -97,7 +100,7 @@ async function main (): Promise<void> {
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
-    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--seed 1] [--uplink fifo|rarest]')
+    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 500] [--slots 8]')
     say('  [--session targetQueueMs=1000 ...] [--out sim-out] [--scaling] [--calibrate]')
     return
   }
@@ -125,6 +128,9 @@ async function main (): Promise<void> {
     discoveryMs: num(values['discovery-ms'], DEFAULT_SCENARIO.discoveryMs),
     gossipTickMs: Math.max(1, num(values['gossip-tick-ms'], DEFAULT_SCENARIO.gossipTickMs)),
     uplinkOrder: (values.uplink ?? 'fifo') as 'fifo' | 'rarest',
+    uploadSlots: values.slots === undefined ? undefined : Math.max(1, Math.round(num(values.slots, 8))),
+    firstCopySpread: values.spread === undefined ? undefined : num(values.spread, 2),
+    haveFlushMs: values['have-flush-ms'] === undefined ? undefined : num(values['have-flush-ms'], 500),
     sessionOverrides: Object.fromEntries((values.session ?? []).map(kv => {
       const [k, v] = kv.split('=')
       if (k === undefined || v === undefined) throw new Error(`--session name=value, not ${kv}`)

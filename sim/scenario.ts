@@ -32,6 +32,10 @@ export interface ScenarioOptions {
   discoveryMs: number
   gossipTickMs: number
   uplinkOrder: 'fifo' | 'rarest'
+  firstCopySpread?: number
+  haveFlushMs?: number
+  /** Upload slots per node (production DEFAULT_UPLOAD_SLOTS, 8). */
+  uploadSlots?: number
   sessionOverrides: Record<string, number>
   seed: number
 }
@@ -104,8 +108,10 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     providersPerLookup: 20,
     maxPeers: DEFAULT_MAX_PEERS_PER_CONTENT,
     originMaxPeers: DEFAULT_MAX_CONNECTIONS,
-    uploadSlots: DEFAULT_UPLOAD_SLOTS,
+    uploadSlots: o.uploadSlots ?? DEFAULT_UPLOAD_SLOTS,
     uplinkOrder: o.uplinkOrder,
+    firstCopySpread: o.firstCopySpread,
+    haveFlushMs: o.haveFlushMs,
     sessionOverrides: o.sessionOverrides,
     seed: o.seed,
     untilMs: 3_600_000

@@ -45,6 +45,10 @@ export interface SimConfig {
    * 'rarest' (the chunk fewest peers hold, by the server's gossip view, first): an experiment.
    */
   uplinkOrder: 'fifo' | 'rarest'
+  /** HAVE batch interval, ms (production HAVE_FLUSH_DELAY_MS). */
+  haveFlushMs?: number
+  /** FirstCopyPolicy spreadCopies (production default 2); 1 = never re-upload a chunk someone else holds. */
+  firstCopySpread?: number
   /** SwarmSession options overriding production defaults (experiments: e.g. targetQueueMs). */
   sessionOverrides: Record<string, number>
   seed: number

@@ -208,7 +208,7 @@ export class SwarmSim {
     this.#hops = Math.max(1, Math.ceil(Math.log(config.peers.length + 1) / Math.log(6)))
     this.origin = this.#addNode('origin', config.originUp, config.originDown, 'origin')
     this.origin.have.setAll()
-    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView, now: () => this.clock.now() })
+    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), spreadCopies: config.firstCopySpread })
     if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), random: this.random })
     this.origin.online = true
     this.online.push(this.origin)
@@ -352,7 +352,7 @@ export class SwarmSim {
     if (node.pendingHaves.length >= HAVE_FLUSH_MAX_INDEXES) {
       this.#flushHaves(node)
     } else if (node.flushTimer === undefined) {
-      node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, HAVE_FLUSH_DELAY_MS)
+      node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, this.config.haveFlushMs ?? HAVE_FLUSH_DELAY_MS)
     }
   }
 
