@@ -34,6 +34,12 @@ interface Run { label: string, sim: SwarmSim, report: SimReport }
 async function runOne (label: string, config: SimConfig): Promise<Run> {
   const t0 = performance.now()
   const sim = new SwarmSim(config)
+  // a line per 5 virtual seconds on stderr: a 10,000-peer run takes minutes
+  const tick = (): void => {
+    process.stderr.write(`  t=${(sim.clock.now() / 1000).toFixed(0)} s: ${sim.unfinished} unfinished, ${((performance.now() - t0) / 1000).toFixed(0)} s wall\n`)
+    if (sim.unfinished > 0) sim.clock.setTimeout(tick, 5_000)
+  }
+  sim.clock.setTimeout(tick, 5_000)
   await sim.run()
   const report = simReport(sim, (performance.now() - t0) / 1000)
   say(`== ${label}`)
