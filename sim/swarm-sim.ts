@@ -1,6 +1,7 @@
 import { BITFIELD_ON_SUBSCRIBE_DELAY_MS, BITFIELD_REPUBLISH_INTERVAL_MS, HAVE_FLUSH_DELAY_MS, HAVE_FLUSH_MAX_INDEXES } from '../src/net/constants.js'
 import { REDISCOVER_INTERVAL_MS } from '../src/node/constants.js'
 import { Availability } from '../src/swarm/availability.js'
+import { ErrorCode, ShoalError } from '../src/errors.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../src/swarm/errors.js'
 import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
 import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
@@ -76,6 +77,9 @@ export class SimNode {
     const verdict = this.#admit(job.from, job.index)
     if (verdict === 'busy') {
       sim.reply(job, this, () => { job.reject(new PeerBusyError(this.id)) })
+    } else if (verdict === 'elsewhere') {
+      // as the xfer client surfaces REJECT ELSEWHERE: the session defers this chunk at this peer
+      sim.reply(job, this, () => { job.reject(new ShoalError(ErrorCode.ASK_ELSEWHERE, `peer ${this.id} asks to fetch chunk ${job.index} elsewhere`)) })
     } else if (verdict === 'not-held') {
       sim.reply(job, this, () => { job.reject(new ChunkNotHeldError(this.id, job.index)) })
     } else if (this.kind !== 'staller') {
@@ -86,15 +90,14 @@ export class SimNode {
   }
 
   /** xfer-source's admit: held? upload slot? then the seeder's policy. */
-  #admit (from: SimNode, index: number): 'ok' | 'busy' | 'not-held' {
+  #admit (from: SimNode, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
     if (this.kind === 'liar') return 'not-held'
     if (this.kind === 'honest' || this.kind === 'origin') {
       if (!this.have.has(index)) return 'not-held'
     }
     if (this.slots.acquire(from.id) === 'busy') return 'busy'
     if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index)
-    if (this.firstCopy !== undefined) return this.firstCopy.admit(from.id, index) === 'elsewhere' ? 'not-held' : 'ok'
-    return 'ok'
+    return this.firstCopy?.admit(from.id, index) ?? 'ok'
   }
 
   /**
