@@ -1,4 +1,6 @@
 export { Availability } from './availability.js'
+export { realClock } from './clock.js'
+export type { Clock, TimerHandle } from './clock.js'
 export type { AvailabilityObserver, AvailabilityView } from './availability.js'
 export type { Picker } from './picker.js'
 export { RarestFirstPicker } from './rarest-first-picker.js'

@@ -46,6 +46,8 @@ export class RarestFirstPicker implements Picker {
   readonly #pos: Int32Array
   readonly #buckets: number[][] = [[]]
   readonly #requesters = new Map<number, string[]>()
+  /** One bit per chunk in state WANTED (Bitfield layout), so a peer offering none of them is seen in size/8 byte ANDs. */
+  readonly #wantedBits: Uint8Array
   #missing = 0
   #held = 0
   #wanted = 0
@@ -58,6 +60,7 @@ export class RarestFirstPicker implements Picker {
     this.#state = new Uint8Array(this.size)
     this.#avail = new Uint32Array(this.size)
     this.#pos = new Int32Array(this.size).fill(-1)
+    this.#wantedBits = new Uint8Array(Math.ceil(this.size / 8))
     for (let i = 0; i < this.size; i++) {
       if (init.have?.has(i) === true) {
         this.#state[i] = HELD
@@ -65,6 +68,7 @@ export class RarestFirstPicker implements Picker {
       } else {
         this.#missing++
         this.#wanted++
+        this.#setWanted(i, true)
         this.#insert(i)
       }
     }
@@ -121,11 +125,17 @@ export class RarestFirstPicker implements Picker {
     if (count <= 0 || this.#missing === 0) return []
     const chosen: number[] = []
     const seen = new Set<number>()
-    if (this.#held < this.randomFirst) this.#pickRandom(peerHas, count, chosen, seen)
-    if (chosen.length < count) this.#pickRarest(peerHas, count, chosen, seen)
+    // A pass offers every peer with free slots a pick; most of them hold nothing still wanted, and the
+    // bucket walk would visit every wanted chunk to find that out (the simulator's profile at 10,000
+    // peers: most of the CPU). The byte-wise check gives the same answer first.
+    if (this.#offersWanted(peerHas)) {
+      if (this.#held < this.randomFirst) this.#pickRandom(peerHas, count, chosen, seen)
+      if (chosen.length < count) this.#pickRarest(peerHas, count, chosen, seen)
+    }
     for (const index of chosen) {
       this.#remove(index)
       this.#wanted--
+      this.#setWanted(index, false)
       this.#state[index] = IN_FLIGHT
       this.#requesters.set(index, [peer])
     }
@@ -143,6 +153,7 @@ export class RarestFirstPicker implements Picker {
     this.#requesters.delete(index)
     this.#state[index] = WANTED
     this.#wanted++
+    this.#setWanted(index, true)
     this.#insert(index)
   }
 
@@ -153,6 +164,7 @@ export class RarestFirstPicker implements Picker {
     if (state === WANTED) {
       this.#remove(index)
       this.#wanted--
+      this.#setWanted(index, false)
     } else {
       losers = this.#requesters.get(index) ?? []
       this.#requesters.delete(index)
@@ -161,6 +173,21 @@ export class RarestFirstPicker implements Picker {
     this.#missing--
     this.#held++
     return losers
+  }
+
+  /** True when `peerHas` holds at least one chunk in state WANTED. */
+  #offersWanted (peerHas: Bitfield): boolean {
+    const bytes = peerHas.bytes
+    const wanted = this.#wantedBits
+    if (bytes.length !== wanted.length) return true
+    for (let i = 0; i < wanted.length; i++) if ((bytes[i]! & wanted[i]!) !== 0) return true
+    return false
+  }
+
+  #setWanted (index: number, on: boolean): void {
+    const mask = 0x80 >> (index & 7)
+    if (on) this.#wantedBits[index >> 3]! |= mask
+    else this.#wantedBits[index >> 3]! &= ~mask
   }
 
   /** Uniform random picks among the peer's wanted chunks, by random probing (cheap while most chunks are wanted). */

@@ -7,8 +7,10 @@ import {
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
   RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
 } from './constants.js'
+import { realClock } from './clock.js'
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
 import { RarestFirstPicker } from './rarest-first-picker.js'
+import type { Clock, TimerHandle } from './clock.js'
 import type { Bitfield } from '../util/bitfield.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 
@@ -76,6 +78,8 @@ export interface SwarmSessionInit {
   random?: () => number
   /** The node's logger, so its lines say which node wrote them. */
   logger?: ComponentLogger
+  /** Time and timers (request timeouts, wake-ups, rates). Default realClock; a simulator passes a virtual one. */
+  clock?: Clock
 }
 
 export interface SwarmProgress {
@@ -152,9 +156,12 @@ interface PeerState {
 export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   readonly total: number
   readonly #init: SwarmSessionInit
+  readonly #clock: Clock
   readonly #picker: RarestFirstPicker
   readonly #availability: Availability
   readonly #peers = new Map<string, PeerState>()
+  /** #peers in scheduling order; dropped whenever a peer, a rate or a strike count changes. */
+  #order?: PeerState[]
   readonly #banned = new Set<string>()
   readonly #dropped = new Set<string>()
   readonly #stats: SwarmStats = { bytes: 0, bytesByPeer: new Map(), duplicates: 0, wastedBytes: 0, requests: 0, timeouts: 0, failures: 0, passes: 0 }
@@ -163,7 +170,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #passQueued = false
   #pendingWrites = 0
   #stalled = false
-  #wakeTimer?: ReturnType<typeof setTimeout>
+  #wakeTimer?: TimerHandle
   #settle?: { resolve: () => void, reject: (err: Error) => void }
   #lastProgressAt = 0
   #lastProgressBytes = 0
@@ -174,6 +181,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#log = init.logger?.forComponent('shoal:swarm') ?? logger('shoal:swarm')
     if (!(init.chunkSize > 0)) throw new SwarmStateError(`chunkSize must be positive, got ${init.chunkSize}`)
     this.#init = init
+    this.#clock = init.clock ?? realClock
     this.total = init.sink.have.length
     this.#picker = new RarestFirstPicker({
       size: this.total,
@@ -222,6 +230,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     if (p !== undefined) {
       for (const req of [...p.inflight.values()]) this.#cancel(p, req, new RequestCancelledError(req.index, `peer ${peer} removed`))
       this.#peers.delete(peer)
+      this.#order = undefined
     }
     this.#availability.removePeer(peer)
     this.#schedule()
@@ -254,7 +263,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#settle = { resolve, reject }
     const onAbort = (): void => { this.#stop(new AbortedError('download aborted')) }
     signal?.addEventListener('abort', onAbort, { once: true })
-    this.#lastProgressAt = performance.now()
+    this.#lastProgressAt = this.#clock.now()
     this.#checkDone()
     this.#schedule()
     try {
@@ -269,6 +278,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     if (p === undefined) {
       p = { id: peer, inflight: new Map(), rateBps: 0, strikes: 0, backoffUntil: 0, lastDeliveryAt: 0 }
       this.#peers.set(peer, p)
+      this.#order = undefined
       this.#availability.addPeer(peer)
     }
     return p
@@ -287,14 +297,17 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #pass (): void {
     this.#stats.passes++
     if (this.#wakeTimer !== undefined) {
-      clearTimeout(this.#wakeTimer)
+      this.#clock.clearTimeout(this.#wakeTimer)
       this.#wakeTimer = undefined
     }
     if (this.#picker.missing === 0) return
-    const now = performance.now()
+    const now = this.#clock.now()
     // Peers without strikes first, then fastest first, unmeasured ones last: the first in line get the
     // rarest chunks and, in endgame, the duplicates, which should go to peers known to be quick.
-    const order = [...this.#peers.values()].sort((a, b) => (a.strikes - b.strikes) || (b.rateBps - a.rateBps))
+    // Re-sorted only when a key changed: passes triggered by announcements leave it as it was, and
+    // sorting every pass was ~11% of a 10,000-peer simulation's CPU.
+    this.#order ??= [...this.#peers.values()].sort((a, b) => (a.strikes - b.strikes) || (b.rateBps - a.rateBps))
+    const order = this.#order
     let active = 0
     for (const p of order) if (p.inflight.size > 0) active++
     const maxActive = this.#init.maxActivePeers ?? DEFAULT_MAX_ACTIVE_PEERS
@@ -342,7 +355,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     let wakeAt = earliestBackoff
     if (idle) wakeAt = Math.min(wakeAt, now + (this.#init.stallRecheckMs ?? DEFAULT_STALL_RECHECK_MS))
     if (wakeAt !== Infinity) {
-      this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = this.#clock.setTimeout(() => {
         this.#wakeTimer = undefined
         this.#schedule()
       }, Math.max(1, wakeAt - now))
@@ -390,7 +403,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   }
 
   #start (p: PeerState, index: number): void {
-    const req: Request = { index, controller: new AbortController(), startedAt: performance.now(), queuePosition: p.inflight.size + 1, done: false, timedOut: false }
+    const req: Request = { index, controller: new AbortController(), startedAt: this.#clock.now(), queuePosition: p.inflight.size + 1, done: false, timedOut: false }
     p.inflight.set(index, req)
     this.#stats.requests++
     if (this.#picker.requesters(index).length > 1) this.#stats.duplicates++
@@ -400,24 +413,24 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   async #request (p: PeerState, req: Request): Promise<void> {
     const signal = req.controller.signal
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let timer: TimerHandle | undefined
     try {
       if (this.#init.throttleDownload !== undefined) await this.#init.throttleDownload(this.#init.chunkSize, { signal })
       if (req.done) return
       // The clock starts after the local rate limiter: waiting on ourselves is not the peer's fault.
-      req.startedAt = performance.now()
+      req.startedAt = this.#clock.now()
       const ms = this.#timeoutMs(p, req.queuePosition)
-      timer = setTimeout(() => {
+      timer = this.#clock.setTimeout(() => {
         req.timedOut = true
         req.controller.abort(new RequestTimeoutError(p.id, req.index, ms))
       }, ms)
       const data = await this.#init.transport.requestChunk(p.id, req.index, { signal })
-      clearTimeout(timer)
+      this.#clock.clearTimeout(timer)
       await this.#onData(p, req, data)
     } catch (err) {
       this.#onFailure(p, req, err)
     } finally {
-      clearTimeout(timer)
+      this.#clock.clearTimeout(timer)
     }
   }
 
@@ -436,10 +449,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#ban(p, `chunk ${index} failed verification`)
       return
     }
-    const now = performance.now()
+    const now = this.#clock.now()
     const interval = Math.max(1, now - Math.max(req.startedAt, p.lastDeliveryAt))
     const sample = data.length * 1000 / interval
     p.rateBps = p.rateBps === 0 ? sample : RATE_EWMA_ALPHA * sample + (1 - RATE_EWMA_ALPHA) * p.rateBps
+    this.#order = undefined
     p.lastDeliveryAt = now
     req.done = true
     p.inflight.delete(index)
@@ -478,12 +492,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#log('peer %s disconnected; chunk %d re-queued', p.id, req.index)
       this.removePeer(p.id)
     } else if (code === 'ERR_PEER_BUSY') {
-      p.backoffUntil = performance.now() + (this.#init.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS)
+      p.backoffUntil = this.#clock.now() + (this.#init.busyBackoffMs ?? DEFAULT_BUSY_BACKOFF_MS)
     } else if (code === 'ERR_ASK_ELSEWHERE') {
       // A hint, not a fact: the peer still holds the chunk (it may be its last honest source), so its
       // availability stays and it is asked again once other holders had their chance.
       p.deferred ??= new Map()
-      p.deferred.set(req.index, performance.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
+      p.deferred.set(req.index, this.#clock.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
     } else if (code === 'ERR_NOT_HELD') {
       this.#availability.peerLacks(p.id, req.index)
     } else {
@@ -495,6 +509,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   #strike (p: PeerState, reason: string): void {
     p.strikes++
+    this.#order = undefined
     this.#log('peer %s strike %d: %s', p.id, p.strikes, reason)
     if (p.strikes < (this.#init.maxStrikes ?? DEFAULT_MAX_STRIKES)) return
     this.#dropped.add(p.id)
@@ -523,7 +538,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   }
 
   #progress (force: boolean): void {
-    const now = performance.now()
+    const now = this.#clock.now()
     const interval = this.#init.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
     if (!force && now - this.#lastProgressAt < interval) return
     const elapsed = Math.max(1, now - this.#lastProgressAt)
@@ -555,7 +570,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #end (): void {
     this.#running = false
     this.#finished = true
-    if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer)
+    if (this.#wakeTimer !== undefined) this.#clock.clearTimeout(this.#wakeTimer)
     this.#wakeTimer = undefined
   }
 }

@@ -1,10 +1,14 @@
+import { realClock } from './clock.js'
 import { AbortedError } from './errors.js'
+import type { Clock, TimerHandle } from './clock.js'
 
 export interface TokenBucketInit {
   /** Bytes per second. 0 or Infinity (or anything not a positive finite number) means unlimited. */
   rate: number
   /** Bytes that may be taken at once after an idle spell. Default: one second's worth of `rate`. */
   burst?: number
+  /** Time and timers. Default realClock. */
+  clock?: Clock
 }
 
 interface Waiter {
@@ -27,11 +31,14 @@ export class TokenBucket {
   #burst = Infinity
   #tokens = 0
   #started = false
-  #last = performance.now()
+  readonly #clock: Clock
+  #last: number
   readonly #queue: Waiter[] = []
-  #timer?: ReturnType<typeof setTimeout>
+  #timer?: TimerHandle
 
   constructor (init: TokenBucketInit) {
+    this.#clock = init.clock ?? realClock
+    this.#last = this.#clock.now()
     this.setRate(init.rate, init.burst)
   }
 
@@ -91,14 +98,14 @@ export class TokenBucket {
   }
 
   #refill (): void {
-    const now = performance.now()
+    const now = this.#clock.now()
     if (this.#rate !== Infinity) this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#rate / 1000)
     this.#last = now
   }
 
   #drain (): void {
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
+      this.#clock.clearTimeout(this.#timer)
       this.#timer = undefined
     }
     this.#refill()
@@ -112,7 +119,7 @@ export class TokenBucket {
     }
     if (this.#queue.length === 0) return
     const need = Math.min(this.#queue[0]!.bytes, this.#burst) - this.#tokens
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined
       this.#drain()
     }, Math.max(1, Math.ceil(need * 1000 / this.#rate)))

@@ -1,0 +1,57 @@
+/** How a virtual peer behaves. */
+export type PeerKind = 'honest' | 'corrupt' | 'liar' | 'staller'
+
+/** The first seeder's upload rule, as `shoal seed` (first-copy) or `shoal seed --super-seed` applies it. */
+export type SeederPolicy = 'first-copy' | 'super-seed' | 'none'
+
+export interface PeerSpec {
+  /** Uplink and downlink in bytes/s. */
+  up: number
+  down: number
+  /** Joins the swarm at this virtual time (ms). */
+  arriveMs: number
+  kind: PeerKind
+  /** Leaves this long after finishing (Infinity: seeds to the end). */
+  seedMs: number
+  /** Leaves at this time whether finished or not (churn); Infinity: never. */
+  departMs: number
+}
+
+export interface SimConfig {
+  chunkSize: number
+  chunks: number
+  originUp: number
+  originDown: number
+  peers: PeerSpec[]
+  policy: SeederPolicy
+  /** One-way latency between two hosts, ms (each host adds half of it, +-50%). */
+  latencyMs: number
+  /** Chance that one gossip delivery (a HAVE batch or a bitfield to one member) is lost. */
+  gossipLoss: number
+  /** Gossip deliveries are aligned on this grid (ms), so one session handles them in one pass. */
+  gossipTickMs: number
+  /** From arrival to the first provider lookup's answer (DHT), ms. */
+  discoveryMs: number
+  /** Providers a newcomer connects to from one lookup. */
+  providersPerLookup: number
+  /** Peers one receiver keeps per content (production maxPeersPerContent). */
+  maxPeers: number
+  /** Connections the origin accepts (production connection manager limit). */
+  originMaxPeers: number
+  /** Upload slots per node (production default 8). */
+  uploadSlots: number
+  /**
+   * Order in which an uplink serves queued requests: 'fifo' as the xfer server does today, or
+   * 'rarest' (the chunk fewest peers hold, by the server's gossip view, first): an experiment.
+   */
+  uplinkOrder: 'fifo' | 'rarest'
+  /** HAVE batch interval, ms (production HAVE_FLUSH_DELAY_MS). */
+  haveFlushMs?: number
+  /** FirstCopyPolicy spreadCopies (production default 2); 1 = never re-upload a chunk someone else holds. */
+  firstCopySpread?: number
+  /** SwarmSession options overriding production defaults (experiments: e.g. targetQueueMs). */
+  sessionOverrides: Record<string, number>
+  seed: number
+  /** The run stops at this virtual time even if some peer is unfinished. */
+  untilMs: number
+}

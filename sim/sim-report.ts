@@ -1,0 +1,88 @@
+import { kumarRossSeconds } from './kumar-ross.js'
+import type { SwarmSim } from './swarm-sim.js'
+
+export interface SimReport {
+  peers: number
+  honest: number
+  finished: number
+  departed: number
+  /** Latest finish, virtual seconds from the start of the run. */
+  tLastS: number
+  /** Completion times (finish - arrival) of finished honest peers, seconds. */
+  p50S: number
+  p90S: number
+  p99S: number
+  tMinS: number
+  efficiency: number
+  /** Bytes the origin uploaded / F. */
+  originEgress: number
+  /** Bytes received and not used (late duplicates, corrupt chunks, cancelled after sending) / F. */
+  duplicateRatio: number
+  /** Peers banned by at least one session, by kind. */
+  bannedCorrupt: number
+  bannedHonest: number
+  /** Scheduler passes per honest session (mean). */
+  passesPerSession: number
+  events: number
+  steps: number
+  wallS: number
+}
+
+function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
+}
+
+/** Figures of a finished run, in the terms of DESIGN.md "Performance, as measured". */
+export function simReport (sim: SwarmSim, wallS: number): SimReport {
+  const c = sim.config
+  const F = c.chunks * c.chunkSize
+  const receivers = sim.nodes.filter(n => n.kind === 'honest')
+  const finished = receivers.filter(n => n.doneAt !== Infinity)
+  const times = finished.map(n => (n.doneAt - c.peers[n.index - 1]!.arriveMs) / 1000).sort((a, b) => a - b)
+  const tLastS = finished.length === 0 ? NaN : Math.max(...finished.map(n => n.doneAt)) / 1000
+  const stayed = receivers.filter(n => n.departedAt === Infinity || n.doneAt !== Infinity)
+  const tMinS = kumarRossSeconds(F, c.originUp, stayed.map(n => n.up), Math.min(...stayed.map(n => n.down)))
+  let wasted = 0
+  for (const n of receivers) wasted += n.session?.stats.wastedBytes ?? 0
+  const kindOf = new Map(sim.nodes.map(n => [n.id, n.kind]))
+  let bannedCorrupt = 0
+  let bannedHonest = 0
+  for (const id of sim.banned) {
+    if (kindOf.get(id) === 'corrupt') bannedCorrupt++
+    else bannedHonest++
+  }
+  return {
+    peers: c.peers.length,
+    honest: receivers.length,
+    finished: finished.length,
+    departed: receivers.filter(n => n.departedAt !== Infinity && n.doneAt === Infinity).length,
+    tLastS,
+    p50S: percentile(times, 0.5),
+    p90S: percentile(times, 0.9),
+    p99S: percentile(times, 0.99),
+    tMinS,
+    efficiency: tMinS / tLastS,
+    originEgress: sim.origin.uploadedBytes / F,
+    duplicateRatio: (wasted + sim.lateBytes) / F,
+    bannedCorrupt,
+    bannedHonest,
+    passesPerSession: receivers.reduce((a, n) => a + (n.session?.stats.passes ?? 0), 0) / Math.max(1, receivers.length),
+    events: sim.clock.events,
+    steps: sim.clock.steps,
+    wallS
+  }
+}
+
+/** One line per figure, for the terminal. */
+export function formatReport (r: SimReport): string {
+  const f = (x: number, d = 1): string => Number.isFinite(x) ? x.toFixed(d) : '-'
+  return [
+    `peers ${r.peers} (honest ${r.honest}, finished ${r.finished}, left unfinished ${r.departed})`,
+    `T_last ${f(r.tLastS)} s   completion p50 ${f(r.p50S)} s  p90 ${f(r.p90S)} s  p99 ${f(r.p99S)} s`,
+    `T_min (Kumar-Ross) ${f(r.tMinS)} s   efficiency ${f(r.efficiency, 3)}`,
+    `origin egress ${f(r.originEgress, 3)} x F   duplicate bytes ${f(r.duplicateRatio, 3)} x F`,
+    `banned: ${r.bannedCorrupt} corrupting peer(s), ${r.bannedHonest} other(s)`,
+    `${f(r.passesPerSession, 0)} scheduler passes per session; ${r.events} events at ${r.steps} instants in ${f(r.wallS)} s wall`
+  ].join('\n')
+}

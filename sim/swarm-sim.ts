@@ -1,0 +1,449 @@
+import { BITFIELD_ON_SUBSCRIBE_DELAY_MS, BITFIELD_REPUBLISH_INTERVAL_MS, HAVE_FLUSH_DELAY_MS, HAVE_FLUSH_MAX_INDEXES } from '../src/net/constants.js'
+import { REDISCOVER_INTERVAL_MS } from '../src/node/constants.js'
+import { Availability } from '../src/swarm/availability.js'
+import { ErrorCode, ShoalError } from '../src/errors.js'
+import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../src/swarm/errors.js'
+import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
+import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
+import { SwarmSession } from '../src/swarm/swarm-session.js'
+import { UploadSlots } from '../src/swarm/upload-slots.js'
+import { Bitfield } from '../src/util/bitfield.js'
+import { seededRandom } from './rng.js'
+import { VirtualClock } from './virtual-clock.js'
+import type { PeerKind, SimConfig } from './sim-config.js'
+
+/** A request of one node's session, waiting at (or travelling to) the serving node. */
+interface Job {
+  from: SimNode
+  index: number
+  resolve: (data: Uint8Array) => void
+  reject: (err: Error) => void
+  /** The requester gave up (cancel, timeout, abort): never answered. */
+  cancelled: boolean
+  /** Bytes of it are on the wire already: a cancel comes too late to save them. */
+  sending: boolean
+}
+
+/** One virtual host: its links, what it holds, its upload policy and (for a receiver) its real SwarmSession. */
+export class SimNode {
+  readonly have: Bitfield
+  readonly neighbours = new Set<SimNode>()
+  readonly slots: UploadSlots
+  /** What this node knows of the swarm from gossip (production's entry.swarm); the origin's policies read it. */
+  readonly gossipView: Availability
+  session?: SwarmSession
+  readonly controller = new AbortController()
+  firstCopy?: FirstCopyPolicy
+  superSeed?: SuperSeedPolicy
+  online = false
+  doneAt = Infinity
+  departedAt = Infinity
+  /** One-way access latency this host adds, ms. */
+  accessMs = 0
+  uploadedBytes = 0
+  readonly #queue: Job[] = []
+  #sending = false
+  /** When this host's downlink has received everything already sent to it. */
+  downFreeAt = 0
+  pendingHaves: number[] = []
+  flushTimer?: unknown
+  /** The session's `chunk` events: verified writes, counted per index (must all be 1). */
+  readonly writes: Uint8Array
+
+  constructor (readonly id: string, readonly index: number, readonly up: number, readonly down: number, readonly kind: PeerKind | 'origin', readonly sim: SwarmSim) {
+    this.have = new Bitfield(sim.config.chunks)
+    this.writes = new Uint8Array(sim.config.chunks)
+    this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now() })
+    this.gossipView = new Availability(sim.config.chunks)
+  }
+
+  /** What this node claims to hold: misbehaving peers claim everything. */
+  get advertised (): Bitfield {
+    return this.kind === 'honest' || this.kind === 'origin' ? this.have : this.sim.full
+  }
+
+  /** What a GET_BITFIELD from `peer` is answered with (a super-seeder shows only a few chunks). */
+  bitfieldFor (peer: SimNode): Bitfield {
+    return this.superSeed?.bitfieldFor(peer.id) ?? this.advertised
+  }
+
+  /** A chunk request from `job.from` arrived. */
+  receive (job: Job): void {
+    const sim = this.sim
+    if (!this.online) {
+      sim.reply(job, this, () => { job.reject(new PeerDisconnectedError(this.id)) })
+      return
+    }
+    const verdict = this.#admit(job.from, job.index)
+    if (verdict === 'busy') {
+      sim.reply(job, this, () => { job.reject(new PeerBusyError(this.id)) })
+    } else if (verdict === 'elsewhere') {
+      // as the xfer client surfaces REJECT ELSEWHERE: the session defers this chunk at this peer
+      sim.reply(job, this, () => { job.reject(new ShoalError(ErrorCode.ASK_ELSEWHERE, `peer ${this.id} asks to fetch chunk ${job.index} elsewhere`)) })
+    } else if (verdict === 'not-held') {
+      sim.reply(job, this, () => { job.reject(new ChunkNotHeldError(this.id, job.index)) })
+    } else if (this.kind !== 'staller') {
+      // A staller takes the request and never answers: only the requester's timeout ends it.
+      this.#queue.push(job)
+      if (!this.#sending) this.#sendNext()
+    }
+  }
+
+  /** xfer-source's admit: held? upload slot? then the seeder's policy. */
+  #admit (from: SimNode, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
+    if (this.kind === 'liar') return 'not-held'
+    if (this.kind === 'honest' || this.kind === 'origin') {
+      if (!this.have.has(index)) return 'not-held'
+    }
+    if (this.slots.acquire(from.id) === 'busy') return 'busy'
+    if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index)
+    return this.firstCopy?.admit(from.id, index) ?? 'ok'
+  }
+
+  /**
+   * The uplink sends one chunk at a time, in arrival order over all requesters (the xfer server's
+   * per-stream order under one FIFO upload bucket). The bytes then pass the receiver's downlink, a
+   * FIFO too: a chunk ends when both links have carried it.
+   */
+  #sendNext (): void {
+    const sim = this.sim
+    let job: Job | undefined
+    if (sim.config.uplinkOrder === 'rarest') job = this.#takeRarest()
+    else while ((job = this.#queue.shift()) !== undefined && job.cancelled) { /* dropped by a CANCEL */ }
+    if (job === undefined || !this.online) {
+      this.#sending = false
+      return
+    }
+    this.#sending = true
+    job.sending = true
+    const size = sim.config.chunkSize
+    const now = sim.clock.now()
+    const lat = sim.latency(this, job.from)
+    const upEnd = now + size * 1000 / this.up
+    const to = job.from
+    const downStart = Math.max(now + lat, to.downFreeAt)
+    const downEnd = Math.max(downStart + size * 1000 / to.down, upEnd + lat)
+    to.downFreeAt = downEnd
+    this.uploadedBytes += size
+    sim.onUpload(this, job, now, upEnd)
+    const sent = job
+    sim.clock.at(upEnd, () => { this.#sendNext() })
+    sim.clock.at(downEnd, () => {
+      if (!this.online) {
+        if (!sent.cancelled) sent.reject(new PeerDisconnectedError(this.id))
+        return
+      }
+      if (sent.cancelled) {
+        sim.lateBytes += size
+        return
+      }
+      sent.resolve(this.kind === 'corrupt' ? sim.corruptToken : sim.tokens[sent.index]!)
+    })
+  }
+
+  /** The queued request for the chunk fewest peers hold (oldest first among equals). */
+  #takeRarest (): Job | undefined {
+    let best = -1
+    let bestCount = Infinity
+    for (let i = 0; i < this.#queue.length; i++) {
+      const job = this.#queue[i]!
+      if (job.cancelled) continue
+      const count = this.gossipView.count(job.index)
+      if (count < bestCount) {
+        best = i
+        bestCount = count
+      }
+    }
+    if (best === -1) {
+      this.#queue.length = 0
+      return undefined
+    }
+    return this.#queue.splice(best, 1)[0]
+  }
+
+  /** Fails everything queued (this node left). */
+  dropQueue (): void {
+    for (const job of this.#queue.splice(0)) {
+      if (!job.cancelled) this.sim.reply(job, this, () => { job.reject(new PeerDisconnectedError(this.id)) })
+    }
+    this.#sending = false
+  }
+}
+
+/** Counters of one run beyond what each session keeps. */
+export interface SimTotals {
+  /** Uploads of the origin: [virtual ms at which the chunk left its uplink, bytes]. */
+  originUploads: Array<[number, number]>
+}
+
+/**
+ * The network and the hosts of one simulated swarm: the origin, then the peers of the config, each
+ * receiver running a real SwarmSession on the virtual clock. Announcements travel as GossipSub would
+ * carry them (HAVE batches per HAVE_FLUSH_DELAY_MS, a full bitfield on join and every
+ * BITFIELD_REPUBLISH_INTERVAL_MS, hop delays, loss), plus the direct GET_BITFIELD on connect.
+ */
+export class SwarmSim {
+  readonly clock = new VirtualClock()
+  readonly random: () => number
+  readonly full: Bitfield
+  /** The verified form of each chunk: a token of the chunk's length (one shared buffer, no real bytes). */
+  readonly tokens: Uint8Array[]
+  readonly corruptToken: Uint8Array
+  readonly origin: SimNode
+  readonly nodes: SimNode[] = []
+  readonly online: SimNode[] = []
+  readonly totals: SimTotals = { originUploads: [] }
+  /** Bytes whose request was cancelled after they went on the wire. */
+  lateBytes = 0
+  /** Peers some session banned. */
+  readonly banned = new Set<string>()
+  /** Gossip hops a message needs to reach a member (GossipSub's mesh is a random graph of degree ~6). */
+  readonly #hops: number
+  #unfinished = 0
+
+  constructor (readonly config: SimConfig) {
+    this.random = seededRandom(config.seed)
+    this.full = new Bitfield(config.chunks)
+    this.full.setAll()
+    const buffer = new ArrayBuffer(config.chunkSize)
+    this.tokens = Array.from({ length: config.chunks }, () => new Uint8Array(buffer))
+    this.corruptToken = new Uint8Array(buffer)
+    this.#hops = Math.max(1, Math.ceil(Math.log(config.peers.length + 1) / Math.log(6)))
+    this.origin = this.#addNode('origin', config.originUp, config.originDown, 'origin')
+    this.origin.have.setAll()
+    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), spreadCopies: config.firstCopySpread })
+    if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), random: this.random })
+    this.origin.online = true
+    this.online.push(this.origin)
+    config.peers.forEach((spec, i) => {
+      const node = this.#addNode(`p${i}`, spec.up, spec.down, spec.kind)
+      if (spec.kind === 'honest') this.#unfinished++
+      this.clock.at(spec.arriveMs, () => { this.#arrive(node) })
+      if (spec.departMs !== Infinity) this.clock.at(spec.departMs, () => { this.#depart(node) })
+    })
+  }
+
+  /** Honest peers that neither finished nor left. */
+  get unfinished (): number {
+    return this.#unfinished
+  }
+
+  /** Runs until every honest peer finished or left, or the time limit. */
+  async run (): Promise<void> {
+    await this.clock.run({ untilMs: this.config.untilMs, done: () => this.#unfinished === 0 })
+  }
+
+  /** One-way latency between two hosts, ms. */
+  latency (a: SimNode, b: SimNode): number {
+    return a.accessMs + b.accessMs
+  }
+
+  /** Sends an answer (a refusal) back to the requester, one trip later. */
+  reply (job: Job, from: SimNode, answer: () => void): void {
+    this.clock.at(this.clock.now() + this.latency(from, job.from), () => { if (!job.cancelled) answer() })
+  }
+
+  onUpload (node: SimNode, _job: Job, _start: number, end: number): void {
+    if (node === this.origin) this.totals.originUploads.push([end, this.config.chunkSize])
+  }
+
+  #addNode (id: string, up: number, down: number, kind: PeerKind | 'origin'): SimNode {
+    const node = new SimNode(id, this.nodes.length, up, down, kind, this)
+    node.accessMs = this.config.latencyMs / 2 * (0.5 + this.random())
+    this.nodes.push(node)
+    return node
+  }
+
+  #arrive (node: SimNode): void {
+    node.online = true
+    this.online.push(node)
+    if (node.kind === 'honest') this.#startSession(node)
+    // The DHT lookup answers after discoveryMs; the node then connects to providers.
+    this.clock.at(this.clock.now() + this.config.discoveryMs, () => { this.#discover(node) })
+    this.#periodic(node)
+  }
+
+  #startSession (node: SimNode): void {
+    const session = new SwarmSession({
+      transport: { requestChunk: async (peer, index, o) => await this.#request(node, peer, index, o.signal) },
+      sink: {
+        have: node.have,
+        verify: (index, data) => data === this.tokens[index],
+        write: async index => {
+          node.writes[index]!++
+          node.have.set(index)
+        }
+      },
+      chunkSize: this.config.chunkSize,
+      maxActivePeers: this.config.maxPeers,
+      random: this.random,
+      clock: this.clock,
+      ...this.config.sessionOverrides
+    })
+    node.session = session
+    session.addEventListener('chunk', ({ detail }) => { this.#announceHave(node, detail.index) })
+    session.addEventListener('banned', ({ detail }) => { this.banned.add(detail.peer) })
+    session.run({ signal: node.controller.signal }).then(() => {
+      node.doneAt = this.clock.now()
+      this.#unfinished--
+      if (this.config.peers[node.index - 1]!.seedMs !== Infinity) {
+        this.clock.at(this.clock.now() + this.config.peers[node.index - 1]!.seedMs, () => { this.#depart(node) })
+      }
+    }, () => { /* aborted: the node left */ })
+  }
+
+  async #request (from: SimNode, peerId: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
+    const peer = this.#byId(peerId)
+    if (peer === undefined || !peer.online || !from.neighbours.has(peer)) throw new PeerDisconnectedError(peerId)
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      const job: Job = { from, index, resolve, reject, cancelled: false, sending: false }
+      const onAbort = (): void => {
+        job.cancelled = true
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      job.resolve = data => { signal.removeEventListener('abort', onAbort); resolve(data) }
+      job.reject = err => { signal.removeEventListener('abort', onAbort); reject(err) }
+      this.clock.at(this.clock.now() + this.latency(from, peer), () => { if (!job.cancelled) peer.receive(job) })
+    })
+  }
+
+  #byId (id: string): SimNode | undefined {
+    if (id === 'origin') return this.origin
+    return this.nodes[Number(id.slice(1)) + 1]
+  }
+
+  /** Connects a newcomer to the providers a DHT lookup would return: the origin first, then random members with room. */
+  #discover (node: SimNode): void {
+    if (!node.online) return
+    const want = Math.min(this.config.providersPerLookup, this.config.maxPeers) - node.neighbours.size
+    if (want <= 0) return
+    const candidates: SimNode[] = []
+    if (!node.neighbours.has(this.origin) && this.origin.neighbours.size < this.config.originMaxPeers) candidates.push(this.origin)
+    for (let tries = 0; tries < want * 4 && candidates.length < want; tries++) {
+      const other = this.online[Math.floor(this.random() * this.online.length)]!
+      if (other === node || other === this.origin || !other.online || node.neighbours.has(other) || candidates.includes(other)) continue
+      if (other.neighbours.size >= this.config.maxPeers) continue
+      candidates.push(other)
+    }
+    for (const other of candidates) this.#connect(node, other)
+  }
+
+  /** A connection: each side probes the other's bitfield (GET_BITFIELD) one round trip later. */
+  #connect (a: SimNode, b: SimNode): void {
+    a.neighbours.add(b)
+    b.neighbours.add(a)
+    const rtt = 2 * this.latency(a, b)
+    this.clock.at(this.clock.now() + rtt, () => {
+      if (!a.online || !b.online || !a.neighbours.has(b)) return
+      a.session?.addPeer(b.id, b.bitfieldFor(a).clone())
+      b.session?.addPeer(a.id, a.bitfieldFor(b).clone())
+      a.gossipView.peerBitfield(b.id, b.advertised)
+      b.gossipView.peerBitfield(a.id, a.advertised)
+    })
+    // Joining the topic: each member publishes its full BITFIELD on gossip shortly after seeing the
+    // other subscribe (the store's real bitfield, also for a super-seeder, as the announcer does).
+    this.clock.at(this.clock.now() + BITFIELD_ON_SUBSCRIBE_DELAY_MS + this.latency(a, b), () => {
+      if (!a.online || !b.online || !a.neighbours.has(b)) return
+      if (this.random() >= this.config.gossipLoss) a.session?.peerBitfield(b.id, b.advertised.clone())
+      if (this.random() >= this.config.gossipLoss) b.session?.peerBitfield(a.id, a.advertised.clone())
+    })
+  }
+
+  #announceHave (node: SimNode, index: number): void {
+    node.pendingHaves.push(index)
+    if (node.pendingHaves.length >= HAVE_FLUSH_MAX_INDEXES) {
+      this.#flushHaves(node)
+    } else if (node.flushTimer === undefined) {
+      node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, this.config.haveFlushMs ?? HAVE_FLUSH_DELAY_MS)
+    }
+  }
+
+  #flushHaves (node: SimNode): void {
+    this.clock.clearTimeout(node.flushTimer)
+    node.flushTimer = undefined
+    const indexes = node.pendingHaves
+    node.pendingHaves = []
+    if (indexes.length === 0 || !node.online) return
+    this.#gossip(node, member => {
+      member.session?.peerHave(node.id, indexes)
+      member.gossipView.peerHave(node.id, indexes)
+    })
+  }
+
+  /**
+   * Delivers one announcement of `from` to each member it reaches: members are grouped by the number
+   * of mesh hops the message takes (one event per group, not per member), each delivery lost with
+   * probability gossipLoss.
+   */
+  #gossip (from: SimNode, deliver: (member: SimNode) => void): void {
+    const groups: SimNode[][] = Array.from({ length: this.#hops }, () => [])
+    for (const member of from.neighbours) {
+      if (this.random() < this.config.gossipLoss) continue
+      groups[Math.floor(this.random() * this.#hops)]!.push(member)
+    }
+    groups.forEach((members, h) => {
+      if (members.length === 0) return
+      // each hop costs a network trip plus GossipSub's validation (signature check) at the relay
+      const delay = (h + 1) * (this.config.latencyMs + 2)
+      // Arrivals are rounded up to the gossip tick: a session then handles the announcements of one
+      // tick in one scheduler pass (see docs/simulator.md, "simplifications").
+      const at = Math.ceil((this.clock.now() + delay) / this.config.gossipTickMs) * this.config.gossipTickMs
+      this.clock.at(at, () => {
+        if (!from.online) return
+        for (const member of members) if (member.online && member.neighbours.has(from)) deliver(member)
+      })
+    })
+  }
+
+  /** The full-bitfield republish and the downloader's re-discovery, on their production intervals. */
+  #periodic (node: SimNode): void {
+    const jitter = this.random()
+    this.clock.at(this.clock.now() + BITFIELD_REPUBLISH_INTERVAL_MS * jitter, () => { this.#republish(node) })
+    this.clock.at(this.clock.now() + REDISCOVER_INTERVAL_MS * (0.5 + jitter / 2), () => { this.#rediscover(node) })
+  }
+
+  #republish (node: SimNode): void {
+    if (!node.online) return
+    const field = node.advertised.clone()
+    this.#gossip(node, member => {
+      member.session?.peerBitfield(node.id, field)
+      member.gossipView.peerBitfield(node.id, field)
+    })
+    this.clock.at(this.clock.now() + BITFIELD_REPUBLISH_INTERVAL_MS, () => { this.#republish(node) })
+  }
+
+  #rediscover (node: SimNode): void {
+    if (!node.online || node.doneAt !== Infinity) return
+    // Re-probes the bitfields of the peers it knows (a super-seeder reveals new chunks this way) and
+    // tops its peer set up when churn thinned it.
+    for (const other of node.neighbours) node.session?.addPeer(other.id, other.bitfieldFor(node).clone())
+    if (node.neighbours.size < this.config.providersPerLookup / 2) this.#discover(node)
+    this.clock.at(this.clock.now() + REDISCOVER_INTERVAL_MS, () => { this.#rediscover(node) })
+  }
+
+  #depart (node: SimNode): void {
+    if (!node.online) return
+    node.online = false
+    node.departedAt = this.clock.now()
+    const at = this.online.indexOf(node)
+    if (at !== -1) {
+      this.online[at] = this.online[this.online.length - 1]!
+      this.online.pop()
+    }
+    if (node.kind === 'honest' && node.doneAt === Infinity) this.#unfinished--
+    node.dropQueue()
+    for (const other of node.neighbours) {
+      const lat = this.latency(node, other)
+      this.clock.at(this.clock.now() + lat, () => {
+        other.neighbours.delete(node)
+        other.session?.removePeer(node.id)
+        other.gossipView.removePeer(node.id)
+        other.superSeed?.removePeer(node.id)
+        other.slots.release(node.id)
+      })
+    }
+    node.neighbours.clear()
+    node.controller.abort()
+  }
+}
