@@ -19,6 +19,7 @@ export interface TracedUpload {
 
 // weald (libp2p's debug) without colours: "<ISO time> <namespace> <message>"
 const DEBUG_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) (\S+) (.*)$/
+const NODE_TAG = /^\[[^\]\s]*\] /
 
 /** What one node's DEBUG trace told: its chunk uploads and when the manifest arrived. */
 export class NodeTrace {
@@ -36,10 +37,12 @@ export class NodeTrace {
     const m = DEBUG_LINE.exec(line)
     if (m === null) return
     const at = Date.parse(m[1]!)
+    // a node's logger starts every message with its tag, "[<name or peer id tail>] "
+    const message = m[3]!.replace(NODE_TAG, '')
     if (m[2] === 'shoal:node:upload') {
-      const [, peer, index] = m[3]!.split(' ')
+      const [, peer, index] = message.split(' ')
       if (peer !== undefined && index !== undefined) this.uploads.push({ atEpochMs: at, peer, index: Number(index) })
-    } else if (m[2] === 'shoal:node:download' && this.manifestAtEpochMs === undefined && /^manifest of \S+ from \S+: \d+ chunks$/.test(m[3]!)) {
+    } else if (m[2] === 'shoal:node:download' && this.manifestAtEpochMs === undefined && /^manifest of \S+ from \S+: \d+ chunks$/.test(message)) {
       this.manifestAtEpochMs = at
     }
   }

@@ -10,11 +10,12 @@ const KiB = 1024
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 describe('bench run diagnostics', () => {
-  it('reads the upload and manifest lines libp2p\'s logger writes with the bench\'s DEBUG settings', async () => {
+  it('reads the upload and manifest lines a node\'s tagged logger writes with the bench\'s DEBUG settings', async () => {
     // the real logger in a real process: the trace format is whatever weald prints, not what we assume
     const script = [
-      "import { logger } from '@libp2p/logger'",
-      "const up = logger('shoal:node:upload'); const down = logger('shoal:node:download'); const other = logger('shoal:swarm')",
+      // the node's own logger, as a shoal process writes: every message starts with its [tag]
+      "import { nodeLogger } from './dist/src/net/node-logger.js'",
+      "const l = nodeLogger('seeder'); const up = l.forComponent('shoal:node:upload'); const down = l.forComponent('shoal:node:download'); const other = l.forComponent('shoal:swarm')",
       "down('manifest of %s from %s: %d chunks', 'bafyx', 'peerS', 3)",
       "up('%s %s %d', 'download', 'peerA', 2); up('%s %s %d', 'download', 'peerB', 0); other('not traced')"
     ].join('\n')
