@@ -249,6 +249,19 @@ netns_link() {
   [[ $state == up || $state == down ]] || { _netns_die "link state must be up or down, got '$state'"; return 1; }
   _netns_check_index "$i" || return 1
   ip -n "$(_netns_sw)" link set "$(_netns_port "$i")" "$state"
+  [[ $state == up ]] || return 0
+  # Replugged: wait (bounded, 5 s) until the switch forwards on the port again, then forget the
+  # neighbour entries that failed while it was down, so the next connect re-resolves at once instead
+  # of failing with EHOSTUNREACH until the kernel's FAILED entry ages out.
+  local tries=0
+  until bridge -n "$(_netns_sw)" link show dev "$(_netns_port "$i")" 2>/dev/null | grep -q 'state forwarding'; do
+    (( ++tries > 50 )) && { _netns_die "port of host $i did not come back up"; return 1; }
+    sleep 0.1
+  done
+  local h
+  for (( h = 0; h < $(netns_count); h++ )); do
+    ip -n "$(_netns_host_ns "$h")" neigh flush dev eth0 2>/dev/null || true
+  done
 }
 
 # One line per host: index, namespace, address.
