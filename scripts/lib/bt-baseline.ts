@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { processCpuMs, sha256File } from './http-baseline.js'
 import { ensureDebianTools } from './debian-packages.js'
+import { stopChild } from './stop-child.js'
 import type { NetnsTestbed } from './netns-hosts.js'
 
 const execFileAsync = promisify(execFile)
@@ -78,15 +79,6 @@ function drain (child: ChildProcess, name: string): () => string {
   child.stdout?.on('data', (b: Buffer) => { tail = (tail + b.toString()).slice(-2000) })
   child.stderr?.on('data', (b: Buffer) => { tail = (tail + b.toString()).slice(-2000) })
   return () => `${name}: ${tail.trim()}`
-}
-
-async function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise(resolve => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(timer)
 }
 
 /** The info hash aria2c reads from a .torrent (`aria2c -S`), lower-case hex. */

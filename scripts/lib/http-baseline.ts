@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { NetnsTestbed } from './netns-hosts.js'
+import { stopChild } from './stop-child.js'
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./http-file-server.js', import.meta.url))
 const CLIENT_SCRIPT = fileURLToPath(new URL('./http-fetch-client.js', import.meta.url))
@@ -120,14 +121,7 @@ export async function startHttpFileServer (bed: NetnsTestbed, host: number, file
     child,
     url: `http://${bed.ip(host)}:${port}/file`,
     cpuMs: async () => processCpuMs(pid),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
+    stop: async () => { await stopChild(child) }
   }
 }
 
