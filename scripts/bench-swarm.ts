@@ -223,7 +223,7 @@ export async function runSwarmBench (cfg: SwarmBenchConfig): Promise<boolean> {
       printSwarm(run, cfg, tMinS)
     }
     if (cfg.bt) {
-      const reason = await btBaselineUnavailableReason()
+      const reason = btBaselineUnavailableReason()
       if (reason !== undefined) {
         console.log(`\nBitTorrent baseline: skipped (${reason})`)
       } else {

@@ -70,8 +70,8 @@ export interface BtBaselineResult {
 }
 
 /** Installs aria2, opentracker and mktorrent when missing (as root); the reason when they cannot be had. */
-export async function btBaselineUnavailableReason (): Promise<string | undefined> {
-  return await ensureDebianTools(BT_TOOLS)
+export function btBaselineUnavailableReason (): string | undefined {
+  return ensureDebianTools(BT_TOOLS)
 }
 
 function drain (child: ChildProcess, name: string): () => string {

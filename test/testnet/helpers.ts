@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { aptInstall } from '../../scripts/lib/debian-packages.js'
 
 /** The repository root (this file runs from dist/test/testnet/). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -39,22 +40,13 @@ function has (cmd: string, args: string[]): boolean {
   return r.status === 0
 }
 
-let aptUpdated = false
-
 /**
  * Makes sure `cmd` runs (probed with `probeArgs`), installing Debian's `aptPackage` when it is
  * missing and we are root. Returns undefined when it is there, else the reason it cannot be had.
  */
 export function ensureTool (cmd: string, probeArgs: string[], aptPackage: string): string | undefined {
   if (has(cmd, probeArgs)) return undefined
-  if (process.getuid?.() !== 0) return `${cmd} is not installed and installing ${aptPackage} needs root`
-  if (!has('apt-get', ['--version'])) return `${cmd} is not installed and apt-get is not available`
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  if (!aptUpdated) {
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env, timeout: 300_000 })
-    aptUpdated = true
-  }
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', aptPackage], { encoding: 'utf8', env, timeout: 300_000 })
-  if (r.status !== 0) return `apt-get install ${aptPackage} failed: ${(r.stderr ?? '').trim().split('\n').pop() ?? ''}`
+  const failed = aptInstall([aptPackage])
+  if (failed !== undefined) return `${cmd} is not installed and installing ${aptPackage} failed: ${failed}`
   return has(cmd, probeArgs) ? undefined : `${cmd} still does not run after installing ${aptPackage}`
 }
