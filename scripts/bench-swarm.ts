@@ -14,7 +14,7 @@ import { cpus } from 'node:os'
 import { ShoalProcess, writeRandomFile } from './lib/shoal-process.js'
 import { btBaselineUnavailableReason, runBtBaseline } from './lib/bt-baseline.js'
 import type { BtBaselineResult } from './lib/bt-baseline.js'
-import { chunkBytesOf, cpuPerGiB, NodeTrace, printDiagnostics, seederFigures, TRACE_ENV, uploadedBytes } from './lib/run-diagnostics.js'
+import { cpuPerGiB, NodeTrace, printDiagnostics, TRACE_ENV, traceFigures } from './lib/run-diagnostics.js'
 import type { ReceiverTimes, SeederFigures } from './lib/run-diagnostics.js'
 import { runWarmOnce } from './bench-warm.js'
 
@@ -134,6 +134,7 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const hashes = await Promise.all(results.map(async r => await sha256File(r.path)))
     const finishMs = results.map(r => r.at - start)
     const tLastMs = Math.max(...finishMs)
+    const figures = traceFigures(seederTrace, traces, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks) })
     return {
       label: superSeed ? 'swarm (cold), seeder --super-seed' : 'swarm (cold)',
       superSeed,
@@ -145,9 +146,9 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
         manifestMs: (traces[r]!.manifestAtEpochMs ?? NaN) - startEpochMs,
         firstChunkMs: (p.events.find(e => e.event.type === 'progress' && Number(e.event.have) > 0)?.at ?? NaN) - start,
         doneMs: finishMs[r]!,
-        sentBytes: uploadedBytes(traces[r]!.uploads, startEpochMs + tLastMs, chunkBytesOf(Number(added.size), Number(added.chunks)))
+        sentBytes: figures.sentBytes[r]!
       })),
-      seeder: seederFigures(seederTrace.uploads, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks), receivers: cfg.receivers }),
+      seeder: figures.seeder,
       seederTxBytes,
       cpuMs,
       wallMs,

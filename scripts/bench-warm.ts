@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import type { NetnsTestbed } from './lib/netns-hosts.js'
 import { processCpuMs, sha256File } from './lib/http-baseline.js'
 import { ShoalProcess } from './lib/shoal-process.js'
-import { chunkBytesOf, NodeTrace, seederFigures, TRACE_ENV, uploadedBytes } from './lib/run-diagnostics.js'
+import { NodeTrace, TRACE_ENV, traceFigures } from './lib/run-diagnostics.js'
 import { BOOTSTRAP_HOST, keepDebugLog, PORT, SEEDER_HOST, START_TIMEOUT_MS, traceEnv } from './bench-swarm.js'
 import type { SwarmBenchConfig, SwarmRun } from './bench-swarm.js'
 
@@ -80,6 +80,7 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
     const hashes = await Promise.all(done.map(async e => await sha256File(String(e.path))))
     const finishMs = done.map(e => Number(e.at) - startEpochMs)
     const tLastMs = Math.max(...finishMs)
+    const figures = traceFigures(daemons[0]!.trace, daemons.slice(1).map(d => d.trace), { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks) })
     const addMs = Number(added.at) - startEpochMs
     return {
       label: `swarm (warm: daemons up before t0, add took ${(addMs / 1000).toFixed(2)} s)${superSeed ? ', origin --super-seed' : ''}`,
@@ -92,9 +93,9 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
         manifestMs: (daemons[r + 1]!.trace.manifestAtEpochMs ?? NaN) - startEpochMs,
         firstChunkMs: Number(a.events.find(e => e.event.type === 'first')?.event.at ?? NaN) - startEpochMs,
         doneMs: finishMs[r]!,
-        sentBytes: uploadedBytes(daemons[r + 1]!.trace.uploads, startEpochMs + tLastMs, chunkBytesOf(Number(added.size), Number(added.chunks)))
+        sentBytes: figures.sentBytes[r]!
       })),
-      seeder: seederFigures(daemons[0]!.trace.uploads, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks), receivers: cfg.receivers }),
+      seeder: figures.seeder,
       seederTxBytes,
       cpuMs,
       wallMs,

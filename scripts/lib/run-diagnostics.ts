@@ -119,6 +119,15 @@ export function uploadedBytes (uploads: TracedUpload[], untilEpochMs: number, by
 }
 
 /** A compact table: one row per receiver, then the seeder's figures. */
+/** What a run's traces say: the bytes each receiver sent to peers before T_last, and the seeder's figures. */
+export function traceFigures (seeder: NodeTrace, receivers: NodeTrace[], run: { startEpochMs: number, tLastMs: number, uploadRate: number, size: number, chunks: number }): { sentBytes: number[], seeder: SeederFigures } {
+  const bytesOf = chunkBytesOf(run.size, run.chunks)
+  return {
+    sentBytes: receivers.map(t => uploadedBytes(t.uploads, run.startEpochMs + run.tLastMs, bytesOf)),
+    seeder: seederFigures(seeder.uploads, { ...run, receivers: receivers.length })
+  }
+}
+
 export function printDiagnostics (receivers: ReceiverTimes[], seeder: SeederFigures | undefined, extra: { cpuMs: number, deliveredBytes: number }): void {
   const MiB = 1024 * 1024
   const s = (ms: number): string => Number.isFinite(ms) ? (ms / 1000).toFixed(2).padStart(7) : '      -'
