@@ -6,7 +6,7 @@ import { ErrorCode, isShoalError, ShoalError } from '../errors.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import {
   API_CONNECTIONS_CHECK_INTERVAL_MS, API_HEADERS_TIMEOUT_MS, API_IDLE_SOCKET_TIMEOUT_MS, API_KEEP_ALIVE_TIMEOUT_MS, API_REQUEST_TIMEOUT_MS,
-  CORS_MAX_AGE_S, MAX_API_CONNECTIONS, MAX_BODY_BYTES
+  CORS_MAX_AGE_S, MAX_API_CONNECTIONS
 } from './constants.js'
 import { ApiErrorCode } from './api-errors.js'
 import { statusFor } from './http-status.js'
@@ -16,6 +16,9 @@ import { PathPolicy } from './path-policy.js'
 import { RequestGuard } from './request-guard.js'
 import { isLoopbackAddress, resolveApiHost, type HostLookup, type ResolvedApiHost } from './resolve-api-host.js'
 import { NodeMetrics } from './node-metrics.js'
+import type { Route } from './route.js'
+import { contentRoutes } from './routes/content-routes.js'
+import { metricsRoutes } from './routes/metrics-routes.js'
 
 const log = logger('shoal:api')
 
@@ -43,8 +46,6 @@ export interface ControlServerInit {
   idleTimeoutMs?: number
 }
 
-type Handler = (node: ShoalNode, req: IncomingMessage, params: string[], paths: PathPolicy) => Promise<[number, unknown]>
-
 const CORS_METHODS = 'GET, POST, DELETE'
 const CORS_HEADERS = 'Authorization, Content-Type'
 
@@ -60,7 +61,7 @@ export class ControlServer {
   readonly #explicitToken: string | undefined
   #token?: string
   #server?: Server
-  #metrics?: NodeMetrics
+  #routes: Route[] = []
   #guard?: RequestGuard
   #paths?: PathPolicy
   #resolved?: ResolvedApiHost
@@ -100,7 +101,7 @@ export class ControlServer {
       allowOrigins: this.#init.allowOrigins
     })
     this.#paths = new PathPolicy(this.#init.allowPaths ?? [homedir(), node.init.dataDir])
-    this.#metrics = new NodeMetrics(node)
+    this.#routes = [...contentRoutes, ...metricsRoutes(new NodeMetrics(node))]
 
     const headersTimeout = this.#init.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS
     const requestTimeout = Math.max(this.#init.requestTimeoutMs ?? API_REQUEST_TIMEOUT_MS, headersTimeout)
@@ -163,20 +164,14 @@ export class ControlServer {
       }
       const path = pathOf(req.url)
       const method = req.method ?? 'GET'
-      if (!(method === 'GET' && path === '/v1/health')) this.#authorize(req)
-      if (path === '/metrics' && method === 'GET') {
-        const text = await this.#metrics!.render()
-        res.writeHead(200, { 'content-type': this.#metrics!.contentType })
-        res.end(text)
-        return
-      }
-      const route = this.#route(method, path)
-      if (route === undefined) {
+      const match = this.#route(method, path)
+      if (match?.route.public !== true) this.#authorize(req)
+      if (match === undefined) {
         send(res, 404, { error: { code: ApiErrorCode.NO_ROUTE, message: `no route ${method} ${path}; see docs/control-api.md` } })
         return
       }
-      const [status, body] = await route.handler(node, req, route.params, this.#paths!)
-      send(res, status, body)
+      const result = await match.route.handle({ node, req, res, params: match.params, paths: this.#paths! })
+      if (result !== 'sent') send(res, result[0], result[1])
     } catch (err) {
       const status = statusFor(err)
       if (status >= 500) log.error('control API request failed: %e', err)
@@ -193,11 +188,11 @@ export class ControlServer {
     }
   }
 
-  #route (method: string, path: string): { handler: Handler, params: string[] } | undefined {
-    for (const [m, pattern, handler] of ROUTES) {
-      if (m !== method) continue
-      const match = pattern.exec(path)
-      if (match !== null) return { handler, params: match.slice(1).map(decodeParam) }
+  #route (method: string, path: string): { route: Route, params: string[] } | undefined {
+    for (const route of this.#routes) {
+      if (route.method !== method) continue
+      const match = route.pattern.exec(path)
+      if (match !== null) return { route, params: match.slice(1).map(decodeParam) }
     }
     return undefined
   }
@@ -217,75 +212,6 @@ function decodeParam (text: string): string {
   } catch {
     throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${text}" is not valid %-encoding`)
   }
-}
-
-const health: Handler = async node => {
-  const status = await node.status()
-  return [200, { ok: true, peerId: status.peerId, peers: status.peers, contents: status.contents, uptimeMs: status.uptimeMs }]
-}
-
-const ROUTES: Array<[string, RegExp, Handler]> = [
-  ['GET', /^\/v1\/health$/, health],
-  ['GET', /^\/v1\/status$/, async node => [200, await node.status()]],
-  ['GET', /^\/v1\/contents$/, async node => [200, { contents: await node.ls() }]],
-  ['GET', /^\/v1\/contents\/([^/]+)$/, async (node, _req, [cid]) => {
-    const info = (await node.ls()).find(c => c.cid === cid)
-    if (info === undefined) throw new ShoalError('ERR_NOT_FOUND', `this node has no content ${cid}`)
-    return [200, info]
-  }],
-  ['POST', /^\/v1\/contents$/, async (node, req, _params, paths) => {
-    const body = await readJson(req)
-    const path = requireString(body, 'path')
-    const chunkSize = body.chunkSize === undefined ? undefined : requireNumber(body, 'chunkSize')
-    // the node gets the real path that was checked, not a name a symlink could later redirect
-    return [201, await node.add(await paths.resolve(path), { chunkSize })]
-  }],
-  ['POST', /^\/v1\/downloads$/, async (node, req, _params, paths) => {
-    const body = await readJson(req)
-    const cid = requireString(body, 'cid')
-    const out = requireString(body, 'out')
-    const overwrite = body.overwrite === undefined ? false : requireBoolean(body, 'overwrite')
-    return [202, await node.startGet(cid, { out: await paths.resolve(out), overwrite })]
-  }],
-  ['DELETE', /^\/v1\/contents\/([^/]+)$/, async (node, _req, [cid]) => {
-    await node.remove(cid!)
-    return [200, { cid, removed: true }]
-  }]
-]
-
-async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = []
-  let size = 0
-  for await (const part of req) {
-    size += (part as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new ShoalError(ApiErrorCode.BAD_REQUEST, `request body over ${MAX_BODY_BYTES} bytes`)
-    parts.push(part as Buffer)
-  }
-  try {
-    const value: unknown = JSON.parse(Buffer.concat(parts).toString('utf8'))
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object')
-    return value as Record<string, unknown>
-  } catch {
-    throw new ShoalError(ApiErrorCode.BAD_REQUEST, 'request body must be a JSON object')
-  }
-}
-
-function requireString (body: Record<string, unknown>, key: string): string {
-  const v = body[key]
-  if (typeof v !== 'string' || v === '') throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be a non-empty string`)
-  return v
-}
-
-function requireBoolean (body: Record<string, unknown>, key: string): boolean {
-  const v = body[key]
-  if (typeof v !== 'boolean') throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be true or false`)
-  return v
-}
-
-function requireNumber (body: Record<string, unknown>, key: string): number {
-  const v = body[key]
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShoalError(ApiErrorCode.BAD_REQUEST, `"${key}" must be a number`)
-  return v
 }
 
 function send (res: ServerResponse, status: number, body: unknown): void {

@@ -9,11 +9,13 @@ import { ShoalError } from '../util/shoal-error.js'
 import { ContentAnnouncements } from './content-announcements.js'
 import { ContentEntry } from './content-entry.js'
 import type { HeldContent } from './content-entry.js'
+import { ContentLeases } from './content-leases.js'
 import { ContentOpener } from './content-opener.js'
 import { ContentRecords } from './content-records.js'
 import { ContentRegistry } from './content-registry.js'
 import { DEFAULT_MAX_PEERS_PER_CONTENT, LOG_TAG_LENGTH } from './constants.js'
 import { DownloadRunner } from './download-runner.js'
+import { managedOutOf } from './managed-store.js'
 import { NodeTraffic } from './node-traffic.js'
 import type { ShoalApi } from './shoal-api.js'
 import { startNetwork } from './start-network.js'
@@ -26,6 +28,8 @@ import { XferSource } from './xfer-source.js'
  */
 export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalApi {
   readonly init: Readonly<ShoalInit> & { dataDir: string }
+  /** Contents in use by a reader right now, and when each was last used (the cache's view). */
+  readonly leases = new ContentLeases()
   readonly #contents = new ContentRegistry()
   readonly #opener: ContentOpener
   readonly #traffic: NodeTraffic
@@ -142,6 +146,17 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   /** Fetches content by CID into `options.out`, verifying every chunk; resolves when complete. */
   async get (cidText: string, options: GetOptions = {}): Promise<GetResult> {
     return await this.#get(cidText, options, false)
+  }
+
+  /**
+   * Fetches `cid` for the node itself (the data plane, the registry mirror, a daemon download with no
+   * folder) into its managed store, `<dataDir>/store/<cid>`; joins a download already under way and
+   * returns at once when the content is held, wherever it lives.
+   */
+  async fetch (cidText: string, options: Omit<GetOptions, 'out' | 'overwrite'> = {}): Promise<GetResult> {
+    const cid = parseCid(cidText).toString()
+    this.leases.touch(cid)
+    return await this.#get(cid, { ...options, out: managedOutOf(this.init.dataDir, cid) }, false)
   }
 
   /** Starts a download in the background (the control API's POST /v1/downloads). */
