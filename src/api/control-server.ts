@@ -170,7 +170,9 @@ export class ControlServer {
         send(res, 404, { error: { code: ApiErrorCode.NO_ROUTE, message: `no route ${method} ${path}; see docs/control-api.md` } })
         return
       }
-      const result = await match.route.handle({ node, req, res, params: match.params, paths: this.#paths! })
+      // decoded only once authorized: a stranger's malformed URL gets 401 like any other request
+      const params = match.captures.map(decodeParam)
+      const result = await match.route.handle({ node, req, res, params, paths: this.#paths! })
       if (result !== 'sent') send(res, result[0], result[1])
     } catch (err) {
       const status = statusFor(err)
@@ -188,11 +190,11 @@ export class ControlServer {
     }
   }
 
-  #route (method: string, path: string): { route: Route, params: string[] } | undefined {
+  #route (method: string, path: string): { route: Route, captures: string[] } | undefined {
     for (const route of this.#routes) {
       if (route.method !== method) continue
       const match = route.pattern.exec(path)
-      if (match !== null) return { route, params: match.slice(1).map(decodeParam) }
+      if (match !== null) return { route, captures: match.slice(1) }
     }
     return undefined
   }
