@@ -6,7 +6,8 @@ export { ShoalNode } from './node/shoal-node.js'
 export type { ShoalApi } from './node/shoal-api.js'
 export type {
   AddOptions, AddResult, ContentInfo, ContentState, GetOptions, GetResult, NodeStatus, Progress,
-  ShoalEvents, ShoalInit, StalledEvent, BannedEvent, PeerEvent, ContentErrorEvent
+  ShoalEvents, ShoalInit, StalledEvent, BannedEvent, PeerEvent, ContentErrorEvent,
+  CacheStats, EvictedContent, EvictionReason, GcOptions, GcReport
 } from './node/types.js'
 export { ErrorCode, ShoalError, isErrorCode, isShoalError } from './errors.js'
 export type { ShoalErrorCode } from './errors.js'

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCode, isErrorCode, ShoalError } from '../errors.js'
 import type { ShoalApi } from '../node/shoal-api.js'
-import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus } from '../node/types.js'
+import type { AddOptions, AddResult, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeStatus } from '../node/types.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { POLL_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './constants.js'
@@ -74,6 +74,18 @@ export class ControlClient implements ShoalApi {
 
   async remove (cid: string): Promise<void> {
     await this.#call('DELETE', `/v1/contents/${encodeURIComponent(cid)}`)
+  }
+
+  async pin (cid: string): Promise<void> {
+    await this.#call('POST', `/v1/contents/${encodeURIComponent(cid)}/pin`, {})
+  }
+
+  async unpin (cid: string): Promise<void> {
+    await this.#call('DELETE', `/v1/contents/${encodeURIComponent(cid)}/pin`)
+  }
+
+  async gc (options: GcOptions = {}): Promise<GcReport> {
+    return await this.#call<GcReport>('POST', '/v1/gc', { dryRun: options.dryRun === true }, options.signal)
   }
 
   async #call<T> (method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {

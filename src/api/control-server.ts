@@ -17,6 +17,7 @@ import { RequestGuard } from './request-guard.js'
 import { isLoopbackAddress, resolveApiHost, type HostLookup, type ResolvedApiHost } from './resolve-api-host.js'
 import { NodeMetrics } from './node-metrics.js'
 import type { Route } from './route.js'
+import { cacheRoutes } from './routes/cache-routes.js'
 import { contentRoutes } from './routes/content-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 
@@ -101,7 +102,7 @@ export class ControlServer {
       allowOrigins: this.#init.allowOrigins
     })
     this.#paths = new PathPolicy(this.#init.allowPaths ?? [homedir(), node.init.dataDir])
-    this.#routes = [...contentRoutes, ...metricsRoutes(new NodeMetrics(node))]
+    this.#routes = [...contentRoutes, ...metricsRoutes(new NodeMetrics(node)), ...cacheRoutes]
 
     const headersTimeout = this.#init.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS
     const requestTimeout = Math.max(this.#init.requestTimeoutMs ?? API_REQUEST_TIMEOUT_MS, headersTimeout)

@@ -33,6 +33,20 @@ export class NodeMetrics {
     gauge('shoal_uptime_seconds', 'seconds since the node started', async () => (await node.status()).uptimeMs / 1000)
     counter('shoal_uploaded_bytes_total', 'chunk bytes sent to peers', async () => (await node.status()).uploadedBytes)
     counter('shoal_downloaded_bytes_total', 'verified chunk bytes received from peers', async () => (await node.status()).downloadedBytes)
+    gauge('shoal_cache_bytes', 'bytes of the contents in the managed store', async () => node.cacheStats().bytes)
+    const evicted: Record<string, number> = {}
+    new Counter({
+      name: 'shoal_cache_evictions_total',
+      help: 'contents the cache evicted, by reason (quota, tti, ttl, disk-full)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect () {
+        for (const [reason, now] of Object.entries(node.cacheStats().evictions)) {
+          this.inc({ reason }, now - (evicted[reason] ?? 0))
+          evicted[reason] = now
+        }
+      }
+    })
   }
 
   get contentType (): string {

@@ -22,7 +22,12 @@ export function initFromSettings (s: Settings): ShoalInit {
     downloadLimit: s.downloadLimit,
     superSeed: s.superSeed,
     chunkSize: s.chunkSize,
-    maxPeersPerContent: s.maxPeers
+    maxPeersPerContent: s.maxPeers,
+    cacheMaxBytes: s.cacheMax,
+    gcHighPercent: s.gcHigh,
+    gcLowPercent: s.gcLow,
+    cacheTtiMs: s.cacheTti,
+    cacheTtlMs: s.cacheTtl
   }
 }
 

@@ -14,6 +14,9 @@ const addCommand: Action = async (...a) => await (await import('./commands/daemo
 const lsCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).lsCommand(ctx)
 const statusCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).statusCommand(ctx)
 const cancelCommand: Action = async (ctx, args) => await (await import('./commands/daemon-client-commands.js')).cancelCommand(ctx, args)
+const pinCommand: Action = async (ctx, args) => await (await import('./commands/daemon-client-commands.js')).pinCommand(ctx, args, true)
+const unpinCommand: Action = async (ctx, args) => await (await import('./commands/daemon-client-commands.js')).pinCommand(ctx, args, false)
+const gcCommand: Action = async (ctx, _args, opts) => await (await import('./commands/daemon-client-commands.js')).gcCommand(ctx, opts)
 const daemonCommand: Action = async (ctx) => await (await import('./commands/daemon.js')).daemonCommand(ctx)
 const bootstrapCommand: Action = async (...a) => await (await import('./commands/bootstrap.js')).bootstrapCommand(...a)
 const idCommand: Action = async (ctx) => await (await import('./commands/id.js')).idCommand(ctx)
@@ -44,7 +47,7 @@ Examples:
   $ shoal seed ./build.tar                   # publish a file and seed it until Ctrl-C
   $ shoal get bafy... -o ./out --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...
   $ shoal bootstrap --listen /ip4/0.0.0.0/tcp/4001
-  $ SHOAL_API=127.0.0.1:7070 shoal daemon    # then: shoal add|get|ls|status|cancel
+  $ SHOAL_API=127.0.0.1:7070 shoal daemon    # then: shoal add|get|ls|status|cancel|pin|gc
 
 Flags override SHOAL_* environment variables (see .env.example). Exit codes are listed in the README.`)
 
@@ -103,6 +106,19 @@ Flags override SHOAL_* environment variables (see .env.example). Exit codes are 
     .description('stop downloading or seeding a content and forget its state (files are kept)')
     .addHelpText('after', '\nExample:\n  $ shoal cancel bafyrei...')
     .action(run(cancelCommand))
+  program.command('pin').argument('<cid>', 'content ID')
+    .description('keep a content: the cache never evicts it')
+    .addHelpText('after', '\nExample:\n  $ shoal pin bafyrei...')
+    .action(run(pinCommand))
+  program.command('unpin').argument('<cid>', 'content ID')
+    .description('let the cache evict a content again (only content in the managed store is ever evicted)')
+    .addHelpText('after', '\nExample:\n  $ shoal unpin bafyrei...')
+    .action(run(unpinCommand))
+  program.command('gc')
+    .description('evict from the managed store what the cache limits say must go (see docs/cache.md)')
+    .option('--dry-run', 'only list what would go, and how many bytes')
+    .addHelpText('after', '\nExample:\n  $ SHOAL_API=127.0.0.1:7070 shoal gc --dry-run')
+    .action(run(gcCommand))
   program.command('daemon')
     .description('run a long-lived node with the HTTP control API (default 127.0.0.1:7070)')
     .addHelpText('after', '\nExample:\n  $ shoal daemon --api 127.0.0.1:7070 --listen /ip4/0.0.0.0/tcp/4002')

@@ -37,6 +37,11 @@ export interface Settings {
   superSeed: boolean
   chunkSize: number
   maxPeers: number
+  cacheMax: number
+  gcHigh: number
+  gcLow: number
+  cacheTti: number
+  cacheTtl: number
 }
 
 function fail (source: string, what: string): never {
@@ -126,7 +131,12 @@ export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
   { key: 'seedTime', flag: '--seed-time <duration>', env: 'SHOAL_SEED_TIME', defaultText: '0', description: 'how long `get` keeps seeding after it finishes (0, 90s, 15m, inf)', parse: parseDuration },
   { key: 'superSeed', flag: '--super-seed', env: 'SHOAL_SUPER_SEED', defaultText: 'false', description: 'first-seeder mode: hand out each chunk about once and let receivers spread it', parse: parseBool },
   { key: 'chunkSize', flag: '--chunk-size <size>', env: 'SHOAL_CHUNK_SIZE', defaultText: '256k', description: 'chunk size for content you add (power of two, 64k to 16M)', parse: parseBytes },
-  { key: 'maxPeers', flag: '--max-peers <n>', env: 'SHOAL_MAX_PEERS', defaultText: '32', description: 'most peers one download talks to at once', parse: parseInteger(1, 1000) }
+  { key: 'maxPeers', flag: '--max-peers <n>', env: 'SHOAL_MAX_PEERS', defaultText: '32', description: 'most peers one download talks to at once', parse: parseInteger(1, 1000) },
+  { key: 'cacheMax', flag: '--cache-max <size>', env: 'SHOAL_CACHE_MAX', defaultText: '0', description: 'most bytes the managed store (<data dir>/store) may hold, e.g. 200G or 512M (0: no limit, the watermarks are of the disk)', parse: parseBytes },
+  { key: 'gcHigh', flag: '--gc-high <percent>', env: 'SHOAL_GC_HIGH', defaultText: '90', description: 'cache GC starts above this percent of --cache-max (or of the disk)', parse: parseInteger(1, 100) },
+  { key: 'gcLow', flag: '--gc-low <percent>', env: 'SHOAL_GC_LOW', defaultText: '70', description: 'cache GC evicts least recently used content down to this percent of --cache-max (or of the disk)', parse: parseInteger(0, 99) },
+  { key: 'cacheTti', flag: '--cache-tti <duration>', env: 'SHOAL_CACHE_TTI', defaultText: 'inf', description: 'evict managed content nobody used for this long (15m, 7d; inf = never)', parse: parseDuration },
+  { key: 'cacheTtl', flag: '--cache-ttl <duration>', env: 'SHOAL_CACHE_TTL', defaultText: 'inf', description: 'evict managed content this long after it was fetched (1h, 30d; inf = never)', parse: parseDuration }
 ]
 
 /** Resolves settings from (highest first) explicit flag values, the environment, and the defaults. */
@@ -145,6 +155,7 @@ export function resolveSettings (flags: Record<string, unknown>, env: NodeJS.Pro
     out[s.key] = s.parse(text, source)
   }
   const settings = out as unknown as Settings
+  if (settings.gcLow >= settings.gcHigh) fail('--gc-low', `${settings.gcLow} must be below --gc-high (${settings.gcHigh})`)
   if (settings.dataDir === '~/.shoal' || settings.dataDir === '') settings.dataDir = join(homedir(), '.shoal')
   else if (settings.dataDir.startsWith('~/')) settings.dataDir = join(homedir(), settings.dataDir.slice(2))
   return settings

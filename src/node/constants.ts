@@ -16,3 +16,15 @@ export const RATE_WINDOW_MS = 5_000
 export const NO_PEERS_TIMEOUT_MS = 15_000
 /** Characters of the PeerId (its end: the start is the same for every Ed25519 key) tagging a node's log lines. */
 export const LOG_TAG_LENGTH = 6
+/** GC watermarks when none are set: start above 90 % of the limit (or disk), stop at 70 %. */
+export const DEFAULT_GC_HIGH_PERCENT = 90
+export const DEFAULT_GC_LOW_PERCENT = 70
+/** How often the cache checks its limits and time-to-idle/live besides after each fetch (ms). */
+export const CACHE_GC_INTERVAL_MS = 60_000
+/** A content's last use is written to its record at most this often (ms): a kill loses at most this much. */
+export const LAST_USE_SAVE_INTERVAL_MS = 60_000
+/**
+ * Test hook, not a setting: milliseconds an eviction pauses after its first file is deleted, so a
+ * crash test can kill the process mid-eviction. Unset in production.
+ */
+export const TEST_HOOK_EVICT_PAUSE_ENV = 'SHOAL_TEST_HOOK_EVICT_PAUSE_MS'

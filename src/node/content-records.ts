@@ -15,6 +15,15 @@ export interface ContentMeta {
   /** Where the content itself is: the file, or the folder. */
   path: string
   addedAt: number
+  /** Pinned by a user: the cache never evicts it. */
+  pinned?: boolean
+  /** Last use the cache knew of when it last saved this record (ms since the epoch). */
+  lastUsedAt?: number
+  /**
+   * Set durably before an eviction deletes anything: a record carrying it is finished off at the
+   * next start (files deleted, record forgotten) and never announced again.
+   */
+  evicting?: boolean
 }
 
 export interface ContentRecord {
@@ -48,6 +57,11 @@ export class ContentRecords {
     }
     await writeFileAtomic(join(dir, 'manifest.cbor'), record.manifestBytes)
     await writeJsonAtomic(join(dir, 'meta.json'), record.meta)
+  }
+
+  /** Rewrites meta.json alone (atomically): pins, last use, the eviction mark. */
+  async saveMeta (meta: ContentMeta): Promise<void> {
+    await writeJsonAtomic(join(this.#dir, meta.cid, 'meta.json'), meta)
   }
 
   /** Every complete record. A broken one is logged and skipped, never fatal: the rest still load. */

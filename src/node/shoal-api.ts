@@ -1,4 +1,4 @@
-import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus } from './types.js'
+import type { AddOptions, AddResult, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeStatus } from './types.js'
 
 /**
  * What a caller can ask of a shoal node. The in-process `ShoalNode` implements it, and so does the
@@ -11,4 +11,10 @@ export interface ShoalApi {
   status(): Promise<NodeStatus>
   /** Stops downloading or seeding a content and forgets its state; files on disk are kept. */
   remove(cid: string): Promise<void>
+  /** Pins a content: the cache never evicts it. */
+  pin(cid: string): Promise<void>
+  /** Unpins a content: the cache may evict it again (when it lives in the managed store). */
+  unpin(cid: string): Promise<void>
+  /** One cache GC pass, or with `dryRun` what it would evict. */
+  gc(options?: GcOptions): Promise<GcReport>
 }

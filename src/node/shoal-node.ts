@@ -7,6 +7,7 @@ import { identityOfDataDir, nodeLogger, writeSwarmKeyFile } from '../net/index.j
 import type { DataDirIdentity, NetworkApi } from '../net/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import { ContentAnnouncements } from './content-announcements.js'
+import { ContentCache } from './content-cache.js'
 import { ContentEntry } from './content-entry.js'
 import type { HeldContent } from './content-entry.js'
 import { ContentLeases } from './content-leases.js'
@@ -19,7 +20,9 @@ import { managedOutOf } from './managed-store.js'
 import { NodeTraffic } from './node-traffic.js'
 import type { ShoalApi } from './shoal-api.js'
 import { startNetwork } from './start-network.js'
-import type { AddOptions, AddResult, ContentInfo, GetOptions, GetResult, NodeStatus, ShoalEvents, ShoalInit } from './types.js'
+import type {
+  AddOptions, AddResult, CacheStats, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeStatus, ShoalEvents, ShoalInit
+} from './types.js'
 import { XferSource } from './xfer-source.js'
 
 /**
@@ -32,6 +35,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   readonly leases = new ContentLeases()
   readonly #contents = new ContentRegistry()
   readonly #opener: ContentOpener
+  readonly #cache: ContentCache
   readonly #traffic: NodeTraffic
   // the tag is known once the identity is: lines logged before start carry the configured one, if any
   #tag: string
@@ -48,7 +52,9 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     super()
     this.init = { ...init, dataDir: dataDirOf(init) }
     this.#tag = init.logTag ?? ''
-    this.#opener = new ContentOpener(new ContentRecords(this.init.dataDir), this.#logger)
+    const records = new ContentRecords(this.init.dataDir)
+    this.#opener = new ContentOpener(records, this.#logger)
+    this.#cache = new ContentCache({ dataDir: this.init.dataDir, records, contents: this.#contents, leases: this.leases, policy: init, logger: this.#logger })
     this.#traffic = new NodeTraffic(init)
   }
 
@@ -73,7 +79,11 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
 
   /** Loads the persisted contents without touching the network (enough for ls/status/remove). */
   async open (): Promise<void> {
-    this.#opened ??= (async () => { for (const entry of await this.#opener.loadAll()) this.#contents.set(entry) })()
+    this.#opened ??= (async () => {
+      // an eviction a crash interrupted is finished before anything is loaded, so it is never announced
+      await this.#cache.finishInterrupted()
+      for (const entry of await this.#opener.loadAll()) this.#contents.set(entry)
+    })()
     await this.#opened
   }
 
@@ -105,6 +115,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       maxPeersPerContent: this.init.maxPeersPerContent ?? DEFAULT_MAX_PEERS_PER_CONTENT,
       onDownloaded: bytes => { traffic.downloaded.add(bytes) },
       publish: (entry, held) => announcements.publish(entry, held),
+      makeRoom: async () => await this.#cache.makeRoom(),
       stopping: () => this.#stopped,
       logger
     })
@@ -121,8 +132,14 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       announcements.peerGone(this.#contents.values(), peer)
       source.peerGone(this.#contents.values(), peer)
     })
+    // a fetch into the managed store may have taken it over its limit
+    this.addEventListener('done', ({ detail }) => {
+      if (this.#cache.isManaged(this.#contents.get(detail.cid)?.held?.meta)) this.#cache.collectSoon()
+    })
     this.#startedAt = Date.now()
     this.#downloads.resumeAll()
+    this.#cache.start()
+    this.#cache.collectSoon()
     this.#log('started %s with %d contents', this.peerId, this.#contents.size)
   }
 
@@ -156,19 +173,52 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   async fetch (cidText: string, options: Omit<GetOptions, 'out' | 'overwrite'> = {}): Promise<GetResult> {
     const cid = parseCid(cidText).toString()
     this.leases.touch(cid)
+    await this.#cache.settled(cid)
     return await this.#get(cid, { ...options, out: managedOutOf(this.init.dataDir, cid) }, false)
   }
 
-  /** Starts a download in the background (the control API's POST /v1/downloads). */
-  async startGet (cidText: string, options: { out: string, overwrite?: boolean }): Promise<ContentInfo> {
+  /**
+   * Starts a download in the background (the control API's POST /v1/downloads); with no `out` it goes
+   * to the managed store, like fetch(), where the cache may evict it.
+   */
+  async startGet (cidText: string, options: { out?: string, overwrite?: boolean }): Promise<ContentInfo> {
     const cid = parseCid(cidText).toString()
-    this.#get(cid, { out: options.out, overwrite: options.overwrite }, true).catch(err => { this.#log('background get of %s failed: %e', cidText, err) })
-    return this.#contents.get(cid)?.info() ?? new ContentEntry(parseCid(cid)).info()
+    if (options.out === undefined) {
+      this.leases.touch(cid)
+      await this.#cache.settled(cid)
+    }
+    const out = options.out ?? managedOutOf(this.init.dataDir, cid)
+    this.#get(cid, { out, overwrite: options.overwrite }, true).catch(err => { this.#log('background get of %s failed: %e', cidText, err) })
+    const entry = this.#contents.get(cid)
+    return entry === undefined ? new ContentEntry(parseCid(cid)).info() : this.#info(entry)
   }
 
   async ls (): Promise<ContentInfo[]> {
     await this.open()
-    return this.#contents.list()
+    return [...this.#contents.values()].map(entry => this.#info(entry))
+  }
+
+  /** Pins a content: the cache never evicts it (persisted across restarts). */
+  async pin (cidText: string): Promise<void> {
+    await this.open()
+    await this.#cache.setPinned(parseCid(cidText).toString(), true)
+  }
+
+  /** Unpins a content: the cache may evict it again if it lives in the managed store. */
+  async unpin (cidText: string): Promise<void> {
+    await this.open()
+    await this.#cache.setPinned(parseCid(cidText).toString(), false)
+  }
+
+  /** One cache GC pass now (or, with `dryRun`, what it would evict); see docs/cache.md. */
+  async gc (options: GcOptions = {}): Promise<GcReport> {
+    await this.open()
+    return await this.#cache.gc(options)
+  }
+
+  /** Bytes held in the managed store and evictions by reason since start. */
+  cacheStats (): CacheStats {
+    return this.#cache.stats()
   }
 
   async status (): Promise<NodeStatus> {
@@ -201,9 +251,14 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    await this.#cache.stop()
     await this.#contents.closeAll(async () => {
       await this.#network?.stop().catch(err => { this.#log.error('network stop failed: %e', err) })
     })
+  }
+
+  #info (entry: ContentEntry): ContentInfo {
+    return { ...entry.info(), ...this.#cache.describe(entry) }
   }
 
   async #get (cidText: string, options: GetOptions, background: boolean): Promise<GetResult> {

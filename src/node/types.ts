@@ -28,6 +28,16 @@ export interface ShoalInit {
    * told apart. Default: the last characters of its PeerId.
    */
   logTag?: string
+  /** Most bytes the managed store (`<dataDir>/store`) may hold; 0 or undefined = no limit (the disk's size). */
+  cacheMaxBytes?: number
+  /** GC starts once usage passes this percent of the limit (or of the disk with no limit). */
+  gcHighPercent?: number
+  /** GC evicts until usage is down to this percent of the limit (or of the disk). */
+  gcLowPercent?: number
+  /** Evict a managed content nobody used for this long (ms); undefined or Infinity = never. */
+  cacheTtiMs?: number
+  /** Evict a managed content this long after it was fetched (ms); undefined or Infinity = never. */
+  cacheTtlMs?: number
 }
 
 export type ContentState = 'seeding' | 'downloading' | 'stalled' | 'complete' | 'stopped' | 'error'
@@ -50,6 +60,12 @@ export interface ContentInfo {
   /** Set when state is 'error'. */
   error?: string
   errorCode?: string
+  /** True when the content lives in the managed store (`<dataDir>/store`), so the cache may evict it. */
+  managed?: boolean
+  /** Pinned: never evicted. */
+  pinned?: boolean
+  /** Last use known to the cache (ms since the epoch). */
+  lastUsedAt?: number
 }
 
 /** Download progress. `have` and `bytes` count only chunks durable on disk (a kill keeps them). */
@@ -147,4 +163,44 @@ export interface ShoalEvents {
   banned: CustomEvent<BannedEvent>
   done: CustomEvent<GetResult>
   error: CustomEvent<ContentErrorEvent>
+}
+
+/** Why the cache evicted a content. */
+export type EvictionReason = 'quota' | 'tti' | 'ttl' | 'disk-full'
+
+export interface GcOptions {
+  /** Report what would go without evicting anything. */
+  dryRun?: boolean
+  signal?: AbortSignal
+}
+
+/** One content a GC pass evicted (or, in a dry run, would evict). */
+export interface EvictedContent {
+  cid: string
+  name: string
+  path: string
+  bytes: number
+  reason: EvictionReason
+  lastUsedAt: number
+}
+
+export interface GcReport {
+  dryRun: boolean
+  evicted: EvictedContent[]
+  /** Sum of the evicted contents' sizes. */
+  freedBytes: number
+  /** Bytes the managed store held before the pass. */
+  heldBytes: number
+}
+
+/** The managed store as the cache sees it (`node.cacheStats()`, the shoal_cache_* metrics). */
+export interface CacheStats {
+  /** Bytes of the contents in the managed store (their full sizes, downloads under way included). */
+  bytes: number
+  contents: number
+  pinned: number
+  /** The cache limit, 0 when none is set (the disk's size is the limit then). */
+  limitBytes: number
+  /** Contents evicted since the node started, by reason. */
+  evictions: Record<EvictionReason, number>
 }

@@ -41,9 +41,10 @@ export const contentRoutes: Route[] = [
     handle: async ({ node, req, paths }) => {
       const body = await readJson(req)
       const cid = requireString(body, 'cid')
-      const out = requireString(body, 'out')
+      // no `out`: into the node's managed store, where the cache may evict it (docs/cache.md)
+      const out = body.out === undefined ? undefined : await paths.resolve(requireString(body, 'out'))
       const overwrite = body.overwrite === undefined ? false : requireBoolean(body, 'overwrite')
-      return [202, await node.startGet(cid, { out: await paths.resolve(out), overwrite })]
+      return [202, await node.startGet(cid, { out, overwrite })]
     }
   },
   {

@@ -4,7 +4,7 @@ import { daemonClient } from '../node-from-settings.js'
 import { ShoalNode } from '../../node/shoal-node.js'
 import { initFromSettings } from '../node-from-settings.js'
 import type { ShoalApi } from '../../node/shoal-api.js'
-import { formatBytes } from '../format.js'
+import { formatBytes, formatDuration } from '../format.js'
 import { seedCommand } from './seed.js'
 
 /**
@@ -35,9 +35,12 @@ export async function addCommand (ctx: CommandContext, args: string[], opts: Rec
 /** `shoal ls` */
 export async function lsCommand (ctx: CommandContext): Promise<number> {
   const contents = await withApi(ctx, async api => await api.ls())
+  const now = Date.now()
   const lines = contents.map(c => {
     const percent = c.chunks === 0 ? 100 : (100 * c.have) / c.chunks
-    return `${c.cid}  ${c.state.padEnd(11)} ${percent.toFixed(1).padStart(5)}%  ${formatBytes(c.size).padStart(10)}  ${c.peers} peers  ${c.path}`
+    const used = c.lastUsedAt === undefined ? '-' : `${formatDuration(Math.max(0, now - c.lastUsedAt))} ago`
+    const kind = c.pinned === true ? 'pinned' : c.managed === true ? 'cache' : 'kept'
+    return `${c.cid}  ${c.state.padEnd(11)} ${percent.toFixed(1).padStart(5)}%  ${formatBytes(c.size).padStart(10)}  ${c.peers} peers  ${used.padStart(10)}  ${kind.padEnd(6)}  ${c.path}`
   })
   ctx.output.result({ contents }, lines.length === 0 ? 'no content' : lines.join('\n'))
   return ExitCode.OK
@@ -61,5 +64,23 @@ export async function statusCommand (ctx: CommandContext): Promise<number> {
 export async function cancelCommand (ctx: CommandContext, [cid]: string[]): Promise<number> {
   await withApi(ctx, async api => { await api.remove(cid!) })
   ctx.output.result({ cid, removed: true }, `removed ${cid} (files on disk are kept)`)
+  return ExitCode.OK
+}
+
+/** `shoal pin <cid>` / `shoal unpin <cid>` */
+export async function pinCommand (ctx: CommandContext, [cid]: string[], pinned: boolean): Promise<number> {
+  await withApi(ctx, async api => { await (pinned ? api.pin(cid!) : api.unpin(cid!)) })
+  ctx.output.result({ cid, pinned }, pinned ? `pinned ${cid}: the cache never evicts it` : `unpinned ${cid}`)
+  return ExitCode.OK
+}
+
+/** `shoal gc [--dry-run]` */
+export async function gcCommand (ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
+  const dryRun = opts.dryRun === true
+  const report = await withApi(ctx, async api => await api.gc({ dryRun, signal: ctx.signal }))
+  const verb = dryRun ? 'would evict' : 'evicted'
+  const lines = report.evicted.map(e => `${verb} ${e.cid}  ${formatBytes(e.bytes).padStart(10)}  ${e.reason.padEnd(9)}  ${e.path}`)
+  lines.push(`${verb} ${report.evicted.length} content(s), ${formatBytes(report.freedBytes)} (${report.freedBytes} bytes) of ${formatBytes(report.heldBytes)} held`)
+  ctx.output.result({ ...report }, lines.join('\n'))
   return ExitCode.OK
 }

@@ -1,0 +1,297 @@
+import { mkdir, rm, statfs, unlink } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import { ShoalError } from '../util/shoal-error.js'
+import { planEviction } from './cache-policy.js'
+import type { CacheCandidate } from './cache-policy.js'
+import {
+  CACHE_GC_INTERVAL_MS, DEFAULT_GC_HIGH_PERCENT, DEFAULT_GC_LOW_PERCENT, LAST_USE_SAVE_INTERVAL_MS, TEST_HOOK_EVICT_PAUSE_ENV
+} from './constants.js'
+import type { ContentEntry, HeldContent } from './content-entry.js'
+import type { ContentLeases } from './content-leases.js'
+import type { ContentMeta, ContentRecord, ContentRecords } from './content-records.js'
+import type { ContentRegistry } from './content-registry.js'
+import { MANAGED_STORE_DIR, managedOutOf } from './managed-store.js'
+import type { CacheStats, EvictedContent, EvictionReason, GcOptions, GcReport, ShoalInit } from './types.js'
+
+export interface ContentCacheInit {
+  dataDir: string
+  records: ContentRecords
+  contents: ContentRegistry
+  leases: ContentLeases
+  policy: Pick<ShoalInit, 'cacheMaxBytes' | 'gcHighPercent' | 'gcLowPercent' | 'cacheTtiMs' | 'cacheTtlMs'>
+  logger: ComponentLogger
+}
+
+/**
+ * The managed store as a cache: which of its contents go, and when (see docs/cache.md). Only
+ * contents whose files lie under `<dataDir>/store` count and may be evicted; a user's folders are
+ * never deleted. An eviction marks the record durably, withdraws the content (LEAVE, stop
+ * providing), deletes its files and forgets it; a start finishes off any marked record first.
+ */
+export class ContentCache {
+  readonly #init: ContentCacheInit
+  readonly #log: Logger
+  readonly #storeDir: string
+  readonly #evictions: Record<EvictionReason, number> = { quota: 0, tti: 0, ttl: 0, 'disk-full': 0 }
+  /** Contents being evicted now: a fetch of one waits until its files are gone. */
+  readonly #evicting = new Map<string, Promise<void>>()
+  /** Upload totals seen at the last pass: a peer fetching from us is a use too. */
+  readonly #uploadedSeen = new Map<string, number>()
+  /** One pass at a time: a limit is measured and enforced without another pass racing it. */
+  #queue: Promise<unknown> = Promise.resolve()
+  #diskFull?: Promise<boolean>
+  #timer?: ReturnType<typeof setInterval>
+  #stopped = false
+
+  constructor (init: ContentCacheInit) {
+    this.#init = init
+    this.#log = init.logger.forComponent('shoal:node:cache')
+    this.#storeDir = join(init.dataDir, MANAGED_STORE_DIR)
+    const { gcHighPercent: high = DEFAULT_GC_HIGH_PERCENT, gcLowPercent: low = DEFAULT_GC_LOW_PERCENT } = init.policy
+    if (!(low >= 0 && high > 0 && high <= 100 && low < high)) {
+      throw new ShoalError('ERR_BAD_CONFIG', `GC watermarks low ${low} % and high ${high} % must satisfy 0 <= low < high <= 100; set --gc-low below --gc-high`)
+    }
+  }
+
+  /** True when `meta` is a download whose files lie in the managed store (the cache's to evict). */
+  isManaged (meta: ContentMeta | undefined): boolean {
+    if (meta?.mode !== 'download') return false
+    return isInside(this.#storeDir, meta.path)
+  }
+
+  /** Finishes evictions a crash interrupted: their files go and their records are forgotten. */
+  async finishInterrupted (): Promise<void> {
+    for (const record of await this.#init.records.load(this.#init.logger)) {
+      if (record.meta.evicting !== true) continue
+      this.#log('finishing the interrupted eviction of %s', record.meta.cid)
+      await this.#deleteFiles(record)
+      await this.#init.records.delete(record.meta.cid)
+    }
+  }
+
+  /** Starts the periodic pass (unref'd: it never keeps a process alive). */
+  start (): void {
+    if (this.#timer !== undefined || this.#stopped) return
+    this.#timer = setInterval(() => { this.collectSoon() }, CACHE_GC_INTERVAL_MS)
+    this.#timer.unref()
+  }
+
+  /** Stops the timer, waits for a pass under way and saves the last uses it knows of. */
+  async stop (): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    await this.#queue.catch(() => {})
+    await this.#saveLastUses(true).catch(err => { this.#log.error('saving last uses failed: %e', err) })
+  }
+
+  /** Runs a pass in the background (after a fetch completes, on the timer). */
+  collectSoon (): void {
+    if (this.#stopped) return
+    this.gc().catch(err => { this.#log.error('cache GC failed: %e', err) })
+  }
+
+  /** Resolves once an eviction of `cid` under way (if any) is over, so a fetch never writes into files being deleted. */
+  async settled (cid: string): Promise<void> {
+    await this.#evicting.get(cid)
+  }
+
+  /** One GC pass: what the limits and time-to-idle/live say must go (see planEviction). */
+  async gc (options: GcOptions = {}): Promise<GcReport> {
+    return await this.#serialized(async () => await this.#pass(options.dryRun === true, false, options.signal))
+  }
+
+  /**
+   * A write found the disk full: evicts least recently used contents (at least one) and says whether
+   * anything went, so the write may be tried again. Concurrent callers share one pass.
+   */
+  async makeRoom (): Promise<boolean> {
+    this.#diskFull ??= this.#serialized(async () => (await this.#pass(false, true)).evicted.length > 0)
+      .catch(err => { this.#log.error('evicting for a full disk failed: %e', err); return false })
+      .finally(() => { this.#diskFull = undefined })
+    return await this.#diskFull
+  }
+
+  /** Pins or unpins a content (persisted in its record). */
+  async setPinned (cid: string, pinned: boolean): Promise<void> {
+    const entry = this.#init.contents.get(cid)
+    if (entry === undefined) throw new ShoalError('ERR_NOT_FOUND', `this node has no content ${cid}; fetch or add it first`)
+    const held = entry.held
+    if (held === undefined) throw new ShoalError('ERR_NOT_FOUND', `content ${cid} has no record yet (its manifest is still being fetched); pin it once its download has started`)
+    if (held.meta.pinned === pinned || (held.meta.pinned === undefined && !pinned)) return
+    const meta = { ...held.meta, pinned }
+    await this.#init.records.saveMeta(meta)
+    held.meta.pinned = pinned
+  }
+
+  /** The cache's fields of a content's info. */
+  describe (entry: ContentEntry): { managed: boolean, pinned: boolean, lastUsedAt?: number } {
+    const meta = entry.held?.meta
+    const lastUsedAt = entry.held === undefined ? undefined : this.#lastUse(entry.key, entry.held)
+    return { managed: this.isManaged(meta), pinned: meta?.pinned === true, ...(lastUsedAt === undefined ? {} : { lastUsedAt }) }
+  }
+
+  stats (): CacheStats {
+    let bytes = 0
+    let contents = 0
+    let pinned = 0
+    for (const entry of this.#init.contents.values()) {
+      const held = entry.held
+      if (held === undefined || !this.isManaged(held.meta)) continue
+      bytes += held.manifest.size
+      contents++
+      if (held.meta.pinned === true) pinned++
+    }
+    return { bytes, contents, pinned, limitBytes: this.#init.policy.cacheMaxBytes ?? 0, evictions: { ...this.#evictions } }
+  }
+
+  async #serialized<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.catch(() => {}).then(fn)
+    this.#queue = run
+    return await run
+  }
+
+  async #pass (dryRun: boolean, diskFull: boolean, signal?: AbortSignal): Promise<GcReport> {
+    signal?.throwIfAborted()
+    const now = Date.now()
+    this.#noteUploads(now)
+    await this.#saveLastUses(false)
+    const held = new Map<string, { entry: ContentEntry, held: HeldContent }>()
+    const candidates: CacheCandidate[] = []
+    let heldBytes = 0
+    for (const entry of this.#init.contents.values()) {
+      const h = entry.held
+      if (h === undefined || !this.isManaged(h.meta)) continue
+      held.set(entry.key, { entry, held: h })
+      heldBytes += h.manifest.size
+      candidates.push({ cid: entry.key, bytes: h.manifest.size, lastUsedAt: this.#lastUse(entry.key, h), addedAt: h.meta.addedAt, keep: this.#kept(entry, h) })
+    }
+    const { usedBytes, capacityBytes } = await this.#usage(heldBytes)
+    const { policy } = this.#init
+    const plan = planEviction(candidates, {
+      usedBytes,
+      capacityBytes,
+      highPercent: policy.gcHighPercent ?? DEFAULT_GC_HIGH_PERCENT,
+      lowPercent: policy.gcLowPercent ?? DEFAULT_GC_LOW_PERCENT,
+      ttiMs: policy.cacheTtiMs ?? Infinity,
+      ttlMs: policy.cacheTtlMs ?? Infinity,
+      now,
+      diskFull
+    })
+    const evicted: EvictedContent[] = []
+    for (const { candidate, reason } of plan) {
+      const found = held.get(candidate.cid)
+      if (found === undefined) continue
+      const report: EvictedContent = { cid: candidate.cid, name: found.held.manifest.name, path: found.held.meta.path, bytes: candidate.bytes, reason, lastUsedAt: candidate.lastUsedAt }
+      if (dryRun) {
+        evicted.push(report)
+        continue
+      }
+      if (signal?.aborted === true || this.#stopped) break
+      if (await this.#evict(found.entry, found.held, reason)) evicted.push(report)
+    }
+    if (evicted.length > 0) this.#log('%s %d contents (%d bytes): %s', dryRun ? 'would evict' : 'evicted', evicted.length, evicted.reduce((s, e) => s + e.bytes, 0), evicted.map(e => `${e.cid} (${e.reason})`).join(', '))
+    return { dryRun, evicted, freedBytes: evicted.reduce((s, e) => s + e.bytes, 0), heldBytes }
+  }
+
+  /** Under a limit: the store's contents against it. Without one: the disk's use against its size. */
+  async #usage (heldBytes: number): Promise<{ usedBytes: number, capacityBytes: number }> {
+    const limit = this.#init.policy.cacheMaxBytes ?? 0
+    if (limit > 0) return { usedBytes: heldBytes, capacityBytes: limit }
+    try {
+      await mkdir(this.#storeDir, { recursive: true })
+      const fs = await statfs(this.#storeDir)
+      return { usedBytes: (fs.blocks - fs.bfree) * fs.bsize, capacityBytes: fs.blocks * fs.bsize }
+    } catch (err) {
+      this.#log.error('cannot measure the disk of %s: %e', this.#storeDir, err)
+      return { usedBytes: heldBytes, capacityBytes: 0 }
+    }
+  }
+
+  /** Pinned, downloading, read by someone, or errored without a store: not evicted now. */
+  #kept (entry: ContentEntry, held: HeldContent): boolean {
+    const state = entry.phase.state
+    return held.meta.pinned === true || entry.download !== undefined || state === 'finding' || state === 'downloading' ||
+      this.#init.leases.inUse(entry.key) || this.#evicting.has(entry.key)
+  }
+
+  #lastUse (cid: string, held: HeldContent): number {
+    return Math.max(held.meta.lastUsedAt ?? 0, held.meta.addedAt, this.#init.leases.lastUsed(cid) ?? 0)
+  }
+
+  #noteUploads (now: number): void {
+    for (const entry of this.#init.contents.values()) {
+      const total = entry.uploaded.total
+      if (total > (this.#uploadedSeen.get(entry.key) ?? 0)) {
+        this.#uploadedSeen.set(entry.key, total)
+        this.#init.leases.touch(entry.key, now)
+      }
+    }
+  }
+
+  /** Writes last uses newer than the record's (by LAST_USE_SAVE_INTERVAL_MS, or any when `all`). */
+  async #saveLastUses (all: boolean): Promise<void> {
+    for (const entry of this.#init.contents.values()) {
+      const held = entry.held
+      if (held === undefined || !this.isManaged(held.meta) || held.meta.evicting === true) continue
+      const used = this.#init.leases.lastUsed(entry.key)
+      const saved = held.meta.lastUsedAt ?? held.meta.addedAt
+      if (used === undefined || used <= saved || (!all && used - saved < LAST_USE_SAVE_INTERVAL_MS)) continue
+      await this.#init.records.saveMeta({ ...held.meta, lastUsedAt: used })
+      held.meta.lastUsedAt = used
+    }
+  }
+
+  async #evict (entry: ContentEntry, held: HeldContent, reason: EvictionReason): Promise<boolean> {
+    const cid = entry.key
+    if (this.#kept(entry, held)) return false
+    let finished = (): void => {}
+    this.#evicting.set(cid, new Promise<void>(resolve => { finished = resolve }))
+    try {
+      // the durable mark first: from here on a crash ends with the content gone, never half-announced
+      await this.#init.records.saveMeta({ ...held.meta, evicting: true })
+      if (this.#init.leases.inUse(cid) || entry.download !== undefined || held.meta.pinned === true) {
+        // taken by a reader (or pinned) while the mark was written: it stays
+        await this.#init.records.saveMeta({ ...held.meta, evicting: undefined })
+        return false
+      }
+      held.meta.evicting = true
+      await this.#init.contents.drop(entry, `evicted from the cache (${reason})`)
+      await this.#deleteFiles({ meta: held.meta, manifestBytes: held.manifestBytes }, held)
+      await this.#init.records.delete(cid)
+      this.#uploadedSeen.delete(cid)
+      this.#evictions[reason]++
+      return true
+    } catch (err) {
+      // the mark stays: the next start finishes the eviction off
+      this.#log.error('evicting %s failed: %e', cid, err)
+      return false
+    } finally {
+      this.#evicting.delete(cid)
+      finished()
+    }
+  }
+
+  /** Deletes a managed content's files, file by file, then its folder; refuses anything outside the store. */
+  async #deleteFiles (record: ContentRecord, held?: HeldContent): Promise<void> {
+    const { meta } = record
+    const out = managedOutOf(this.#init.dataDir, meta.cid)
+    if (!this.isManaged(meta) || !isInside(out, meta.path)) {
+      this.#log.error('not deleting %s: it is not in the managed store', meta.path)
+      return
+    }
+    const pause = Number(process.env[TEST_HOOK_EVICT_PAUSE_ENV] ?? 0)
+    const files = held?.manifest.files ?? []
+    for (const [i, file] of files.entries()) {
+      await unlink(join(meta.root, file.path)).catch(() => {})
+      if (i === 0 && pause > 0) await sleep(pause)
+    }
+    await rm(out, { recursive: true, force: true })
+  }
+}
+
+function isInside (dir: string, path: string): boolean {
+  const rel = relative(dir, path)
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && dirname(path) !== path
+}
