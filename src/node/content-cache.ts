@@ -10,7 +10,7 @@ import {
 } from './constants.js'
 import type { ContentEntry, HeldContent } from './content-entry.js'
 import type { ContentLeases } from './content-leases.js'
-import type { ContentMeta, ContentRecord, ContentRecords } from './content-records.js'
+import type { ContentMeta, ContentRecords } from './content-records.js'
 import type { ContentRegistry } from './content-registry.js'
 import { MANAGED_STORE_DIR, managedOutOf } from './managed-store.js'
 import type { CacheStats, EvictedContent, EvictionReason, GcOptions, GcReport, ShoalInit } from './types.js'
@@ -21,6 +21,8 @@ export interface ContentCacheInit {
   contents: ContentRegistry
   leases: ContentLeases
   policy: Pick<ShoalInit, 'cacheMaxBytes' | 'gcHighPercent' | 'gcLowPercent' | 'cacheTtiMs' | 'cacheTtlMs'>
+  /** Told of each content evicted (the node's `evicted` event). */
+  onEvicted?: (evicted: EvictedContent) => void
   logger: ComponentLogger
 }
 
@@ -63,11 +65,10 @@ export class ContentCache {
 
   /** Finishes evictions a crash interrupted: their files go and their records are forgotten. */
   async finishInterrupted (): Promise<void> {
-    for (const record of await this.#init.records.load(this.#init.logger)) {
-      if (record.meta.evicting !== true) continue
-      this.#log('finishing the interrupted eviction of %s', record.meta.cid)
-      await this.#deleteFiles(record)
-      await this.#init.records.delete(record.meta.cid)
+    for (const meta of await this.#init.records.loadEvicting()) {
+      this.#log('finishing the interrupted eviction of %s', meta.cid)
+      await this.#deleteFiles(meta)
+      await this.#init.records.delete(meta.cid)
     }
   }
 
@@ -189,7 +190,10 @@ export class ContentCache {
         continue
       }
       if (signal?.aborted === true || this.#stopped) break
-      if (await this.#evict(found.entry, found.held, reason)) evicted.push(report)
+      if (await this.#evict(found.entry, found.held, reason)) {
+        evicted.push(report)
+        this.#init.onEvicted?.(report)
+      }
     }
     if (evicted.length > 0) this.#log('%s %d contents (%d bytes): %s', dryRun ? 'would evict' : 'evicted', evicted.length, evicted.reduce((s, e) => s + e.bytes, 0), evicted.map(e => `${e.cid} (${e.reason})`).join(', '))
     return { dryRun, evicted, freedBytes: evicted.reduce((s, e) => s + e.bytes, 0), heldBytes }
@@ -234,12 +238,17 @@ export class ContentCache {
   async #saveLastUses (all: boolean): Promise<void> {
     for (const entry of this.#init.contents.values()) {
       const held = entry.held
-      if (held === undefined || !this.isManaged(held.meta) || held.meta.evicting === true) continue
+      if (held === undefined || !this.isManaged(held.meta) || this.#evicting.has(entry.key)) continue
       const used = this.#init.leases.lastUsed(entry.key)
       const saved = held.meta.lastUsedAt ?? held.meta.addedAt
       if (used === undefined || used <= saved || (!all && used - saved < LAST_USE_SAVE_INTERVAL_MS)) continue
-      await this.#init.records.saveMeta({ ...held.meta, lastUsedAt: used })
-      held.meta.lastUsedAt = used
+      try {
+        await this.#init.records.saveMeta({ ...held.meta, lastUsedAt: used })
+        held.meta.lastUsedAt = used
+      } catch (err) {
+        // a full disk must not stop the pass that frees it; the use is saved next time
+        this.#log('cannot save the last use of %s: %e', entry.key, err)
+      }
     }
   }
 
@@ -250,15 +259,18 @@ export class ContentCache {
     this.#evicting.set(cid, new Promise<void>(resolve => { finished = resolve }))
     try {
       // the durable mark first: from here on a crash ends with the content gone, never half-announced
-      await this.#init.records.saveMeta({ ...held.meta, evicting: true })
+      await this.#init.records.markEvicting(cid)
       if (this.#init.leases.inUse(cid) || entry.download !== undefined || held.meta.pinned === true) {
         // taken by a reader (or pinned) while the mark was written: it stays
-        await this.#init.records.saveMeta({ ...held.meta, evicting: undefined })
+        await this.#init.records.unmarkEvicting(cid)
         return false
       }
-      held.meta.evicting = true
-      await this.#init.contents.drop(entry, `evicted from the cache (${reason})`)
-      await this.#deleteFiles({ meta: held.meta, manifestBytes: held.manifestBytes }, held)
+      await this.#init.contents.drop(entry, `evicted from the cache (${reason})`).catch(err => {
+        // closing saves the store's state, which a full disk refuses; the state goes with the files anyway
+        this.#log('closing the store of %s before its eviction failed: %e', cid, err)
+        this.#init.contents.delete(entry)
+      })
+      await this.#deleteFiles(held.meta, held)
       await this.#init.records.delete(cid)
       this.#uploadedSeen.delete(cid)
       this.#evictions[reason]++
@@ -274,8 +286,7 @@ export class ContentCache {
   }
 
   /** Deletes a managed content's files, file by file, then its folder; refuses anything outside the store. */
-  async #deleteFiles (record: ContentRecord, held?: HeldContent): Promise<void> {
-    const { meta } = record
+  async #deleteFiles (meta: ContentMeta, held?: HeldContent): Promise<void> {
     const out = managedOutOf(this.#init.dataDir, meta.cid)
     if (!this.isManaged(meta) || !isInside(out, meta.path)) {
       this.#log.error('not deleting %s: it is not in the managed store', meta.path)

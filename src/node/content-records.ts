@@ -1,9 +1,12 @@
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import type { ComponentLogger } from '@libp2p/interface'
-import { readJsonIfPresent, writeFileAtomic, writeJsonAtomic } from '../store/index.js'
+import { fsyncDirectory, readJsonIfPresent, writeFileAtomic, writeJsonAtomic } from '../store/index.js'
 import { ShoalError } from '../util/shoal-error.js'
+
+/** meta.json's name once an eviction marked the record (see markEvicting). */
+const EVICTING_FILE = 'evicting.json'
 
 /** What a node remembers about one content across restarts (contents/<cid>/meta.json). */
 export interface ContentMeta {
@@ -19,11 +22,6 @@ export interface ContentMeta {
   pinned?: boolean
   /** Last use the cache knew of when it last saved this record (ms since the epoch). */
   lastUsedAt?: number
-  /**
-   * Set durably before an eviction deletes anything: a record carrying it is finished off at the
-   * next start (files deleted, record forgotten) and never announced again.
-   */
-  evicting?: boolean
 }
 
 export interface ContentRecord {
@@ -62,6 +60,41 @@ export class ContentRecords {
   /** Rewrites meta.json alone (atomically): pins, last use, the eviction mark. */
   async saveMeta (meta: ContentMeta): Promise<void> {
     await writeJsonAtomic(join(this.#dir, meta.cid, 'meta.json'), meta)
+  }
+
+  /**
+   * Marks a record as being evicted, durably, before any of its files go: meta.json is renamed to
+   * evicting.json, so load() no longer sees it. A rename needs no free space, so this works on the
+   * full disk that made the eviction necessary (an atomic rewrite would need a temp file).
+   */
+  async markEvicting (cid: string): Promise<void> {
+    const dir = join(this.#dir, cid)
+    await rename(join(dir, 'meta.json'), join(dir, EVICTING_FILE))
+    await fsyncDirectory(dir)
+  }
+
+  /** Undoes markEvicting (the content was taken by a reader meanwhile). */
+  async unmarkEvicting (cid: string): Promise<void> {
+    const dir = join(this.#dir, cid)
+    await rename(join(dir, EVICTING_FILE), join(dir, 'meta.json'))
+    await fsyncDirectory(dir)
+  }
+
+  /** The metas of records an eviction marked (and a crash may have left half done). */
+  async loadEvicting (): Promise<ContentMeta[]> {
+    let names: string[]
+    try {
+      names = await readdir(this.#dir)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new ShoalError('ERR_BAD_DATA_DIR', `cannot read ${this.#dir}: ${(err as Error).message}`, { cause: err })
+    }
+    const metas: ContentMeta[] = []
+    for (const name of names.sort()) {
+      const meta = await readJsonIfPresent(join(this.#dir, name, EVICTING_FILE)).catch(() => undefined) as ContentMeta | undefined
+      if (meta?.cid === name && typeof meta.path === 'string' && typeof meta.root === 'string') metas.push(meta)
+    }
+    return metas
   }
 
   /** Every complete record. A broken one is logged and skipped, never fatal: the rest still load. */

@@ -54,7 +54,15 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     this.#tag = init.logTag ?? ''
     const records = new ContentRecords(this.init.dataDir)
     this.#opener = new ContentOpener(records, this.#logger)
-    this.#cache = new ContentCache({ dataDir: this.init.dataDir, records, contents: this.#contents, leases: this.leases, policy: init, logger: this.#logger })
+    this.#cache = new ContentCache({
+      dataDir: this.init.dataDir,
+      records,
+      contents: this.#contents,
+      leases: this.leases,
+      policy: init,
+      onEvicted: detail => { this.safeDispatchEvent('evicted', { detail }) },
+      logger: this.#logger
+    })
     this.#traffic = new NodeTraffic(init)
   }
 

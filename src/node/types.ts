@@ -163,6 +163,8 @@ export interface ShoalEvents {
   banned: CustomEvent<BannedEvent>
   done: CustomEvent<GetResult>
   error: CustomEvent<ContentErrorEvent>
+  /** The cache evicted a content from the managed store (withdrawn, files deleted, forgotten). */
+  evicted: CustomEvent<EvictedContent>
 }
 
 /** Why the cache evicted a content. */
