@@ -164,6 +164,10 @@ describe('the cache of a daemon', () => {
       assert.deepEqual(left.map(c => c.cid).sort(), [c5!.cid, (added.json().find(l => l.type === 'result')!.cid as string)].sort())
       assert.equal(left.find(c => c.cid === c5!.cid)?.pinned, true)
       assert.ok(await exists(own), 'a user\'s added file is never deleted')
+      for (const [method, path] of [['POST', '/v1/gc'], ['GET', '/v1/cache'], ['POST', `/v1/contents/${c5!.cid}/pin`], ['DELETE', `/v1/contents/${c5!.cid}/pin`]] as const) {
+        const res = await fetch(`http://${d.env.SHOAL_API!}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined })
+        assert.equal(res.status, 401, `${method} ${path} needs the token`)
+      }
       const stats = await d.call<{ evictions: Record<string, number> }>('GET', '/v1/cache')
       assert.equal(stats.evictions.ttl, 2)
       const metrics = await (await fetch(`http://${d.env.SHOAL_API!}/metrics`, { headers: { authorization: `Bearer ${(await readFile(join(dataDir, 'api.token'), 'utf8')).trim()}` } })).text()
