@@ -265,14 +265,7 @@ export class ContentCache {
         await this.#init.records.unmarkEvicting(cid)
         return false
       }
-      await this.#init.contents.drop(entry, `evicted from the cache (${reason})`).catch(err => {
-        // closing saves the store's state, which a full disk refuses; the state goes with the files anyway
-        this.#log('closing the store of %s before its eviction failed: %e', cid, err)
-        this.#init.contents.delete(entry)
-      })
-      await this.#deleteFiles(held.meta, held)
-      await this.#init.records.delete(cid)
-      this.#uploadedSeen.delete(cid)
+      await this.#withdrawAndDelete(entry, held, `evicted from the cache (${reason})`)
       this.#evictions[reason]++
       return true
     } catch (err) {
@@ -283,6 +276,34 @@ export class ContentCache {
       this.#evicting.delete(cid)
       finished()
     }
+  }
+
+  /**
+   * `shoal cancel` of a managed content: nobody but this node knows its files, so they go with it
+   * (the same crash-safe steps as an eviction, whatever the pins and leases; not counted as one).
+   */
+  async discard (entry: ContentEntry, held: HeldContent): Promise<void> {
+    await this.#serialized(async () => {
+      this.#evicting.set(entry.key, Promise.resolve())
+      try {
+        await this.#init.records.markEvicting(entry.key)
+        await this.#withdrawAndDelete(entry, held, 'content removed')
+      } finally {
+        this.#evicting.delete(entry.key)
+      }
+    })
+  }
+
+  /** After the mark: withdraws the content (LEAVE, stop providing, store closed), deletes its files, forgets it. */
+  async #withdrawAndDelete (entry: ContentEntry, held: HeldContent, why: string): Promise<void> {
+    await this.#init.contents.drop(entry, why).catch(err => {
+      // closing saves the store's state, which a full disk refuses; the state goes with the files anyway
+      this.#log('closing the store of %s before deleting it failed: %e', entry.key, err)
+      this.#init.contents.delete(entry)
+    })
+    await this.#deleteFiles(held.meta, held)
+    await this.#init.records.delete(entry.key)
+    this.#uploadedSeen.delete(entry.key)
   }
 
   /** Deletes a managed content's files, file by file, then its folder; refuses anything outside the store. */

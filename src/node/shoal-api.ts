@@ -9,7 +9,7 @@ export interface ShoalApi {
   get(cid: string, options?: GetOptions): Promise<GetResult>
   ls(): Promise<ContentInfo[]>
   status(): Promise<NodeStatus>
-  /** Stops downloading or seeding a content and forgets its state; files on disk are kept. */
+  /** Stops downloading or seeding a content and forgets its state; files on disk are kept (but a managed content's go). */
   remove(cid: string): Promise<void>
   /** Pins a content: the cache never evicts it. */
   pin(cid: string): Promise<void>

@@ -182,7 +182,8 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     const cid = parseCid(cidText).toString()
     this.leases.touch(cid)
     await this.#cache.settled(cid)
-    return await this.#get(cid, { ...options, out: managedOutOf(this.init.dataDir, cid) }, false)
+    // nothing in the store is a user's file: what a crash left there may be replaced
+    return await this.#get(cid, { ...options, out: managedOutOf(this.init.dataDir, cid), overwrite: true }, false)
   }
 
   /**
@@ -196,7 +197,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       await this.#cache.settled(cid)
     }
     const out = options.out ?? managedOutOf(this.init.dataDir, cid)
-    this.#get(cid, { out, overwrite: options.overwrite }, true).catch(err => { this.#log('background get of %s failed: %e', cidText, err) })
+    this.#get(cid, { out, overwrite: options.out === undefined ? true : options.overwrite }, true).catch(err => { this.#log('background get of %s failed: %e', cidText, err) })
     const entry = this.#contents.get(cid)
     return entry === undefined ? new ContentEntry(parseCid(cid)).info() : this.#info(entry)
   }
@@ -245,12 +246,20 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     }
   }
 
-  /** Stops fetching/seeding a content and forgets it; files on disk stay. */
+  /**
+   * Stops fetching/seeding a content and forgets it; files on disk stay, except a managed content's
+   * (under `<dataDir>/store`, which nobody else uses): they are deleted, crash-safe.
+   */
   async remove (cidText: string): Promise<void> {
     const cid = parseCid(cidText)
     await this.open()
     const entry = this.#contents.get(cid.toString())
     if (entry === undefined) throw new ShoalError('ERR_NOT_FOUND', `this node has no content ${cidText}`)
+    const held = entry.held
+    if (held !== undefined && this.#cache.isManaged(held.meta)) {
+      await this.#cache.discard(entry, held)
+      return
+    }
     await this.#contents.drop(entry)
     await this.#opener.forget(entry.key)
   }
