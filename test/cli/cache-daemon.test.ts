@@ -173,6 +173,16 @@ describe('the cache of a daemon', () => {
       const metrics = await (await fetch(`http://${d.env.SHOAL_API!}/metrics`, { headers: { authorization: `Bearer ${(await readFile(join(dataDir, 'api.token'), 'utf8')).trim()}` } })).text()
       assert.match(metrics, /shoal_cache_evictions_total\{reason="ttl"\} 2/)
       assert.match(metrics, /shoal_cache_bytes 3145728/)
+
+      // cancel of a managed content: nobody else uses its files, so they go too (a user's stay)
+      const c5Path = left.find(c => c.cid === c5!.cid)!.path
+      const cancelled = await runShoal(['cancel', c5!.cid], { env: d.env })
+      assert.equal(cancelled.code, 0, cancelled.stderr)
+      assert.ok(!await exists(c5Path), 'a cancelled managed content\'s files are deleted')
+      assert.ok(!await exists(join(dataDir, 'contents', c5!.cid)))
+      const ownCancelled = await runShoal(['cancel', added.json().find(l => l.type === 'result')!.cid as string], { env: d.env })
+      assert.equal(ownCancelled.code, 0, ownCancelled.stderr)
+      assert.ok(await exists(own), 'a cancelled added file stays')
     } finally {
       d.proc.child.kill('SIGTERM')
       await d.proc.exited
