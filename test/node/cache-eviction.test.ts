@@ -107,7 +107,26 @@ describe('cache eviction on a size-limited tmpfs', { skip }, () => {
     assert.ok(evicted.length >= 1, 'something was evicted for room')
     assert.equal(evicted[0]?.cid, held[0]?.cid, 'the least recently used went first')
     assert.ok(evicted.every(e => e.reason === 'disk-full'))
-    const left = new Set((await node.ls()).map(i => i.cid))
-    for (const one of held) assert.equal(left.has(one.cid), !evicted.some(e => e.cid === one.cid))
+    const left = new Map((await node.ls()).map(i => [i.cid, i]))
+    for (const one of held) {
+      const info = left.get(one.cid)
+      assert.equal(info !== undefined, !evicted.some(e => e.cid === one.cid))
+      if (info !== undefined) assert.equal(await sha256File(info.path), one.hash, `${one.cid} is unharmed`)
+    }
+  })
+
+  it('with nothing evictable, the download that finds the disk full stops with ERR_DISK_FULL and the others are unharmed', async () => {
+    const dataDir = await tmpfs('6m')
+    const node = await h.node({ dataDir, gcHighPercent: 100, gcLowPercent: 99 })
+    const held = await Promise.all(['F1', 'F2'].map(async n => await content(seeder, n)))
+    for (const one of held) {
+      await within('fetch', 20_000, node.fetch(one.cid))
+      await node.pin(one.cid)
+    }
+    const more = await content(seeder, 'F3')
+    await assert.rejects(within('fetch F3', 30_000, node.fetch(more.cid)), (err: Error & { code?: string }) => err.code === 'ERR_DISK_FULL')
+    const left = new Map((await node.ls()).map(i => [i.cid, i]))
+    for (const one of held) assert.equal(await sha256File(left.get(one.cid)!.path), one.hash, `${one.cid} is unharmed`)
+    assert.equal(node.cacheStats().evictions['disk-full'], 0)
   })
 })
