@@ -1,4 +1,4 @@
-import { mkdir, rm, statfs, unlink } from 'node:fs/promises'
+import { mkdir, rm, stat, statfs, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
@@ -104,14 +104,26 @@ export class ContentCache {
   }
 
   /**
-   * A write found the disk full: evicts least recently used contents (at least one) and says whether
-   * anything went, so the write may be tried again. Concurrent callers share one pass.
+   * A write under `root` found the disk full: evicts least recently used contents (at least one) and
+   * says whether anything went, so the write may be tried again; nothing when `root` is on another
+   * file system than the store. Concurrent callers share one pass.
    */
-  async makeRoom (): Promise<boolean> {
+  async makeRoom (root: string): Promise<boolean> {
+    // evicting from the store frees nothing on another file system (a `get -o` elsewhere)
+    if (!await this.#onStoreDisk(root)) return false
     this.#diskFull ??= this.#serialized(async () => (await this.#pass(false, true)).evicted.length > 0)
       .catch(err => { this.#log.error('evicting for a full disk failed: %e', err); return false })
       .finally(() => { this.#diskFull = undefined })
     return await this.#diskFull
+  }
+
+  async #onStoreDisk (path: string): Promise<boolean> {
+    try {
+      const [store, other] = await Promise.all([stat(this.#storeDir), stat(path)])
+      return store.dev === other.dev
+    } catch {
+      return false
+    }
   }
 
   /** Pins or unpins a content (persisted in its record). */

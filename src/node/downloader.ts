@@ -31,8 +31,8 @@ export interface DownloaderInit {
   emit<K extends 'progress' | 'stalled' | 'banned'>(event: K, detail: ShoalEvents[K]['detail']): void
   /** Provide the CID and join its gossip topic (the node owns announcements). */
   publish(entry: ContentEntry, held: HeldContent): AnnouncedContent
-  /** A chunk write found the disk full: frees space if it can (true: try the write again). */
-  makeRoom?(): Promise<boolean>
+  /** A chunk write under `root` found the disk full: frees space if it can (true: try the write again). */
+  makeRoom?(root: string): Promise<boolean>
   logger: ComponentLogger
 }
 
@@ -171,7 +171,7 @@ export class Downloader {
         have: store.have,
         verify: (index, data) => verifyChunk(layout, index, data),
         // verify() above has just hashed this buffer against the manifest; the store need not again
-        write: async (index, data) => { await this.#write(store, index, data) }
+        write: async (index, data) => { await this.#write(held, index, data) }
       },
       chunkSize: layout.chunkSize,
       maxActivePeers: this.#init.maxPeersPerContent,
@@ -269,12 +269,12 @@ export class Downloader {
   }
 
   /** Writes a verified chunk; on a full disk, once more after the node made room (else ERR_DISK_FULL stops this download). */
-  async #write (store: HeldContent['store'], index: number, data: Uint8Array): Promise<void> {
+  async #write (held: HeldContent, index: number, data: Uint8Array): Promise<void> {
     try {
-      await store.write(index, data, { verified: true })
+      await held.store.write(index, data, { verified: true })
     } catch (err) {
-      if (!isShoalError(err, 'ERR_DISK_FULL') || this.#init.makeRoom === undefined || !(await this.#init.makeRoom())) throw err
-      await store.write(index, data, { verified: true })
+      if (!isShoalError(err, 'ERR_DISK_FULL') || this.#init.makeRoom === undefined || !(await this.#init.makeRoom(held.meta.root))) throw err
+      await held.store.write(index, data, { verified: true })
     }
   }
 

@@ -123,7 +123,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       maxPeersPerContent: this.init.maxPeersPerContent ?? DEFAULT_MAX_PEERS_PER_CONTENT,
       onDownloaded: bytes => { traffic.downloaded.add(bytes) },
       publish: (entry, held) => announcements.publish(entry, held),
-      makeRoom: async () => await this.#cache.makeRoom(),
+      makeRoom: async root => await this.#cache.makeRoom(root),
       stopping: () => this.#stopped,
       logger
     })
