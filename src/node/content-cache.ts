@@ -298,7 +298,10 @@ export class ContentCache {
     await this.#serialized(async () => {
       this.#evicting.set(entry.key, Promise.resolve())
       try {
-        await this.#init.records.markEvicting(entry.key)
+        await this.#init.records.markEvicting(entry.key).catch((err: NodeJS.ErrnoException) => {
+          // no record to mark (it was never saved): nothing for a restart to announce either
+          if (err.code !== 'ENOENT') throw err
+        })
         await this.#withdrawAndDelete(entry, held, 'content removed')
       } finally {
         this.#evicting.delete(entry.key)
