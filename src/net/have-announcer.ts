@@ -46,7 +46,12 @@ export interface HaveAnnouncerInit {
   flushDelayMs?: number
   flushMaxIndexes?: number
   republishIntervalMs?: number
+  /** Counts every announcement received, published or rejected by the validator (for metrics). */
+  onGossip?: (kind: GossipCount) => void
 }
+
+/** What happened to one announcement: delivered to us, published by us, or refused by the validator. */
+export type GossipCount = 'in' | 'out' | 'rejected'
 
 /** The GossipSub topic carrying announcements about `cid`. */
 export function haveTopic (cid: string): string {
@@ -72,6 +77,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   readonly #flushDelay: number
   readonly #flushMax: number
   readonly #republishInterval: number
+  readonly #onGossip: (kind: GossipCount) => void
   #flushTimer?: ReturnType<typeof setTimeout>
   #bitfieldTimer?: ReturnType<typeof setTimeout>
   #republishTimer?: ReturnType<typeof setInterval>
@@ -95,6 +101,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     this.#flushDelay = init.flushDelayMs ?? HAVE_FLUSH_DELAY_MS
     this.#flushMax = Math.min(init.flushMaxIndexes ?? HAVE_FLUSH_MAX_INDEXES, HAVE_MAX_INDEXES)
     this.#republishInterval = init.republishIntervalMs ?? BITFIELD_REPUBLISH_INTERVAL_MS
+    this.#onGossip = init.onGossip ?? (() => {})
   }
 
   /** Subscribes to the topic, installs the validator and publishes this node's bitfield. */
@@ -182,6 +189,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   async #publish (data: Uint8Array, what: string): Promise<void> {
     try {
       const { recipients } = await this.#components.pubsub.publish(this.topic, data)
+      this.#onGossip('out')
       this.#log.trace('published %s on %s to %d peers', what, this.topic, recipients.length)
     } catch (err) {
       this.#log('publishing %s on %s failed: %s', what, this.topic, (err as Error).message)
@@ -191,12 +199,16 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   // Runs before a message is delivered or forwarded: rejected messages go nowhere and count
   // against the forwarding peer's score.
   readonly #validate = (_from: PeerId, msg: GossipMessage): TopicValidatorResult => {
-    if (msg.type !== 'signed' || msg.topic !== this.topic) return TopicValidatorResult.Reject
+    if (msg.type !== 'signed' || msg.topic !== this.topic) {
+      this.#onGossip('rejected')
+      return TopicValidatorResult.Reject
+    }
     try {
       decodeAnnounce(msg.data, this.#ctx)
       return TopicValidatorResult.Accept
     } catch (err) {
       this.#log('rejected message on %s from %p: %s', this.topic, msg.from, (err as Error).message)
+      this.#onGossip('rejected')
       return TopicValidatorResult.Reject
     }
   }
@@ -212,6 +224,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     } catch {
       return
     }
+    this.#onGossip('in')
     switch (decoded.type) {
       case 'have': {
         let known = this.#view.get(peer)

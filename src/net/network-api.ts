@@ -1,15 +1,28 @@
-import type { HaveAnnouncer } from './have-announcer.js'
+import type { GossipCount, HaveAnnouncer } from './have-announcer.js'
 import type { NodeConfig } from './node-config.js'
-import type { XferPeer } from './xfer/index.js'
+import type { XferBitfield, XferPeer } from './xfer/index.js'
 import type { Bitfield } from '../util/bitfield.js'
 import type { AbortOptions, PeerId, PeerInfo, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
-/** Events of a node's network: a peer gained its first connection or lost its last one. */
+/** One DHT operation this node ran, for metrics: which, how long, and whether it found anything. */
+export interface DhtQueryEvent {
+  kind: 'find-providers' | 'provide'
+  seconds: number
+  /** Providers found, or DHT servers that stored the record. */
+  results: number
+}
+
+/**
+ * Events of a node's network: a peer gained its first connection or lost its last one; an
+ * announcement came in, went out or was rejected; a DHT query ended.
+ */
 export interface NetworkEvents {
   'peer:connect': CustomEvent<PeerId>
   'peer:disconnect': CustomEvent<PeerId>
+  gossip: CustomEvent<GossipCount>
+  'dht:query': CustomEvent<DhtQueryEvent>
 }
 
 export interface FindProvidersOptions extends AbortOptions {
@@ -50,7 +63,7 @@ export interface NetworkApi extends TypedEventTarget<NetworkEvents> {
   /** Raw manifest bytes of `cid` from `peer`; the caller verifies them against the CID. */
   getManifest(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** The chunks `peer` offers us for `cid`. */
-  getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }>
+  getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield>
   /** Chunk `index` of `cid` from `peer` (unverified); aborting the signal cancels it on the wire. */
   requestChunk(peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
   /** Drops every xfer stream to `peer`. */

@@ -9,7 +9,7 @@ import { xfer } from './xfer/index.js'
 import type { ShoalLibp2p } from './create-libp2p.js'
 import type { FindProvidersOptions, NetworkApi, NetworkEvents, ProvideOptions } from './network-api.js'
 import type { NodeConfig, NodeConfigInput } from './node-config.js'
-import type { XferContentSource, XferInit, XferPeer, XferProtocol } from './xfer/index.js'
+import type { XferBitfield, XferContentSource, XferInit, XferPeer, XferProtocol } from './xfer/index.js'
 import type { Bitfield } from '../util/bitfield.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -163,6 +163,7 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     const stop = new AbortController()
     signals.push(stop.signal)
     const signal = AbortSignal.any(signals)
+    const started = performance.now()
     try {
       for await (const event of this.libp2p.services.dht.findProviders(cid, { signal })) {
         if (event.name !== 'PROVIDER') continue
@@ -180,6 +181,8 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
       if (!signal.aborted) throw err
       // A caller abort is the caller's business; a timeout just ends the wait.
       if (options.signal?.aborted === true) throw err
+    } finally {
+      this.safeDispatchEvent('dht:query', { detail: { kind: 'find-providers', seconds: (performance.now() - started) / 1000, results: found.size } })
     }
     return [...found.values()]
   }
@@ -195,7 +198,7 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     const node = this.libp2p
     const announcer = new HaveAnnouncer(
       { peerId: node.peerId, pubsub: node.services.pubsub, events: node, logger: this.#logger },
-      { cid: key, chunkCount, bitfield: currentBitfield }
+      { cid: key, chunkCount, bitfield: currentBitfield, onGossip: kind => { this.safeDispatchEvent('gossip', { detail: kind }) } }
     )
     announcer.join()
     this.#announcers.set(key, announcer)
@@ -215,7 +218,7 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
   }
 
   /** The chunks `peer` offers us for `cid`. */
-  async getBitfield (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }> {
+  async getBitfield (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield> {
     return await this.#client().getBitfield(peer, cid, options)
   }
 
@@ -240,6 +243,7 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     if (this.#shutdown !== undefined) signals.push(this.#shutdown.signal)
     const signal = AbortSignal.any(signals)
     let stored = 0
+    const started = performance.now()
     try {
       for await (const event of this.libp2p.services.dht.provide(cid, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') stored++
@@ -247,6 +251,8 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     } catch (err) {
       if (options.signal?.aborted === true) throw err
       this.#log('provide %s ended early: %s', cid, (err as Error).message)
+    } finally {
+      this.safeDispatchEvent('dht:query', { detail: { kind: 'provide', seconds: (performance.now() - started) / 1000, results: stored } })
     }
     this.#log('provided %s to %d DHT servers', cid, stored)
     return stored

@@ -2,6 +2,7 @@ import { encodeFrame, FrameDecoder } from './frame-codec.js'
 import { XferAbortedError, XferProtocolError, XferRejectedError, XferStreamError, XferTimeoutError } from './errors.js'
 import { Frame } from './pb/xfer.js'
 import type { XferRejectReason } from './errors.js'
+import type { XferBitfield } from './types.js'
 import type { AbortOptions, Logger, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -23,7 +24,7 @@ type RequestKind = 'manifest' | 'bitfield' | 'chunk'
 /** The answer each kind of request resolves to. */
 export interface XferAnswer {
   manifest: Uint8Array
-  bitfield: { chunkCount: number, bytes: Uint8Array }
+  bitfield: XferBitfield
   chunk: Uint8Array
 }
 
@@ -247,7 +248,7 @@ export class XferClientChannel {
         if (frame.data.byteLength !== Math.ceil(frame.chunkCount / 8)) {
           throw new XferProtocolError(`bitfield of ${frame.chunkCount} chunks carries ${frame.data.byteLength} bytes`)
         }
-        this.#complete(request, { chunkCount: frame.chunkCount, bytes: frame.data })
+        this.#complete(request, { chunkCount: frame.chunkCount, bytes: frame.data, origin: frame.origin })
         return
       }
       case Frame.Type.REJECT: {

@@ -261,7 +261,7 @@ export class XferServerSession {
       if (bitfield === undefined) throw new Refusal(Frame.RejectReason.UNKNOWN_CONTENT, 'no bitfield for this content')
       if (bitfield.bytes.byteLength + 64 > this.#options.maxFrameSize) throw new Refusal(Frame.RejectReason.INTERNAL, 'bitfield too large for one frame')
       await this.#waitForCapacity(job)
-      this.#sendControl(encodeDataFrame({ type: Frame.Type.BITFIELD, requestId: job.id, chunkCount: bitfield.chunkCount }, bitfield.bytes))
+      this.#sendControl(encodeDataFrame({ type: Frame.Type.BITFIELD, requestId: job.id, chunkCount: bitfield.chunkCount, origin: bitfield.origin === true }, bitfield.bytes))
       return
     }
     let body: Uint8Array

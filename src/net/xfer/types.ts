@@ -5,12 +5,20 @@ import type { CID } from 'multiformats/cid'
 /** A peer as the swarm names it: a PeerId or its string form. */
 export type XferPeer = PeerId | string
 
+/** A BITFIELD answer: what the peer offers, and whether it says it published the content. */
+export interface XferBitfield {
+  chunkCount: number
+  bytes: Uint8Array
+  /** The server added this content itself. Unverified: shown to users, never used for policy. */
+  origin?: boolean
+}
+
 /** What the swarm scheduler asks of remote peers. */
 export interface XferClient {
   /** Raw manifest bytes; the caller verifies them against the CID. */
   getManifest(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** The chunks the peer offers to us for this content. */
-  getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }>
+  getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield>
   /** One chunk's bytes (unverified). Many may be in flight per peer; aborting sends CANCEL. */
   requestChunk(peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
   /** Drops every stream to that peer; its outstanding requests fail with ERR_XFER_STREAM. */
@@ -21,7 +29,7 @@ export interface XferClient {
 export interface XferContentSource {
   manifestBytes(cid: CID): Uint8Array | undefined
   /** Per peer, so super-seeding can show a subset. */
-  bitfield(cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined
+  bitfield(cid: CID, peer: string): XferBitfield | undefined
   /**
    * Upload-slot / seeder policy, asked when a chunk request arrives. 'elsewhere': held, but the asker
    * should try other holders first (REJECT ELSEWHERE, never NOT_HELD, so its view of us stays intact).

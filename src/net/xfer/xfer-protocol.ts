@@ -7,7 +7,7 @@ import { XferServerSession } from './server-session.js'
 import { FloodGuard } from './flood-guard.js'
 import type { XferChannelOptions } from './client-channel.js'
 import type { XferSessionOptions } from './server-session.js'
-import type { XferClient, XferComponents, XferInit, XferPeer } from './types.js'
+import type { XferBitfield, XferClient, XferComponents, XferInit, XferPeer } from './types.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
@@ -110,7 +110,7 @@ export class XferProtocol implements Startable, XferClient {
   }
 
   /** Fetches the bitfield `peer` shows us for `cid`. */
-  async getBitfield (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<{ chunkCount: number, bytes: Uint8Array }> {
+  async getBitfield (peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield> {
     return this.#channel(peer, cid).request('bitfield', 0, options)
   }
 

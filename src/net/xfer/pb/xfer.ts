@@ -14,6 +14,7 @@ export interface Frame {
   chunkCount: number
   reason: Frame.RejectReason
   message: string
+  origin: boolean
   data: Uint8Array<ArrayBuffer>
 }
 
@@ -143,6 +144,11 @@ export namespace Frame {
           w.string(obj.message)
         }
 
+        if ((obj.origin != null && obj.origin !== false)) {
+          w.uint32(88)
+          w.bool(obj.origin)
+        }
+
         if ((obj.data != null && obj.data.byteLength > 0)) {
           w.uint32(122)
           w.bytes(obj.data)
@@ -163,6 +169,7 @@ export namespace Frame {
           chunkCount: 0,
           reason: RejectReason.UNSPECIFIED,
           message: '',
+          origin: false,
           data: uint8ArrayAlloc(0)
         }
 
@@ -210,6 +217,10 @@ export namespace Frame {
             }
             case 10: {
               obj.message = reader.string()
+              break
+            }
+            case 11: {
+              obj.origin = reader.bool()
               break
             }
             case 15: {
@@ -301,6 +312,13 @@ export namespace Frame {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.origin`,
+                value: reader.bool()
+              }
+              break
+            }
             case 15: {
               yield {
                 field: `${prefix}.data`,
@@ -370,6 +388,11 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameOriginFieldEvent {
+    field: '$.origin'
+    value: boolean
+  }
+
   export interface FrameDataFieldEvent {
     field: '$.data'
     value: Uint8Array<ArrayBuffer>
@@ -383,7 +406,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameVersionFieldEvent | FrameTypeFieldEvent | FrameRequestIdFieldEvent | FrameCidFieldEvent | FrameIndexFieldEvent | FrameLengthFieldEvent | FrameOffsetFieldEvent | FrameChunkCountFieldEvent | FrameReasonFieldEvent | FrameMessageFieldEvent | FrameDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameVersionFieldEvent | FrameTypeFieldEvent | FrameRequestIdFieldEvent | FrameCidFieldEvent | FrameIndexFieldEvent | FrameLengthFieldEvent | FrameOffsetFieldEvent | FrameChunkCountFieldEvent | FrameReasonFieldEvent | FrameMessageFieldEvent | FrameOriginFieldEvent | FrameDataFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
