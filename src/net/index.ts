@@ -17,6 +17,6 @@ export { encodeHave, encodeBitfield, encodeLeave, decodeAnnounce } from './annou
 export type { DecodedAnnounce, AnnounceContext } from './announce-codec.js'
 export { addressScope, filterAddresses, effectiveAnnounceFilter } from './addresses.js'
 // what the layers above need of the xfer protocol, so they never import src/net/xfer
-export { XferRejectedError, XFER_PROTOCOL } from './xfer/index.js'
+export { XferAbortedError, XferRejectedError, XferTimeoutError, XFER_PROTOCOL } from './xfer/index.js'
 export type { XferBitfield, XferContentSource, XferInit, XferPeer, XferRejectReason } from './xfer/index.js'
 export * as netConstants from './constants.js'

@@ -28,3 +28,7 @@ export const LAST_USE_SAVE_INTERVAL_MS = 60_000
  * crash test can kill the process mid-eviction. Unset in production.
  */
 export const TEST_HOOK_EVICT_PAUSE_ENV = 'SHOAL_TEST_HOOK_EVICT_PAUSE_MS'
+/** Peers whose byte counts one content keeps (the largest); the rest are summed as `others`. */
+export const MAX_TRACKED_PEERS_PER_CONTENT = 32
+/** Peers remembered as having said they published a content (the flag on their bitfield answer). */
+export const MAX_TRACKED_ORIGINS = 64

@@ -5,8 +5,10 @@ import type { ChunkStore } from '../store/index.js'
 import type { Availability, SuperSeedPolicy } from '../swarm/index.js'
 import type { ShoalError } from '../util/shoal-error.js'
 import type { ContentMeta } from './content-records.js'
+import { MAX_TRACKED_PEERS_PER_CONTENT } from './constants.js'
+import { ContentSources, peerShareField } from './content-sources.js'
 import { RateMeter } from './rate-meter.js'
-import type { ContentInfo, GetResult } from './types.js'
+import type { ContentDetail, ContentInfo, GetResult } from './types.js'
 
 /** A content whose manifest is verified and whose store is open. */
 export interface HeldContent {
@@ -59,6 +61,12 @@ export class ContentEntry {
   readonly peers = new Set<string>()
   /** Peers whose bitfield we asked for directly, with when. */
   readonly bitfieldAsked = new Map<string, number>()
+  /** Where this content's bytes came from and went to (this run). */
+  readonly sources = new ContentSources()
+  /** Chunk index -> requests for it on the wire now (the dashboard's chunk map). */
+  readonly inflight = new Map<number, number>()
+  /** Peers a download banned for bad chunks (bounded; shown only). */
+  readonly banned = new Set<string>()
 
   constructor (cid: CID, phase: ContentPhase = { state: 'finding' }) {
     this.cid = cid
@@ -128,7 +136,44 @@ export class ContentEntry {
       peers: this.peers.size,
       uploadedBytes: this.uploaded.total,
       downloadedBytes: this.downloaded.total,
+      received: { ...this.sources.received },
+      ...peerShareField(this.sources.received),
       ...(phase.state === 'error' ? { error: phase.error.message, errorCode: phase.error.code } : {})
+    }
+  }
+
+  /** A ban to show (the set stays bounded: a flood of identities cannot grow it). */
+  noteBanned (peer: string): void {
+    if (this.banned.size < MAX_TRACKED_PEERS_PER_CONTENT) this.banned.add(peer)
+  }
+
+  /** The dashboard's view: the chunk map, availability per chunk and the peers traded with. */
+  detail (): ContentDetail {
+    const held = this.held
+    const chunks = held?.store.chunkCount ?? 0
+    const map = new Array<string>(chunks)
+    const availability = this.announced?.availability
+    const counts = new Array<number>(availability === undefined ? 0 : chunks)
+    for (let i = 0; i < chunks; i++) {
+      map[i] = held!.store.has(i) ? 'h' : (this.inflight.get(i) ?? 0) > 0 ? 'f' : 'm'
+      if (availability !== undefined) counts[i] = availability.count(i)
+    }
+    const { receivedFrom, sentTo } = this.sources
+    const peers = new Set([...receivedFrom.entries().map(([p]) => p), ...sentTo.entries().map(([p]) => p), ...this.banned])
+    return {
+      ...this.info(),
+      chunkMap: map.join(''),
+      availability: counts,
+      downloadRateBps: this.downloaded.rate(),
+      uploadRateBps: this.uploaded.rate(),
+      peerBytes: [...peers].map(peer => ({
+        peer,
+        received: receivedFrom.get(peer),
+        sent: sentTo.get(peer),
+        origin: this.sources.isOrigin(peer),
+        banned: this.banned.has(peer)
+      })),
+      otherPeers: { received: receivedFrom.others, sent: sentTo.others }
     }
   }
 }

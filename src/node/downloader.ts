@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
 import type { ChunkLayout } from '../content/index.js'
-import { netConstants, XferRejectedError } from '../net/index.js'
+import { netConstants, XferAbortedError, XferRejectedError, XferTimeoutError } from '../net/index.js'
 import type { NetworkApi } from '../net/index.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError, SwarmSession } from '../swarm/index.js'
 import type { TokenBucket } from '../swarm/index.js'
@@ -14,7 +14,7 @@ import {
   BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
   PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
 } from './constants.js'
-import type { GetOptions, GetResult, ShoalEvents } from './types.js'
+import type { ChunkRequestOutcome, GetOptions, GetResult, NodeObserver, ShoalEvents, SourceKind } from './types.js'
 
 /** The swarm session's latest download rate and active peers, for progress events. */
 interface SessionRate {
@@ -28,6 +28,10 @@ export interface DownloaderInit {
   downloadBucket: TokenBucket
   maxPeersPerContent: number
   onDownloaded(bytes: number): void
+  /** Verified bytes by source kind, for the node's totals. */
+  onReceived?(kind: SourceKind, bytes: number): void
+  /** The node's metrics hooks (chunk request outcomes and latency). */
+  observer?: NodeObserver
   emit<K extends 'progress' | 'stalled' | 'banned'>(event: K, detail: ShoalEvents[K]['detail']): void
   /** Provide the CID and join its gossip topic (the node owns announcements). */
   publish(entry: ContentEntry, held: HeldContent): AnnouncedContent
@@ -44,6 +48,8 @@ export interface DownloaderInit {
 export class Downloader {
   readonly #init: DownloaderInit
   readonly #log: Logger
+  /** When each answered request was sent, so its outcome (ok or bad chunk) is counted at verification. */
+  readonly #answered = new WeakMap<Uint8Array, number>()
 
   constructor (init: DownloaderInit) {
     this.#init = init
@@ -169,7 +175,11 @@ export class Downloader {
       transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal) },
       sink: {
         have: store.have,
-        verify: (index, data) => verifyChunk(layout, index, data),
+        verify: (index, data) => {
+          const ok = verifyChunk(layout, index, data)
+          if (this.#answered.delete(data)) this.#init.observer?.chunkRequest?.(ok ? 'ok' : 'bad-chunk')
+          return ok
+        },
         // verify() above has just hashed this buffer against the manifest; the store need not again
         write: async (index, data) => { await this.#write(held, index, data) }
       },
@@ -196,6 +206,7 @@ export class Downloader {
       try {
         const answer = await network.getBitfield(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
         if (answer.chunkCount !== layout.chunkCount) throw new Error(`bitfield of ${answer.chunkCount} chunks, expected ${layout.chunkCount}`)
+        if (answer.origin === true) entry.sources.markOrigin(peer)
         addPeer(peer, new Bitfield(answer.chunkCount, answer.bytes))
       } catch (err) {
         if (!signal.aborted) log('bitfield of %s from %s failed: %e', entry.key, peer, err)
@@ -224,6 +235,7 @@ export class Downloader {
       announcer.announceHave(detail.index)
       entry.downloaded.add(bytes)
       this.#init.onDownloaded(bytes)
+      this.#init.onReceived?.(entry.sources.receivedFromPeer(detail.peer, bytes), bytes)
     })
     session.addEventListener('progress', ({ detail }) => {
       latest.rateBps = detail.rateBps
@@ -246,6 +258,7 @@ export class Downloader {
     })
     session.addEventListener('banned', ({ detail }) => {
       log.error('banned %s for %s: %s', detail.peer, entry.key, detail.reason)
+      entry.noteBanned(detail.peer)
       this.#init.emit('banned', { cid: entry.key, peer: detail.peer, reason: detail.reason })
     })
 
@@ -299,15 +312,25 @@ export class Downloader {
 
   /** One chunk from one peer, with xfer's errors translated to what the swarm session acts on. */
   async #request (entry: ContentEntry, peer: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
+    const started = performance.now()
+    entry.inflight.set(index, (entry.inflight.get(index) ?? 0) + 1)
     try {
-      return await this.#init.network.requestChunk(peer, entry.cid, index, { signal })
+      const data = await this.#init.network.requestChunk(peer, entry.cid, index, { signal })
+      this.#answered.set(data, started)
+      this.#init.observer?.chunkRequest?.('ok', (performance.now() - started) / 1000)
+      return data
     } catch (err) {
+      this.#init.observer?.chunkRequest?.(outcomeOf(err, signal))
       if (err instanceof XferRejectedError) {
         if (err.reason === 'busy' || err.reason === 'shutting-down') throw new PeerBusyError(peer)
         if (err.reason === 'not-held' || err.reason === 'source-changed') throw new ChunkNotHeldError(peer, index)
       }
       if (isShoalError(err, 'ERR_XFER_STREAM')) throw new PeerDisconnectedError(peer)
       throw err
+    } finally {
+      const left = (entry.inflight.get(index) ?? 1) - 1
+      if (left <= 0) entry.inflight.delete(index)
+      else entry.inflight.set(index, left)
     }
   }
 }
@@ -315,4 +338,18 @@ export class Downloader {
 function durableBytes (durable: Bitfield, layout: ChunkLayout): number {
   // full chunks are chunkSize; only last chunks of files are short, so this is exact enough and O(1)
   return durable.count * layout.chunkSize
+}
+
+/** How a failed chunk request is counted. */
+function outcomeOf (err: unknown, signal: AbortSignal): ChunkRequestOutcome {
+  if (signal.aborted || err instanceof XferAbortedError) return 'aborted'
+  if (err instanceof XferRejectedError) {
+    if (err.reason === 'busy' || err.reason === 'shutting-down') return 'busy'
+    if (err.reason === 'not-held' || err.reason === 'source-changed') return 'not-held'
+    if (err.reason === 'elsewhere') return 'elsewhere'
+    return 'error'
+  }
+  if (err instanceof XferTimeoutError) return 'timeout'
+  if (isShoalError(err, 'ERR_XFER_STREAM')) return 'disconnected'
+  return 'error'
 }

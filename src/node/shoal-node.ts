@@ -20,8 +20,9 @@ import { managedOutOf } from './managed-store.js'
 import { NodeTraffic } from './node-traffic.js'
 import type { ShoalApi } from './shoal-api.js'
 import { startNetwork } from './start-network.js'
+import { peerShareField } from './content-sources.js'
 import type {
-  AddOptions, AddResult, CacheStats, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeStatus, ShoalEvents, ShoalInit
+  AddOptions, AddResult, CacheStats, ContentDetail, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeObserver, NodeStatus, ShoalEvents, ShoalInit
 } from './types.js'
 import { XferSource } from './xfer-source.js'
 
@@ -37,6 +38,13 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   readonly #opener: ContentOpener
   readonly #cache: ContentCache
   readonly #traffic: NodeTraffic
+  readonly #observers = new Set<NodeObserver>()
+  // one object handed down once: observers may come and go while downloads run
+  readonly #observer: Required<NodeObserver> = {
+    chunkRequest: (outcome, seconds) => { for (const o of this.#observers) o.chunkRequest?.(outcome, seconds) },
+    gossip: kind => { for (const o of this.#observers) o.gossip?.(kind) },
+    dhtQuery: (kind, seconds) => { for (const o of this.#observers) o.dhtQuery?.(kind, seconds) }
+  }
   // the tag is known once the identity is: lines logged before start carry the configured one, if any
   #tag: string
   readonly #logger = nodeLogger(() => this.#tag)
@@ -122,6 +130,8 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       downloadBucket: traffic.downloadBucket,
       maxPeersPerContent: this.init.maxPeersPerContent ?? DEFAULT_MAX_PEERS_PER_CONTENT,
       onDownloaded: bytes => { traffic.downloaded.add(bytes) },
+      onReceived: (kind, bytes) => { traffic.received[kind] += bytes },
+      observer: this.#observer,
       publish: (entry, held) => announcements.publish(entry, held),
       makeRoom: async root => await this.#cache.makeRoom(root),
       stopping: () => this.#stopped,
@@ -132,6 +142,8 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       const entry = this.#contents.get(detail.cid)
       if (entry !== undefined) announcements.ban(entry, detail.peer)
     })
+    network.addEventListener('gossip', ({ detail }) => { this.#observer.gossip(detail) })
+    network.addEventListener('dht:query', ({ detail }) => { this.#observer.dhtQuery(detail.kind, detail.seconds) })
     network.addEventListener('peer:connect', ({ detail }) => { this.safeDispatchEvent('peer', { detail: { peerId: detail.toString(), connected: true } }) })
     network.addEventListener('peer:disconnect', ({ detail }) => {
       const peer = detail.toString()
@@ -242,8 +254,33 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       downloadedBytes: this.#traffic.downloaded.total,
       uploadRateBps: this.#traffic.uploaded.rate(),
       downloadRateBps: this.#traffic.downloaded.rate(),
-      uptimeMs: network === undefined ? 0 : Date.now() - this.#startedAt
+      uptimeMs: network === undefined ? 0 : Date.now() - this.#startedAt,
+      received: { ...this.#traffic.received },
+      ...peerShareField(this.#traffic.received)
     }
+  }
+
+  /** One content with its chunk map and per-peer figures (the dashboard's view). */
+  async contentDetail (cidText: string): Promise<ContentDetail> {
+    await this.open()
+    const entry = this.#contents.get(parseCid(cidText).toString())
+    if (entry === undefined) throw new ShoalError('ERR_NOT_FOUND', `this node has no content ${cidText}`)
+    return entry.detail()
+  }
+
+  /** Adds metrics hooks; returns the function that removes them. */
+  observe (observer: NodeObserver): () => void {
+    this.#observers.add(observer)
+    return () => { this.#observers.delete(observer) }
+  }
+
+  /**
+   * Counts bytes of `cid` fetched from outside the swarm (the registry mirror's upstream pulls), so
+   * its source shares and the node's totals show them.
+   */
+  recordUpstreamBytes (cidText: string, bytes: number): void {
+    this.#traffic.received.upstream += bytes
+    this.#contents.get(cidText)?.sources.receivedFromUpstream(bytes)
   }
 
   /**

@@ -40,6 +40,15 @@ export interface ShoalInit {
   cacheTtlMs?: number
 }
 
+/**
+ * Where received bytes came from: `origin`, a peer that says it published the content (unverified);
+ * `peer`, any other peer; `upstream`, outside the swarm (the registry mirror's fetches).
+ */
+export type SourceKind = 'origin' | 'peer' | 'upstream'
+
+/** Verified bytes received, by source kind. */
+export type SourceBytes = Record<SourceKind, number>
+
 export type ContentState = 'seeding' | 'downloading' | 'stalled' | 'complete' | 'stopped' | 'error'
 
 /** One piece of content the node holds or is fetching. */
@@ -57,6 +66,10 @@ export interface ContentInfo {
   peers: number
   uploadedBytes: number
   downloadedBytes: number
+  /** Verified bytes received by this node's run, by source kind. */
+  received: SourceBytes
+  /** Share of `received` that came from peers other than the origin (0..1); absent when nothing was received. */
+  peerShare?: number
   /** Set when state is 'error'. */
   error?: string
   errorCode?: string
@@ -128,6 +141,42 @@ export interface NodeStatus {
   uploadRateBps: number
   downloadRateBps: number
   uptimeMs: number
+  /** Verified bytes received since start, by source kind, over every content. */
+  received: SourceBytes
+  /** Share of `received` that came from peers other than the origin (0..1); absent when nothing was received. */
+  peerShare?: number
+}
+
+/** How one chunk request ended, as counted by metrics (`bad-chunk`: bytes arrived but failed verification). */
+export type ChunkRequestOutcome = 'ok' | 'busy' | 'not-held' | 'elsewhere' | 'timeout' | 'bad-chunk' | 'disconnected' | 'aborted' | 'error'
+
+/**
+ * Hooks into a running node for metrics (ShoalNode.observe). Called synchronously on hot paths:
+ * an observer only counts, it never blocks or throws.
+ */
+export interface NodeObserver {
+  /** A chunk request ended; `seconds` is set when its bytes arrived (request to last byte). */
+  chunkRequest?(outcome: ChunkRequestOutcome, seconds?: number): void
+  /** An announcement was received, published, or rejected by the validator. */
+  gossip?(kind: 'in' | 'out' | 'rejected'): void
+  /** A DHT query ended. */
+  dhtQuery?(kind: 'find-providers' | 'provide', seconds: number): void
+}
+
+/** One chunk's state in a content's chunk map. */
+export type ChunkMapState = 'held' | 'inflight' | 'missing'
+
+/** What the dashboard shows of one content: its chunk map and who it traded with. */
+export interface ContentDetail extends ContentInfo {
+  /** One letter per chunk: h held (verified), f in flight, m missing. */
+  chunkMap: string
+  /** Per chunk, how many other peers announce it (gossip view); empty when not announced. */
+  availability: number[]
+  downloadRateBps: number
+  uploadRateBps: number
+  /** Largest per-peer figures (bounded); bytes of the others are summed in `otherPeers`. */
+  peerBytes: Array<{ peer: string, received: number, sent: number, origin: boolean, banned: boolean }>
+  otherPeers: { received: number, sent: number }
 }
 
 export interface StalledEvent {

@@ -1,6 +1,6 @@
 import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import type { XferContentSource } from '../net/index.js'
+import type { XferBitfield, XferContentSource } from '../net/index.js'
 import { FirstCopyPolicy } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
@@ -34,12 +34,12 @@ export class XferSource implements XferContentSource {
     return this.#init.entry(cid)?.held?.manifestBytes
   }
 
-  bitfield (cid: CID, peer: string): { chunkCount: number, bytes: Uint8Array } | undefined {
+  bitfield (cid: CID, peer: string): XferBitfield | undefined {
     const entry = this.#init.entry(cid)
     const store = entry?.held?.store
     if (store === undefined) return undefined
     const field = entry?.announced?.superSeed?.bitfieldFor(peer) ?? store.have
-    return { chunkCount: store.chunkCount, bytes: field.bytes }
+    return { chunkCount: store.chunkCount, bytes: field.bytes, origin: entry?.held?.meta.mode === 'seed' }
   }
 
   admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
@@ -90,6 +90,7 @@ export class XferSource implements XferContentSource {
     const entry = this.#init.entry(cid)
     if (this.#log.enabled) this.#log('%s %s %d', entry?.held?.meta.mode, peer, index)
     entry?.uploaded.add(bytes)
+    entry?.sources.sent(peer, bytes)
     this.#init.onUploaded(bytes)
   }
 }
