@@ -35,6 +35,8 @@ export const ErrorCode = {
   BAD_REQUEST: 'ERR_BAD_REQUEST',
   /** No route for this method and path. */
   NO_ROUTE: 'ERR_NO_ROUTE',
+  /** As many event streams (GET /v1/events) are open as the daemon serves at once; close one. */
+  TOO_MANY_STREAMS: 'ERR_TOO_MANY_STREAMS',
   /** No daemon answers at SHOAL_API, or it answered something that is not a control API error. */
   DAEMON: 'ERR_DAEMON',
 

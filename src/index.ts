@@ -7,7 +7,8 @@ export type { ShoalApi } from './node/shoal-api.js'
 export type {
   AddOptions, AddResult, ContentInfo, ContentState, GetOptions, GetResult, NodeStatus, Progress,
   ShoalEvents, ShoalInit, StalledEvent, BannedEvent, PeerEvent, ContentErrorEvent,
-  CacheStats, EvictedContent, EvictionReason, GcOptions, GcReport
+  CacheStats, EvictedContent, EvictionReason, GcOptions, GcReport,
+  ChunkRequestOutcome, ContentDetail, NodeObserver, SourceBytes, SourceKind
 } from './node/types.js'
 export { ErrorCode, ShoalError, isErrorCode, isShoalError } from './errors.js'
 export type { ShoalErrorCode } from './errors.js'

@@ -6,5 +6,5 @@ import { pickCodes } from '../errors.js'
  */
 export const ApiErrorCode = pickCodes(
   'UNAUTHORIZED', 'FORBIDDEN_HOST', 'FORBIDDEN_ORIGIN', 'UNSUPPORTED_MEDIA_TYPE', 'PATH_NOT_ALLOWED', 'BAD_TOKEN_FILE',
-  'BAD_REQUEST', 'NO_ROUTE'
+  'BAD_REQUEST', 'NO_ROUTE', 'TOO_MANY_STREAMS'
 )

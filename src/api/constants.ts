@@ -28,3 +28,19 @@ export const API_KEEP_ALIVE_TIMEOUT_MS = 5_000
 export const API_IDLE_SOCKET_TIMEOUT_MS = 10_000
 /** How long a browser may cache a CORS preflight answer, in seconds. */
 export const CORS_MAX_AGE_S = 600
+/** A dashboard link (`shoal dashboard`) must be opened within this time, once. */
+export const DASHBOARD_LINK_TTL_MS = 60_000
+/** A dashboard cookie stays valid this long; `shoal dashboard` prints a new link after. */
+export const DASHBOARD_SESSION_TTL_MS = 12 * 60 * 60 * 1000
+/** Unredeemed links and live sessions kept at once; the oldest goes first. */
+export const MAX_DASHBOARD_LINKS = 16
+export const MAX_DASHBOARD_SESSIONS = 32
+/** Name of the dashboard's session cookie. */
+export const DASHBOARD_COOKIE = 'shoal_dashboard'
+/** Event streams (GET /v1/events) served at once; each holds a connection and node listeners. */
+export const MAX_EVENT_STREAMS = 16
+/**
+ * An event stream sends a comment this often so the idle-socket timeout (API_IDLE_SOCKET_TIMEOUT_MS)
+ * never closes a quiet one.
+ */
+export const EVENT_HEARTBEAT_MS = 4_000

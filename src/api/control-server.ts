@@ -19,6 +19,10 @@ import { NodeMetrics } from './node-metrics.js'
 import type { Route } from './route.js'
 import { cacheRoutes } from './routes/cache-routes.js'
 import { contentRoutes } from './routes/content-routes.js'
+import { dashboardRoutes } from './routes/dashboard-routes.js'
+import { eventRoutes } from './routes/event-routes.js'
+import { DashboardSessions } from './dashboard-sessions.js'
+import { EventStreams } from './event-stream.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 
 const log = logger('shoal:api')
@@ -45,6 +49,8 @@ export interface ControlServerInit {
   keepAliveTimeoutMs?: number
   /** A socket with no traffic for this long is closed. */
   idleTimeoutMs?: number
+  /** Most event streams (GET /v1/events) open at once (default MAX_EVENT_STREAMS). */
+  maxEventStreams?: number
 }
 
 const CORS_METHODS = 'GET, POST, DELETE'
@@ -66,6 +72,8 @@ export class ControlServer {
   #guard?: RequestGuard
   #paths?: PathPolicy
   #resolved?: ResolvedApiHost
+  #metrics?: NodeMetrics
+  readonly #sessions = new DashboardSessions()
 
   constructor (init: ControlServerInit) {
     const { host, port } = parseAddress(init.address)
@@ -102,7 +110,14 @@ export class ControlServer {
       allowOrigins: this.#init.allowOrigins
     })
     this.#paths = new PathPolicy(this.#init.allowPaths ?? [homedir(), node.init.dataDir])
-    this.#routes = [...contentRoutes, ...metricsRoutes(new NodeMetrics(node)), ...cacheRoutes]
+    this.#metrics = new NodeMetrics(node)
+    this.#routes = [
+      ...contentRoutes,
+      ...metricsRoutes(this.#metrics),
+      ...eventRoutes(new EventStreams({ maxStreams: this.#init.maxEventStreams })),
+      ...cacheRoutes,
+      ...dashboardRoutes(this.#sessions)
+    ]
 
     const headersTimeout = this.#init.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS
     const requestTimeout = Math.max(this.#init.requestTimeoutMs ?? API_REQUEST_TIMEOUT_MS, headersTimeout)
@@ -132,6 +147,8 @@ export class ControlServer {
   }
 
   async stop (): Promise<void> {
+    this.#metrics?.close()
+    this.#metrics = undefined
     const server = this.#server
     this.#server = undefined
     if (server === undefined) return
@@ -166,7 +183,7 @@ export class ControlServer {
       const path = pathOf(req.url)
       const method = req.method ?? 'GET'
       const match = this.#route(method, path)
-      if (match?.route.public !== true) this.#authorize(req)
+      if (match?.route.public !== true) this.#authorize(req, match?.route)
       if (match === undefined) {
         send(res, 404, { error: { code: ApiErrorCode.NO_ROUTE, message: `no route ${method} ${path}; see docs/control-api.md` } })
         return
@@ -183,7 +200,9 @@ export class ControlServer {
     }
   }
 
-  #authorize (req: IncomingMessage): void {
+  #authorize (req: IncomingMessage, route: Route | undefined): void {
+    // the dashboard's cookie opens its own GET routes only, never one that changes state
+    if (route?.cookie === true && req.method === 'GET' && this.#sessions.valid(req.headers.cookie)) return
     const header = req.headers.authorization ?? ''
     const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : ''
     if (given === '' || !tokensEqual(given, this.#token!)) {

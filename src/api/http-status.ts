@@ -21,6 +21,7 @@ export const HTTP_STATUS_OF: Readonly<Record<ShoalErrorCode, number>> = {
   [ErrorCode.BAD_TOKEN_FILE]: 500,
   [ErrorCode.BAD_REQUEST]: 400,
   [ErrorCode.NO_ROUTE]: 404,
+  [ErrorCode.TOO_MANY_STREAMS]: 503,
   [ErrorCode.DAEMON]: 502,
 
   [ErrorCode.BAD_CID]: 400,

@@ -23,7 +23,12 @@ export type RouteResult = readonly [number, unknown] | 'sent'
 export interface Route {
   method: string
   pattern: RegExp
-  /** Served without the bearer token (only GET /v1/health today). */
+  /** Served without the bearer token (GET /v1/health, and the dashboard login whose link secret is its credential). */
   public?: boolean
+  /**
+   * A GET route the dashboard reads: a valid dashboard session cookie is taken in place of the
+   * bearer token. Never set on a route that changes state.
+   */
+  cookie?: boolean
   handle: (ctx: RouteContext) => Promise<RouteResult>
 }

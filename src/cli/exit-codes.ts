@@ -51,6 +51,7 @@ export const EXIT_CODE_OF: Readonly<Record<ShoalErrorCode, ExitCodeValue>> = {
   [ErrorCode.BAD_TOKEN_FILE]: ExitCode.IO,
   [ErrorCode.BAD_REQUEST]: ExitCode.DAEMON,
   [ErrorCode.NO_ROUTE]: ExitCode.DAEMON,
+  [ErrorCode.TOO_MANY_STREAMS]: ExitCode.DAEMON,
   [ErrorCode.DAEMON]: ExitCode.DAEMON,
 
   [ErrorCode.BAD_CID]: ExitCode.BAD_CID,
