@@ -56,12 +56,18 @@ export class ControlClient implements ShoalApi {
       })
       if (info.state === 'error') throw new ShoalError(isErrorCode(info.errorCode) ? info.errorCode : ErrorCode.DAEMON, info.error ?? 'the daemon reported an error')
       if (info.state === 'complete' || info.state === 'seeding') {
-        return { cid, path: info.path, size: info.size, fetchedChunks: info.chunks, elapsedMs: Date.now() - started }
+        return { cid, path: info.path, size: info.size, fetchedChunks: info.chunks, elapsedMs: Date.now() - started, received: info.received, ...(info.peerShare === undefined ? {} : { peerShare: info.peerShare }) }
       }
       await sleep(POLL_INTERVAL_MS, undefined, { signal: options.signal }).catch(() => {
         throw new ShoalError('ERR_ABORTED', 'stopped waiting; the daemon keeps downloading (shoal cancel to stop it)')
       })
     }
+  }
+
+  /** A one-time dashboard link (POST /v1/dashboard/links): opening it in a browser signs that browser in. */
+  async dashboardLink (): Promise<{ url: string, expiresInMs: number }> {
+    const link = await this.#call<{ path: string, expiresInMs: number }>('POST', '/v1/dashboard/links', {})
+    return { url: this.#base + link.path, expiresInMs: link.expiresInMs }
   }
 
   async ls (): Promise<ContentInfo[]> {

@@ -21,6 +21,7 @@ const daemonCommand: Action = async (ctx) => await (await import('./commands/dae
 const bootstrapCommand: Action = async (...a) => await (await import('./commands/bootstrap.js')).bootstrapCommand(...a)
 const idCommand: Action = async (ctx) => await (await import('./commands/id.js')).idCommand(ctx)
 const swarmKeyCommand: Action = async (ctx, args) => await (await import('./commands/id.js')).swarmKeyCommand(ctx, args)
+const dashboardCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).dashboardCommand(ctx)
 const demoCommand: Action = async (...a) => await (await import('./commands/demo.js')).demoCommand(...a)
 
 /** Parses argv, runs one command and returns the process exit code (see exit-codes.ts). */
@@ -119,6 +120,10 @@ Flags override SHOAL_* environment variables (see .env.example). Exit codes are 
     .option('--dry-run', 'only list what would go, and how many bytes')
     .addHelpText('after', '\nExample:\n  $ SHOAL_API=127.0.0.1:7070 shoal gc --dry-run')
     .action(run(gcCommand))
+  program.command('dashboard')
+    .description('print a one-time link that opens the daemon\'s live dashboard in a browser')
+    .addHelpText('after', '\nExample:\n  $ shoal dashboard --api 127.0.0.1:7070')
+    .action(run(dashboardCommand))
   program.command('daemon')
     .description('run a long-lived node with the HTTP control API (default 127.0.0.1:7070)')
     .addHelpText('after', '\nExample:\n  $ shoal daemon --api 127.0.0.1:7070 --listen /ip4/0.0.0.0/tcp/4002')

@@ -136,7 +136,7 @@ export class ContentEntry {
       peers: this.peers.size,
       uploadedBytes: this.uploaded.total,
       downloadedBytes: this.downloaded.total,
-      received: { ...this.sources.received },
+      received: this.sources.received,
       ...peerShareField(this.sources.received),
       ...(phase.state === 'error' ? { error: phase.error.message, errorCode: phase.error.code } : {})
     }

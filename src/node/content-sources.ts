@@ -5,10 +5,13 @@ import type { SourceBytes, SourceKind } from './types.js'
 /**
  * Where one content's bytes came from and went to: received bytes per source kind and per peer,
  * sent bytes per peer. `origin` is what a peer says of itself (the flag on its bitfield answer): it
- * is shown to users and never trusted for any decision.
+ * is shown to users and never trusted for any decision. The split between origin and other peers is
+ * made when read, from the per-peer counts, so bytes a peer sent before its bitfield answer told us
+ * it is the origin still count as the origin's.
  */
 export class ContentSources {
-  readonly received: SourceBytes = { origin: 0, peer: 0, upstream: 0 }
+  #fromPeers = 0
+  #upstream = 0
   readonly receivedFrom = new PeerByteCounts(MAX_TRACKED_PEERS_PER_CONTENT)
   readonly sentTo = new PeerByteCounts(MAX_TRACKED_PEERS_PER_CONTENT)
   readonly #origins = new Set<string>()
@@ -23,17 +26,23 @@ export class ContentSources {
     return this.#origins.has(peer)
   }
 
-  /** Verified bytes from `peer`; returns the kind they were counted as. */
+  /** Verified bytes received, by source kind. */
+  get received (): SourceBytes {
+    let origin = 0
+    for (const peer of this.#origins) origin += this.receivedFrom.get(peer)
+    return { origin, peer: this.#fromPeers - origin, upstream: this.#upstream }
+  }
+
+  /** Verified bytes from `peer`; returns the kind it is known as now. */
   receivedFromPeer (peer: string, bytes: number): SourceKind {
-    const kind = this.#origins.has(peer) ? 'origin' : 'peer'
-    this.received[kind] += bytes
+    this.#fromPeers += bytes
     this.receivedFrom.add(peer, bytes)
-    return kind
+    return this.#origins.has(peer) ? 'origin' : 'peer'
   }
 
   /** Bytes fetched from outside the swarm (a registry or URL the registry mirror pulls from). */
   receivedFromUpstream (bytes: number): void {
-    this.received.upstream += bytes
+    this.#upstream += bytes
   }
 
   sent (peer: string, bytes: number): void {

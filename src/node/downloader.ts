@@ -10,6 +10,7 @@ import { Bitfield } from '../util/bitfield.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import type { AnnouncedContent, ContentEntry, HeldContent } from './content-entry.js'
 import type { ContentOpener, VerifiedManifest } from './content-opener.js'
+import { peerShareField } from './content-sources.js'
 import {
   BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
   PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
@@ -89,7 +90,9 @@ export class Downloader {
       path: held.meta.path,
       size: held.manifest.size,
       fetchedChunks: store.durable.count - before,
-      elapsedMs: Date.now() - started
+      elapsedMs: Date.now() - started,
+      received: entry.sources.received,
+      ...peerShareField(entry.sources.received)
     }
   }
 

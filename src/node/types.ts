@@ -116,6 +116,10 @@ export interface GetResult {
   /** Chunks fetched over the network and made durable by this call (0 when resumed complete). */
   fetchedChunks: number
   elapsedMs: number
+  /** Verified bytes of this content received by this node's run, by source kind. */
+  received?: SourceBytes
+  /** Share of `received` that came from peers other than the origin (0..1). */
+  peerShare?: number
 }
 
 export interface AddOptions {

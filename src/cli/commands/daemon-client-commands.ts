@@ -4,8 +4,10 @@ import { daemonClient } from '../node-from-settings.js'
 import { ShoalNode } from '../../node/shoal-node.js'
 import { initFromSettings } from '../node-from-settings.js'
 import type { ShoalApi } from '../../node/shoal-api.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { formatBytes, formatDuration, formatSources } from '../format.js'
 import { seedCommand } from './seed.js'
+import { ControlClient } from '../../api/control-client.js'
+import { ShoalError } from '../../util/shoal-error.js'
 
 /**
  * add/ls/status/cancel talk to a daemon when one is configured; otherwise they act on this
@@ -38,9 +40,10 @@ export async function lsCommand (ctx: CommandContext): Promise<number> {
   const now = Date.now()
   const lines = contents.map(c => {
     const percent = c.chunks === 0 ? 100 : (100 * c.have) / c.chunks
+    const sources = formatSources(c.received)
     const used = c.lastUsedAt === undefined ? '-' : `${formatDuration(Math.max(0, now - c.lastUsedAt))} ago`
     const kind = c.pinned === true ? 'pinned' : c.managed === true ? 'cache' : 'kept'
-    return `${c.cid}  ${c.state.padEnd(11)} ${percent.toFixed(1).padStart(5)}%  ${formatBytes(c.size).padStart(10)}  ${c.peers} peers  ${used.padStart(10)}  ${kind.padEnd(6)}  ${c.path}`
+    return `${c.cid}  ${c.state.padEnd(11)} ${percent.toFixed(1).padStart(5)}%  ${formatBytes(c.size).padStart(10)}  ${c.peers} peers  ${used.padStart(10)}  ${kind.padEnd(6)}  ${c.path}${sources === '' ? '' : `  (${sources})`}`
   })
   ctx.output.result({ contents }, lines.length === 0 ? 'no content' : lines.join('\n'))
   return ExitCode.OK
@@ -55,7 +58,8 @@ export async function statusCommand (ctx: CommandContext): Promise<number> {
     `peers:     ${status.peers}`,
     `contents:  ${status.contents}`,
     `uploaded:  ${formatBytes(status.uploadedBytes)} (${formatBytes(status.uploadRateBps)}/s)`,
-    `downloaded: ${formatBytes(status.downloadedBytes)} (${formatBytes(status.downloadRateBps)}/s)`
+    `downloaded: ${formatBytes(status.downloadedBytes)} (${formatBytes(status.downloadRateBps)}/s)`,
+    ...(formatSources(status.received) === '' ? [] : [`received:  ${formatSources(status.received)}`])
   ].join('\n'))
   return ExitCode.OK
 }
@@ -82,5 +86,16 @@ export async function gcCommand (ctx: CommandContext, opts: Record<string, unkno
   const lines = report.evicted.map(e => `${verb} ${e.cid}  ${formatBytes(e.bytes).padStart(10)}  ${e.reason.padEnd(9)}  ${e.path}`)
   lines.push(`${verb} ${report.evicted.length} content(s), ${formatBytes(report.freedBytes)} (${report.freedBytes} bytes) of ${formatBytes(report.heldBytes)} held`)
   ctx.output.result({ ...report }, lines.join('\n'))
+  return ExitCode.OK
+}
+
+/** `shoal dashboard`: prints a one-time link that signs a browser in to the daemon's dashboard. */
+export async function dashboardCommand (ctx: CommandContext): Promise<number> {
+  if (ctx.settings.api === '') throw new ShoalError('ERR_BAD_CONFIG', 'the dashboard is served by a daemon: start `shoal daemon` and set SHOAL_API (--api) to its address')
+  const client = new ControlClient({ address: ctx.settings.api, token: ctx.settings.apiToken, dataDir: ctx.settings.dataDir })
+  const link = await client.dashboardLink()
+  ctx.output.result({ ...link }, ctx.output.quiet
+    ? link.url
+    : `open within ${Math.round(link.expiresInMs / 1000)} s, once (it then becomes a cookie of that browser):\n${link.url}`)
   return ExitCode.OK
 }

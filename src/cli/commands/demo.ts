@@ -72,6 +72,11 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
     const elapsed = Date.now() - started
     const seederStatus = await seeder.status()
     const egress = seederStatus.uploadedBytes / size
+    // what the receivers say they got from the origin, next to what the seeder says it sent
+    const received = await Promise.all(peers.map(async p => (await p.ls()).find(c => c.cid === added.cid)?.received))
+    const fromOrigin = received.reduce((sum, r) => sum + (r?.origin ?? 0), 0)
+    const fromPeers = received.reduce((sum, r) => sum + (r?.peer ?? 0), 0)
+    const peerShare = fromOrigin + fromPeers === 0 ? 0 : fromPeers / (fromOrigin + fromPeers)
     const summary = {
       cid: added.cid,
       size,
@@ -80,6 +85,8 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
       perReceiverMs: finished,
       aggregateBps: (size * receivers) / (elapsed / 1000),
       seederEgressRatio: egress,
+      receiversPeerShare: peerShare,
+      receiversFromOriginRatio: fromOrigin / size,
       seederLimitBps: seederLimit,
       verified: true
     }
@@ -88,7 +95,8 @@ export async function demoCommand (ctx: CommandContext, _args: string[], opts: R
       `all ${receivers} copies verified identical to the original (sha256 ${digest.slice(0, 16)}...)`,
       `time:       ${formatDuration(elapsed)} for the last receiver (${finished.map(ms => (ms / 1000).toFixed(1) + 's').join(', ')})`,
       `throughput: ${formatBytes(summary.aggregateBps)}/s delivered in total`,
-      `seeder egress: ${egress.toFixed(2)} x the file size (receivers served the rest to each other)`
+      `seeder egress: ${egress.toFixed(2)} x the file size (receivers served the rest to each other)`,
+      `receivers:  ${Math.round(100 * peerShare)}% of their bytes from peers, ${Math.round(100 * (1 - peerShare))}% (${(fromOrigin / size).toFixed(2)} x the file size) from the seeder`
     ].join('\n'))
     return ExitCode.OK
   } finally {

@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js'
 import type { CommandContext } from '../command-context.js'
 import { daemonClient, startNode, waitFor } from '../node-from-settings.js'
 import { ProgressReporter } from '../progress-reporter.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { formatBytes, formatDuration, formatSources } from '../format.js'
 import type { ShoalApi } from '../../node/shoal-api.js'
 import { parseCid } from '../../content/index.js'
 
@@ -20,9 +20,10 @@ export async function getCommand (ctx: CommandContext, [cid]: string[], opts: Re
     const result = await api.get(cid!, { out, overwrite: opts.overwrite === true, signal: ctx.signal, onProgress: p => { reporter.update(p) } })
     reporter.finish()
     const rate = result.elapsedMs > 0 ? result.size / (result.elapsedMs / 1000) : 0
+    const sources = formatSources(result.received)
     ctx.output.result({ ...result }, ctx.output.quiet
       ? result.path
-      : `done: ${result.path} (${formatBytes(result.size)} in ${formatDuration(result.elapsedMs)}, ${formatBytes(rate)}/s), every chunk verified`)
+      : `done: ${result.path} (${formatBytes(result.size)} in ${formatDuration(result.elapsedMs)}, ${formatBytes(rate)}/s), every chunk verified${sources === '' ? '' : `; ${sources}`}`)
     const seedTime = ctx.settings.seedTime
     if (node !== undefined && seedTime > 0 && !ctx.signal.aborted) {
       ctx.output.info(`seeding for ${formatDuration(seedTime)} (Ctrl-C to stop)`)
