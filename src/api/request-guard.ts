@@ -60,7 +60,10 @@ export class RequestGuard {
       throw new ShoalError(ApiErrorCode.FORBIDDEN_HOST, `Host "${host}" is not this daemon's address; a web page may be using DNS rebinding. Add the name to SHOAL_API_ALLOW_HOSTS (--api-allow-hosts) if you call the API by it`)
     }
     const origin = headers.origin
-    if (origin !== undefined && !this.allowsOrigin(origin)) {
+    // A page the daemon serves itself (the dashboard) sends its own origin on module scripts and
+    // EventSource; a Host that passed the check above makes that origin this daemon's, never a
+    // rebinding page's (whose Host is its own name) nor another local server's (another port).
+    if (origin !== undefined && !this.allowsOrigin(origin) && normalizeOrigin(origin) !== `http://${host.trim().toLowerCase()}`) {
       throw new ShoalError(ApiErrorCode.FORBIDDEN_ORIGIN, `requests from the web page at ${origin} are refused; list its origin in SHOAL_API_ALLOW_ORIGINS (--api-allow-origins) to allow it`)
     }
     // browsers omit Origin on some requests (e.g. same-origin GETs in old engines); Fetch Metadata still says where they come from

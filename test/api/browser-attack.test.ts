@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ControlClient } from '../../src/index.js'
 import { killAllShoals, runProgram, runShoal, spawnShoal, type ShoalProcess } from '../cli/helpers.js'
-import { ensureTool } from '../testnet/helpers.js'
+import { chromiumFlags, ensureChromium } from './chromium.js'
 
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 
@@ -56,7 +56,7 @@ describe('a web page in headless Chromium against a shoal daemon', { timeout: 24
   let chromiumMissing: string | undefined
 
   before(async () => {
-    chromiumMissing = ensureTool('chromium', ['--version'], 'chromium')
+    chromiumMissing = ensureChromium()
     work = await mkdtemp(join(tmpdir(), 'shoal-browser-'))
     home = join(work, 'home')
     daemon = spawnShoal(['daemon', '--api', '127.0.0.1:0', '--json', '--listen', LOOPBACK], { env: { HOME: home, DEBUG: 'shoal:api' } })
@@ -91,9 +91,7 @@ describe('a web page in headless Chromium against a shoal daemon', { timeout: 24
     assert.notEqual(new URL(pageUrl).origin, new URL(`http://${api}`).origin)
 
     const browser = await runProgram('chromium', [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(work, 'chromium-profile')}`,
-      '--virtual-time-budget=30000', '--dump-dom', pageUrl
+      ...chromiumFlags(join(work, 'chromium-profile')), '--virtual-time-budget=30000', '--dump-dom', pageUrl
     ], 120_000)
     const dom = /RESULTS (.*) END/.exec(browser.stdout)
     assert.ok(dom !== null, `the page finished its attempts; chromium exited ${browser.code}: ${browser.stdout.slice(0, 2000)} ${browser.stderr.slice(-2000)}`)
