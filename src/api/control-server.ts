@@ -164,8 +164,14 @@ export class ControlServer {
     res.setHeader('x-content-type-options', 'nosniff')
     res.setHeader('cache-control', 'no-store')
     try {
+      const method = req.method ?? 'GET'
       // browser checks first: a refused request reaches neither the token check nor a handler
-      this.#guard!.check(req.headers)
+      // (a malformed URL is refused by them as well, before it is reported malformed)
+      const parsed = pathOrUndefined(req.url)
+      const early = parsed === undefined ? undefined : this.#route(method, parsed)
+      this.#guard!.check(req.headers, { ownOrigin: early?.route.cookie === true && method === 'GET' })
+      const path = pathOf(req.url)
+      const match = early ?? this.#route(method, path)
       const origin = req.headers.origin
       if (this.#guard!.allowsOrigin(origin)) {
         res.setHeader('access-control-allow-origin', origin)
@@ -180,9 +186,6 @@ export class ControlServer {
           return
         }
       }
-      const path = pathOf(req.url)
-      const method = req.method ?? 'GET'
-      const match = this.#route(method, path)
       if (match?.route.public !== true) this.#authorize(req, match?.route)
       if (match === undefined) {
         send(res, 404, { error: { code: ApiErrorCode.NO_ROUTE, message: `no route ${method} ${path}; see docs/control-api.md` } })
@@ -216,6 +219,14 @@ export class ControlServer {
       const match = route.pattern.exec(path)
       if (match !== null) return { route, captures: match.slice(1) }
     }
+    return undefined
+  }
+}
+
+function pathOrUndefined (url: string | undefined): string | undefined {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname
+  } catch {
     return undefined
   }
 }

@@ -49,8 +49,11 @@ export class RequestGuard {
     return origin !== undefined && this.#origins.has(normalizeOrigin(origin))
   }
 
-  /** Throws ERR_FORBIDDEN_HOST / ERR_FORBIDDEN_ORIGIN / ERR_UNSUPPORTED_MEDIA_TYPE for a request that must not be served. */
-  check (headers: IncomingHttpHeaders): void {
+  /**
+   * Throws ERR_FORBIDDEN_HOST / ERR_FORBIDDEN_ORIGIN / ERR_UNSUPPORTED_MEDIA_TYPE for a request that
+   * must not be served. `ownOrigin`: the daemon's own origin is accepted (the dashboard's GET routes).
+   */
+  check (headers: IncomingHttpHeaders, options: { ownOrigin?: boolean } = {}): void {
     const host = headers.host
     if (host === undefined || host === '') {
       throw new ShoalError(ApiErrorCode.FORBIDDEN_HOST, 'the request has no Host header; send Host: 127.0.0.1:<port>')
@@ -60,10 +63,11 @@ export class RequestGuard {
       throw new ShoalError(ApiErrorCode.FORBIDDEN_HOST, `Host "${host}" is not this daemon's address; a web page may be using DNS rebinding. Add the name to SHOAL_API_ALLOW_HOSTS (--api-allow-hosts) if you call the API by it`)
     }
     const origin = headers.origin
-    // A page the daemon serves itself (the dashboard) sends its own origin on module scripts and
-    // EventSource; a Host that passed the check above makes that origin this daemon's, never a
-    // rebinding page's (whose Host is its own name) nor another local server's (another port).
-    if (origin !== undefined && !this.allowsOrigin(origin) && normalizeOrigin(origin) !== `http://${host.trim().toLowerCase()}`) {
+    // The dashboard's module script and EventSource send the daemon's own origin. A Host that passed
+    // the check above makes that origin this daemon's, never a rebinding page's (whose Host is its
+    // own name) nor another local server's (another port). Accepted only where the caller says so.
+    const own = options.ownOrigin === true && origin !== undefined && normalizeOrigin(origin) === `http://${host.trim().toLowerCase()}`
+    if (origin !== undefined && !own && !this.allowsOrigin(origin)) {
       throw new ShoalError(ApiErrorCode.FORBIDDEN_ORIGIN, `requests from the web page at ${origin} are refused; list its origin in SHOAL_API_ALLOW_ORIGINS (--api-allow-origins) to allow it`)
     }
     // browsers omit Origin on some requests (e.g. same-origin GETs in old engines); Fetch Metadata still says where they come from

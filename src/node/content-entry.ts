@@ -149,13 +149,13 @@ export class ContentEntry {
 
   /** The dashboard's view: the chunk map, availability per chunk and the peers traded with. */
   detail (): ContentDetail {
-    const held = this.held
-    const chunks = held?.store.chunkCount ?? 0
+    const store = this.held?.store
+    const chunks = store?.chunkCount ?? 0
     const map = new Array<string>(chunks)
     const availability = this.announced?.availability
     const counts = new Array<number>(availability === undefined ? 0 : chunks)
     for (let i = 0; i < chunks; i++) {
-      map[i] = held!.store.has(i) ? 'h' : (this.inflight.get(i) ?? 0) > 0 ? 'f' : 'm'
+      map[i] = store?.has(i) === true ? 'h' : (this.inflight.get(i) ?? 0) > 0 ? 'f' : 'm'
       if (availability !== undefined) counts[i] = availability.count(i)
     }
     const { receivedFrom, sentTo } = this.sources

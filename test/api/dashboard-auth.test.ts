@@ -110,6 +110,8 @@ describe('dashboard and event stream access', { timeout: 60_000 }, () => {
     assert.equal((await call(base, 'GET', '/v1/events', foreign)).status, 403)
     // the dashboard's own origin, as its module script and EventSource send it
     assert.equal((await call(base, 'GET', '/dashboard/app.js', { cookie, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status, 200)
+    // ...on the dashboard's routes only: elsewhere the daemon's own origin is refused as before
+    assert.equal((await call(base, 'GET', '/v1/status', { authorization: `Bearer ${TOKEN}`, origin: `http://${host}` })).status, 403)
     // a rebinding page names its own host: refused whatever its origin says
     assert.equal((await call(base, 'GET', '/dashboard', { cookie, host: 'evil.example:80', origin: 'http://evil.example:80' })).status, 403)
   })
