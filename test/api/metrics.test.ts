@@ -4,8 +4,9 @@
 // gossip, DHT queries, bans, stalls, peers, contents by state, disk bytes held.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFile, mkdir, open, stat, utimes } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, mkdir, open, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { ControlServer } from '../../src/api/control-server.js'
 import type { ShoalNode } from '../../src/node/shoal-node.js'
@@ -14,6 +15,7 @@ import { CHUNK, Harness, randomFile, sha256File, waitUntil, within } from '../no
 import { parseExposition, valueOf, type Sample } from './exposition.js'
 
 const TOKEN = 'metrics-test-token-0123456789abcdef'
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 async function scrape (base: string): Promise<{ text: string, samples: Sample[] }> {
   const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
@@ -146,5 +148,26 @@ describe('Prometheus metrics of a node in a swarm', { timeout: 120_000 }, () => 
       console.log(`# promtool check metrics: ok${checked.output.trim() === '' ? '' : ` (${checked.output.trim()})`}`)
     }
     await observed.remove(stallCid)
+  })
+
+  it('the Grafana dashboard in deploy/ queries only exported metrics, in valid PromQL', async (t) => {
+    const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy', 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ title: string, targets: Array<{ expr: string }> }> }
+    const exported = new Set(parseExposition((await scrape(base)).text).map(s => s.name))
+    const exprs = dashboard.panels.flatMap(p => p.targets.map(target => target.expr))
+    assert.ok(exprs.length >= 10)
+    for (const expr of exprs) {
+      for (const name of expr.match(/shoal_[a-z_]+/g) ?? []) assert.ok(exported.has(name) || exported.has(`${name}_count`), `${name} (in "${expr}") is exported`)
+    }
+    if (promtoolMissing !== undefined) { t.skip(promtoolMissing); return }
+    // promtool parses PromQL when checking rules: each panel query becomes a recording rule
+    const rules = join(await h.tempDir(), 'rules.yml')
+    const concrete = exprs.map(e => e.replaceAll('$__rate_interval', '5m').replaceAll('$instance', '.*'))
+    await writeFile(rules, `groups:\n  - name: grafana\n    rules:\n${concrete.map((e, i) => `      - record: shoal:panel_${i}\n        expr: ${JSON.stringify(e)}\n`).join('')}`)
+    const child = spawn('promtool', ['check', 'rules', rules], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { output += d })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { output += d })
+    const code = await within('promtool check rules', 30_000, new Promise<number | null>(resolve => child.once('exit', resolve)))
+    assert.equal(code, 0, output)
   })
 })
