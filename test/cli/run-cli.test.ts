@@ -17,7 +17,7 @@ describe('shoal CLI', { timeout: 120_000 }, () => {
     assert.equal(top.code, 0)
     const section = top.stdout.split('Commands:\n')[1] ?? ''
     const commands = [...section.matchAll(/^ {2}([a-z-]+)/gm)].map(m => m[1]!).filter(c => c !== 'help')
-    for (const expected of ['seed', 'get', 'add', 'ls', 'status', 'cancel', 'daemon', 'bootstrap', 'id', 'swarm-key', 'demo']) {
+    for (const expected of ['seed', 'get', 'add', 'ls', 'status', 'cancel', 'daemon', 'bootstrap', 'id', 'swarm-key', 'demo', 'dashboard']) {
       assert.ok(commands.includes(expected), `shoal --help lists ${expected}`)
     }
     assert.match(top.stdout, /Examples:\n {2}\$ shoal /)
