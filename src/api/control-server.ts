@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { logger } from '@libp2p/logger'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { Registry } from 'prom-client'
+import type { ServiceFactory } from '../net/index.js'
 import { ErrorCode, isShoalError, ShoalError } from '../errors.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import {
@@ -73,6 +76,8 @@ export class ControlServer {
   #paths?: PathPolicy
   #resolved?: ResolvedApiHost
   #metrics?: NodeMetrics
+  // one per server: libp2p's own metrics (when wanted) are made before the node starts, shoal's after
+  readonly #registry = new Registry()
   readonly #sessions = new DashboardSessions()
 
   constructor (init: ControlServerInit) {
@@ -83,6 +88,14 @@ export class ControlServer {
     this.#explicitToken = init.token === '' ? undefined : init.token
     // literal addresses fail here, before the node opens sockets; names are resolved in prepare()
     if (isIP(host) !== 0 && !isLoopbackAddress(host) && this.#explicitToken === undefined) throw this.#needsToken([host])
+  }
+
+  /**
+   * libp2p's own metrics, exported on this server's /metrics beside shoal's: pass it as the node's
+   * `libp2pMetrics` before the node starts. It never touches prom-client's global registry.
+   */
+  libp2pMetrics (): ServiceFactory {
+    return prometheusMetrics({ registry: this.#registry, preserveExistingMetrics: true, collectDefaultMetrics: false }) as ServiceFactory
   }
 
   /** The bearer token in force (known once start() has run). */
@@ -110,7 +123,7 @@ export class ControlServer {
       allowOrigins: this.#init.allowOrigins
     })
     this.#paths = new PathPolicy(this.#init.allowPaths ?? [homedir(), node.init.dataDir])
-    this.#metrics = new NodeMetrics(node)
+    this.#metrics = new NodeMetrics(node, this.#registry)
     this.#routes = [
       ...contentRoutes,
       ...metricsRoutes(this.#metrics),

@@ -24,12 +24,14 @@ const DHT_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
  * node gets its own Registry: prom-client's global one would mix two nodes in one process.
  */
 export class NodeMetrics {
-  readonly #registry = new Registry()
+  readonly #registry: Registry
   readonly #node: ShoalNode
   #snapshot: Snapshot = { status: undefined as unknown as NodeStatus, contents: [] }
   readonly #closers: Array<() => void> = []
 
-  constructor (node: ShoalNode) {
+  /** `registry`: one that libp2p's own metrics also write to (SHOAL_LIBP2P_METRICS); a new one by default. */
+  constructor (node: ShoalNode, registry: Registry = new Registry()) {
+    this.#registry = registry
     this.#node = node
     const status = (): NodeStatus => this.#snapshot.status
 

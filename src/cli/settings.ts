@@ -35,6 +35,7 @@ export interface Settings {
   downloadLimit: number
   seedTime: number
   superSeed: boolean
+  libp2pMetrics: boolean
   chunkSize: number
   maxPeers: number
   cacheMax: number
@@ -136,7 +137,8 @@ export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
   { key: 'gcHigh', flag: '--gc-high <percent>', env: 'SHOAL_GC_HIGH', defaultText: '90', description: 'cache GC starts above this percent of --cache-max (or of the disk)', parse: parseInteger(1, 100) },
   { key: 'gcLow', flag: '--gc-low <percent>', env: 'SHOAL_GC_LOW', defaultText: '70', description: 'cache GC evicts least recently used content down to this percent of --cache-max (or of the disk)', parse: parseInteger(0, 99) },
   { key: 'cacheTti', flag: '--cache-tti <duration>', env: 'SHOAL_CACHE_TTI', defaultText: 'inf', description: 'evict managed content nobody used for this long (15m, 7d; inf = never)', parse: parseDuration },
-  { key: 'cacheTtl', flag: '--cache-ttl <duration>', env: 'SHOAL_CACHE_TTL', defaultText: 'inf', description: 'evict managed content this long after it was fetched (1h, 30d; inf = never)', parse: parseDuration }
+  { key: 'cacheTtl', flag: '--cache-ttl <duration>', env: 'SHOAL_CACHE_TTL', defaultText: 'inf', description: 'evict managed content this long after it was fetched (1h, 30d; inf = never)', parse: parseDuration },
+  { key: 'libp2pMetrics', flag: '--libp2p-metrics', env: 'SHOAL_LIBP2P_METRICS', defaultText: 'false', description: "export libp2p's own metrics (connections, streams, protocols; libp2p_* names) on the daemon's /metrics too", parse: parseBool }
 ]
 
 /** Resolves settings from (highest first) explicit flag values, the environment, and the defaults. */

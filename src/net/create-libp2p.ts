@@ -57,6 +57,8 @@ export interface CreateShoalLibp2pOptions {
   logger?: ComponentLogger
   /** Identity to use instead of loading config.identityFile. */
   privateKey?: PrivateKey
+  /** libp2p's metrics implementation (e.g. `@libp2p/prometheus-metrics`, made above src/net); none by default. */
+  metrics?: ServiceFactory
 }
 
 /**
@@ -105,6 +107,7 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
     datastore,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     start: false,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics as Libp2pOptions['metrics'] }),
     addresses: {
       listen: config.listen,
       announce: config.announce,

@@ -6,7 +6,7 @@ import { createShoalLibp2p } from './create-libp2p.js'
 import { HaveAnnouncer } from './have-announcer.js'
 import { resolveNodeConfig } from './node-config.js'
 import { xfer } from './xfer/index.js'
-import type { ShoalLibp2p } from './create-libp2p.js'
+import type { ServiceFactory, ShoalLibp2p } from './create-libp2p.js'
 import type { FindProvidersOptions, NetworkApi, NetworkEvents, ProvideOptions } from './network-api.js'
 import type { NodeConfig, NodeConfigInput } from './node-config.js'
 import type { XferBitfield, XferContentSource, XferInit, XferPeer, XferProtocol } from './xfer/index.js'
@@ -22,6 +22,8 @@ export interface ShoalNetworkOptions {
   xfer?: XferInit
   /** The node's logger, handed to libp2p and every net module (see nodeLogger). */
   logger?: ComponentLogger
+  /** libp2p's metrics implementation, if its own metrics are wanted. */
+  metrics?: ServiceFactory
 }
 
 /**
@@ -55,7 +57,8 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     if (this.#node !== undefined) return
     const node = await createShoalLibp2p(this.config, {
       extraServices: { xfer: xfer({ ...this.#options.xfer, source: this.#options.source }) },
-      logger: this.#logger
+      logger: this.#logger,
+      ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics })
     })
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('peer:disconnect', this.#onDisconnect)

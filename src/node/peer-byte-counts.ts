@@ -20,14 +20,14 @@ export class PeerByteCounts {
     }
     if (this.#bytes.size >= this.#limit) {
       // O(limit) per new peer once full; new peers are rare next to chunks
-      let smallest: string | undefined
+      let smallest = ''
       let least = Infinity
       for (const [p, b] of this.#bytes) if (b < least) { least = b; smallest = p }
       if (least > bytes) {
         this.others += bytes
         return
       }
-      this.#bytes.delete(smallest!)
+      this.#bytes.delete(smallest)
       this.others += least
     }
     this.#bytes.set(peer, bytes)

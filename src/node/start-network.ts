@@ -14,7 +14,7 @@ export async function startNetwork (init: ShoalInit & { dataDir: string }, sourc
     bootstrap: bootstrap ?? [],
     ...(swarmKeyFile === undefined ? {} : { swarmKeyFile }),
     dhtMode: dhtMode ?? 'server'
-  }, { source, logger })
+  }, { source, logger, ...(init.libp2pMetrics === undefined ? {} : { metrics: init.libp2pMetrics }) })
   try {
     await network.start()
   } catch (err) {

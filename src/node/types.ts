@@ -1,3 +1,5 @@
+import type { ServiceFactory } from '../net/index.js'
+
 /** Options of one shoal node. Every field is optional; defaults are in src/node/constants.ts. */
 export interface ShoalInit {
   /** Identity key, peer store, DHT records and download state live here. */
@@ -38,6 +40,11 @@ export interface ShoalInit {
   cacheTtiMs?: number
   /** Evict a managed content this long after it was fetched (ms); undefined or Infinity = never. */
   cacheTtlMs?: number
+  /**
+   * libp2p's own metrics implementation (ControlServer.libp2pMetrics() makes one that exports on the
+   * control API's /metrics). Opaque here: nothing below src/api knows about Prometheus.
+   */
+  libp2pMetrics?: ServiceFactory
 }
 
 /**

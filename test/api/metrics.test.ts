@@ -150,6 +150,30 @@ describe('Prometheus metrics of a node in a swarm', { timeout: 120_000 }, () => 
     await observed.remove(stallCid)
   })
 
+  it('libp2p\'s own metrics join the same /metrics behind libp2pMetrics, one registry per node', async () => {
+    const withLibp2p = new ControlServer({ address: '127.0.0.1:0', token: TOKEN, allowPaths: h.dirs })
+    const node = await h.node({ libp2pMetrics: withLibp2p.libp2pMetrics() })
+    const at = await withLibp2p.start(node)
+    try {
+      const { text, samples } = await scrape(at)
+      const libp2p = [...new Set(samples.filter(s => s.name.startsWith('libp2p_')).map(s => s.name))]
+      console.log(`# ${libp2p.length} libp2p_* series names, e.g. ${libp2p.slice(0, 4).join(', ')}`)
+      assert.ok(libp2p.length > 0, 'libp2p metrics are exported')
+      assert.ok(samples.some(s => s.name === 'shoal_peers'), 'next to shoal\'s')
+      // the other node's registry is untouched: no libp2p_* there
+      assert.ok(!(await scrape(base)).samples.some(s => s.name.startsWith('libp2p_')))
+      if (promtoolMissing === undefined) {
+        // libp2p names some gauges *_total, which promtool's linter flags; it must find nothing else
+        const checked = await promtool(text)
+        const problems = checked.output.split('\n').filter(l => l.trim() !== '')
+        console.log(`# promtool on libp2p's metrics: ${problems.length} lint finding(s): ${problems.join('; ')}`)
+        assert.ok(problems.every(l => l.startsWith('libp2p_')), `promtool found problems outside libp2p's own metrics: ${checked.output}`)
+      }
+    } finally {
+      await withLibp2p.stop()
+    }
+  })
+
   it('the Grafana dashboard in deploy/ queries only exported metrics, in valid PromQL', async (t) => {
     const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy', 'grafana-dashboard.json'), 'utf8')) as { panels: Array<{ title: string, targets: Array<{ expr: string }> }> }
     const exported = new Set(parseExposition((await scrape(base)).text).map(s => s.name))

@@ -14,7 +14,7 @@ export async function daemonCommand (ctx: CommandContext): Promise<number> {
   // validate the API settings before the node opens sockets, so a bad token setup fails fast
   const server = controlServerFromSettings(ctx.settings, address)
   await server.prepare(ctx.settings.dataDir)
-  const node = await startNode(ctx)
+  const node = await startNode(ctx, ctx.settings.libp2pMetrics ? { libp2pMetrics: server.libp2pMetrics() } : {})
   try {
     const url = await server.start(node)
     ctx.output.result({ api: url, peerId: node.peerId, multiaddrs: node.multiaddrs }, [
