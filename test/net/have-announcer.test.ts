@@ -91,12 +91,17 @@ describe('HaveAnnouncer and DHT under hostile input', () => {
         if (evt.detail.type === 'signed' && evt.detail.from.equals(attacker.peerId)) delivered++
       })
     }
+    // what metrics count: the network's gossip events
+    const counted = { in: 0, out: 0, rejected: 0 }
+    a.addEventListener('gossip', ({ detail }) => { counted[detail]++ })
     for (const data of garbage) await pubsub.publish(topic, data)
     // A valid announcement from b, published after the garbage, proves delivery is working.
     viewB.announceHave(5)
     await waitFor('a sees b\'s valid HAVE', () => viewA.availability(b.peerId)?.has(5) === true)
     await new Promise(resolve => setTimeout(resolve, 300))
     assert.equal(delivered, 0, 'a malformed announcement passed the topic validator')
+    assert.ok(counted.rejected > 0, `rejected announcements are counted (${JSON.stringify(counted)})`)
+    assert.ok(counted.in > 0, `delivered announcements are counted (${JSON.stringify(counted)})`)
     assert.equal(viewA.availability(attacker.peerId), undefined)
     assert.equal(viewB.availability(attacker.peerId), undefined)
     assert.deepEqual([...viewA.view.keys()].sort(), [b.peerId.toString(), boot.peerId.toString()].sort())
