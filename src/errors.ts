@@ -40,6 +40,12 @@ export const ErrorCode = {
   /** No daemon answers at SHOAL_API, or it answered something that is not a control API error. */
   DAEMON: 'ERR_DAEMON',
 
+  // --- data plane (ShoalNode.read, GET /v1/data, shoal cat)
+  /** A byte range that starts past the end of the file (or an empty suffix range). */
+  RANGE_NOT_SATISFIABLE: 'ERR_RANGE_NOT_SATISFIABLE',
+  /** The content has no file at the path asked for (or is a folder and no file was named). */
+  NO_SUCH_FILE: 'ERR_NO_SUCH_FILE',
+
   // --- content (src/content): manifests, CIDs, files being added
   /** The content ID is not a CIDv1 of dag-cbor bytes named by sha2-256. */
   BAD_CID: 'ERR_BAD_CID',

@@ -8,7 +8,8 @@ export type {
   AddOptions, AddResult, ContentInfo, ContentState, GetOptions, GetResult, NodeStatus, Progress,
   ShoalEvents, ShoalInit, StalledEvent, BannedEvent, PeerEvent, ContentErrorEvent,
   CacheStats, EvictedContent, EvictionReason, GcOptions, GcReport,
-  ChunkRequestOutcome, ContentDetail, NodeObserver, SourceBytes, SourceKind
+  ChunkRequestOutcome, ContentDetail, NodeObserver, SourceBytes, SourceKind, StatOptions, ReadOptions,
+  ReadTarget, ContentRead
 } from './node/types.js'
 export { ErrorCode, ShoalError, isErrorCode, isShoalError } from './errors.js'
 export type { ShoalErrorCode } from './errors.js'

@@ -44,3 +44,9 @@ export const MAX_EVENT_STREAMS = 16
  * never closes a quiet one.
  */
 export const EVENT_HEARTBEAT_MS = 4_000
+/**
+ * How long a data plane request (GET /v1/data) looks for a first provider of a content the node does
+ * not hold before answering 404: an HTTP client (curl, a registry pull) is waiting on the socket, and
+ * a provider the DHT knows of is found in well under a second on a LAN.
+ */
+export const DATA_FIND_TIMEOUT_MS = 15_000

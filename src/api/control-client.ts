@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCode, isErrorCode, ShoalError } from '../errors.js'
 import type { ShoalApi } from '../node/shoal-api.js'
-import type { AddOptions, AddResult, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeStatus } from '../node/types.js'
+import type { AddOptions, AddResult, ContentInfo, ContentRead, GcOptions, GcReport, GetOptions, GetResult, NodeStatus, ReadOptions } from '../node/types.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { POLL_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './constants.js'
@@ -24,6 +24,7 @@ export class ControlClient implements ShoalApi {
   readonly #address: string
   readonly #tokenFile: string
   #token: Promise<string | undefined> | undefined
+  #sentToken = false
 
   constructor (init: ControlClientInit) {
     const { host, port } = parseAddress(init.address)
@@ -70,6 +71,43 @@ export class ControlClient implements ShoalApi {
     return { url: this.#base + link.path, expiresInMs: link.expiresInMs }
   }
 
+  /** GET /v1/data/{cid}[/{path}], with a Range when `start` or `end` is given; the body streams as the daemon sends it. */
+  async read (cid: string, options: ReadOptions = {}): Promise<ContentRead> {
+    const path = `/v1/data/${encodeURIComponent(cid)}${options.path === undefined || options.path === '' ? '' : '/' + options.path.split('/').map(encodeURIComponent).join('/')}`
+    const ranged = options.start !== undefined || options.end !== undefined
+    const headers: Record<string, string> = ranged ? { range: `bytes=${options.start ?? 0}-${options.end ?? ''}` } : {}
+    // no overall timeout: the body flows for as long as the content takes to arrive
+    const res = await this.#send('GET', path, undefined, options.signal, headers, false)
+    if (!res.ok) await this.#fail(res)
+    const length = Number(res.headers.get('content-length') ?? '0')
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '')
+    const size = range === null ? length : Number(range[3])
+    const start = range === null ? 0 : Number(range[1])
+    const name = decodeURIComponent(/filename\*=UTF-8''([^;]*)/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? '')
+    const body = res.body
+    return {
+      cid,
+      path: options.path ?? name,
+      name,
+      size,
+      etag: res.headers.get('etag') ?? '',
+      held: false,
+      start,
+      end: start + length - 1,
+      stream: body === null ? emptyStream() : this.#body(body as AsyncIterable<Uint8Array>, options.signal)
+    }
+  }
+
+  /** A data plane body, with a cut transfer reported as the daemon's failure rather than fetch's "terminated". */
+  async * #body (body: AsyncIterable<Uint8Array>, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    try {
+      yield * body
+    } catch (err) {
+      if (signal?.aborted === true) throw new ShoalError('ERR_ABORTED', 'interrupted', { cause: err })
+      throw new ShoalError('ERR_DAEMON', `the daemon at ${this.#address} cut the transfer short (a chunk could not be read or verified, or the daemon stopped); see its log under DEBUG=shoal:api*`, { cause: err })
+    }
+  }
+
   async ls (): Promise<ContentInfo[]> {
     return (await this.#call<{ contents: ContentInfo[] }>('GET', '/v1/contents')).contents
   }
@@ -95,35 +133,52 @@ export class ControlClient implements ShoalApi {
   }
 
   async #call<T> (method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const res = await this.#send(method, path, body, signal, {}, true)
+    const text = await res.text()
+    let parsed: unknown
+    try { parsed = JSON.parse(text) } catch { parsed = undefined }
+    if (!res.ok) this.#throwFor(res, parsed)
+    return parsed as T
+  }
+
+  async #send (method: string, path: string, body: unknown, signal: AbortSignal | undefined, extra: Record<string, string>, bounded: boolean): Promise<Response> {
     // the same OS user can read the daemon's 0600 token file: no flag needed
     this.#token ??= readTokenFile(this.#tokenFile)
     const token = await this.#token
-    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-    let res: Response
+    this.#sentToken = token !== undefined
+    const timeout = bounded ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined
+    const signals = [signal, timeout].filter(s => s !== undefined)
     try {
-      res = await fetch(this.#base + path, {
+      return await fetch(this.#base + path, {
         method,
         headers: {
+          ...extra,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(token === undefined ? {} : { authorization: `Bearer ${token}` })
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+        signal: signals.length === 0 ? undefined : AbortSignal.any(signals)
       })
     } catch (err) {
       if (signal?.aborted === true) throw new ShoalError('ERR_ABORTED', 'interrupted', { cause: err })
       throw new ShoalError('ERR_DAEMON', `no shoal daemon answers at ${this.#address}; start one with \`shoal daemon\` or unset SHOAL_API to run standalone`, { cause: err })
     }
+  }
+
+  async #fail (res: Response): Promise<never> {
     const text = await res.text()
     let parsed: unknown
     try { parsed = JSON.parse(text) } catch { parsed = undefined }
-    if (!res.ok) {
-      const error = (parsed as { error?: { code?: string, message?: string } } | undefined)?.error
-      if (res.status === 401 && token === undefined) {
-        throw new ShoalError(isErrorCode(error?.code) ? error.code : ErrorCode.UNAUTHORIZED, `the daemon at ${this.#address} wants a token and none was found: set SHOAL_API_TOKEN, or point SHOAL_DATA_DIR (--data-dir) at the daemon's data dir (looked for ${this.#tokenFile})`)
-      }
-      throw new ShoalError(isErrorCode(error?.code) ? error.code : ErrorCode.DAEMON, error?.message ?? `daemon answered HTTP ${res.status}`)
+    this.#throwFor(res, parsed)
+  }
+
+  #throwFor (res: Response, parsed: unknown): never {
+    const error = (parsed as { error?: { code?: string, message?: string } } | undefined)?.error
+    if (res.status === 401 && !this.#sentToken) {
+      throw new ShoalError(isErrorCode(error?.code) ? error.code : ErrorCode.UNAUTHORIZED, `the daemon at ${this.#address} wants a token and none was found: set SHOAL_API_TOKEN, or point SHOAL_DATA_DIR (--data-dir) at the daemon's data dir (looked for ${this.#tokenFile})`)
     }
-    return parsed as T
+    throw new ShoalError(isErrorCode(error?.code) ? error.code : ErrorCode.DAEMON, error?.message ?? `daemon answered HTTP ${res.status}`)
   }
 }
+
+async function * emptyStream (): AsyncGenerator<Uint8Array> {}

@@ -26,6 +26,7 @@ import { dashboardRoutes } from './routes/dashboard-routes.js'
 import { eventRoutes } from './routes/event-routes.js'
 import { DashboardSessions } from './dashboard-sessions.js'
 import { EventStreams } from './event-stream.js'
+import { dataRoutes } from './routes/data-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 
 const log = logger('shoal:api')
@@ -54,6 +55,8 @@ export interface ControlServerInit {
   idleTimeoutMs?: number
   /** Most event streams (GET /v1/events) open at once (default MAX_EVENT_STREAMS). */
   maxEventStreams?: number
+  /** How long a data plane request looks for a provider of a content not held (default DATA_FIND_TIMEOUT_MS). */
+  dataFindTimeoutMs?: number
 }
 
 const CORS_METHODS = 'GET, POST, DELETE'
@@ -129,7 +132,8 @@ export class ControlServer {
       ...metricsRoutes(this.#metrics),
       ...eventRoutes(new EventStreams({ maxStreams: this.#init.maxEventStreams })),
       ...cacheRoutes,
-      ...dashboardRoutes(this.#sessions)
+      ...dashboardRoutes(this.#sessions),
+      ...dataRoutes({ findTimeoutMs: this.#init.dataFindTimeoutMs, idleTimeoutMs: this.#init.idleTimeoutMs })
     ]
 
     const headersTimeout = this.#init.headersTimeoutMs ?? API_HEADERS_TIMEOUT_MS

@@ -24,6 +24,9 @@ export const HTTP_STATUS_OF: Readonly<Record<ShoalErrorCode, number>> = {
   [ErrorCode.TOO_MANY_STREAMS]: 503,
   [ErrorCode.DAEMON]: 502,
 
+  [ErrorCode.RANGE_NOT_SATISFIABLE]: 416,
+  [ErrorCode.NO_SUCH_FILE]: 404,
+
   [ErrorCode.BAD_CID]: 400,
   [ErrorCode.BAD_MANIFEST]: 422,
   [ErrorCode.BAD_MANIFEST_VERSION]: 422,

@@ -54,6 +54,9 @@ export const EXIT_CODE_OF: Readonly<Record<ShoalErrorCode, ExitCodeValue>> = {
   [ErrorCode.TOO_MANY_STREAMS]: ExitCode.DAEMON,
   [ErrorCode.DAEMON]: ExitCode.DAEMON,
 
+  [ErrorCode.RANGE_NOT_SATISFIABLE]: ExitCode.USAGE,
+  [ErrorCode.NO_SUCH_FILE]: ExitCode.NOT_FOUND,
+
   [ErrorCode.BAD_CID]: ExitCode.BAD_CID,
   [ErrorCode.BAD_MANIFEST]: ExitCode.BAD_CONTENT,
   [ErrorCode.BAD_MANIFEST_VERSION]: ExitCode.BAD_CONTENT,

@@ -10,6 +10,7 @@ type Action = (ctx: CommandContext, args: string[], opts: Record<string, unknown
 // Commands load libp2p; importing them only when one runs keeps `--help` and `--version` instant.
 const seedCommand: Action = async (...a) => await (await import('./commands/seed.js')).seedCommand(...a)
 const getCommand: Action = async (...a) => await (await import('./commands/get.js')).getCommand(...a)
+const catCommand: Action = async (ctx, args) => await (await import('./commands/cat.js')).catCommand(ctx, args)
 const addCommand: Action = async (...a) => await (await import('./commands/daemon-client-commands.js')).addCommand(...a)
 const lsCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).lsCommand(ctx)
 const statusCommand: Action = async (ctx) => await (await import('./commands/daemon-client-commands.js')).statusCommand(ctx)
@@ -48,7 +49,7 @@ Examples:
   $ shoal seed ./build.tar                   # publish a file and seed it until Ctrl-C
   $ shoal get bafy... -o ./out --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...
   $ shoal bootstrap --listen /ip4/0.0.0.0/tcp/4001
-  $ SHOAL_API=127.0.0.1:7070 shoal daemon    # then: shoal add|get|ls|status|cancel|pin|gc
+  $ SHOAL_API=127.0.0.1:7070 shoal daemon    # then: shoal add|get|cat|ls|status|cancel|pin|gc
 
 Flags override SHOAL_* environment variables (see .env.example). Exit codes are listed in the README.`)
 
@@ -91,6 +92,10 @@ Flags override SHOAL_* environment variables (see .env.example). Exit codes are 
     .option('--overwrite', 'replace existing files at the destination that shoal did not create (never a folder)')
     .addHelpText('after', '\nExample:\n  $ shoal get bafyrei... -o ./downloads --seed-time 10m --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...')
     .action(run(getCommand))
+  program.command('cat').argument('<cid[/path]>', 'content ID, then the path of a file inside a folder content')
+    .description('write a file of a content to stdout, every chunk verified (through the daemon when one is configured)')
+    .addHelpText('after', '\nExample:\n  $ shoal cat bafyrei.../docs/readme.txt | less')
+    .action(run(catCommand))
   program.command('add').argument('<path>', 'file or folder')
     .description('add content to the running daemon (or seed it here when no daemon is configured)')
     .addHelpText('after', '\nExample:\n  $ SHOAL_API=127.0.0.1:7070 shoal add ./dataset/')

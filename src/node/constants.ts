@@ -32,3 +32,11 @@ export const TEST_HOOK_EVICT_PAUSE_ENV = 'SHOAL_TEST_HOOK_EVICT_PAUSE_MS'
 export const MAX_TRACKED_PEERS_PER_CONTENT = 32
 /** Peers remembered as having said they published a content (the flag on their bitfield answer). */
 export const MAX_TRACKED_ORIGINS = 64
+/**
+ * How far ahead of a reader (the data plane, `shoal cat`) its chunks are asked for first. A whole
+ * range at once would make a full-file read fetch in file order instead of rarest-first; a window
+ * keeps the stream fed while the rest of the content still spreads rarest-first.
+ */
+export const READ_AHEAD_BYTES = 16 * 1024 * 1024
+/** While a read waits for a download's entry to appear (or replace a failed one), how often it looks (ms). */
+export const READ_ENTRY_POLL_MS = 10

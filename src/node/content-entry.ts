@@ -8,6 +8,7 @@ import type { ContentMeta } from './content-records.js'
 import { MAX_TRACKED_PEERS_PER_CONTENT } from './constants.js'
 import { ContentSources, peerShareField } from './content-sources.js'
 import { RateMeter } from './rate-meter.js'
+import { ReadInterest } from './read-interest.js'
 import type { ContentDetail, ContentInfo, GetResult } from './types.js'
 
 /** A content whose manifest is verified and whose store is open. */
@@ -67,6 +68,8 @@ export class ContentEntry {
   readonly inflight = new Map<number, number>()
   /** Peers a download banned for bad chunks (bounded; shown only). */
   readonly banned = new Set<string>()
+  /** Readers streaming this content: chunks they want first, woken as chunks arrive. */
+  readonly reads = new ReadInterest()
 
   constructor (cid: CID, phase: ContentPhase = { state: 'finding' }) {
     this.cid = cid
@@ -101,22 +104,26 @@ export class ContentEntry {
   /** The manifest is known, the store open and the content announced: chunks can flow. */
   toDownloading (held: HeldContent, announced: AnnouncedContent): void {
     this.#phase = { state: 'downloading', held, announced }
+    this.reads.notify()
   }
 
   /** Every chunk is held: served to others (`seeding`), or not yet announced (`complete`). */
   toHeld (held: HeldContent, announced?: AnnouncedContent): void {
     const state = announced !== undefined || held.meta.mode === 'seed' ? 'seeding' : 'complete'
     this.#phase = { state, held, announced }
+    this.reads.notify()
   }
 
   /** Stopped part-way by an abort: resumable into what it holds. */
   toStopped (): void {
     this.#phase = { state: 'stopped', held: this.held, announced: this.announced }
+    this.reads.notify()
   }
 
   /** Failed; stays listed with the reason (and closes what it holds when dropped). */
   toError (error: ShoalError, meta?: ContentMeta): void {
     this.#phase = { state: 'error', error, held: this.held, announced: this.announced, meta: meta ?? this.held?.meta }
+    this.reads.notify()
   }
 
   info (): ContentInfo {

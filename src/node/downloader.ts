@@ -239,6 +239,7 @@ export class Downloader {
       entry.downloaded.add(bytes)
       this.#init.onDownloaded(bytes)
       this.#init.onReceived?.(entry.sources.receivedFromPeer(detail.peer, bytes), bytes)
+      entry.reads.notify()
     })
     session.addEventListener('progress', ({ detail }) => {
       latest.rateBps = detail.rateBps
@@ -275,9 +276,12 @@ export class Downloader {
     await Promise.any(probes).catch(() => {})
     const done = new AbortController()
     const rediscover = this.#rediscover(entry, probe, AbortSignal.any([signal, done.signal]), wake)
+    // chunks a reader streams (the data plane's Range) are asked for first
+    const detachReads = entry.reads.attach(indexes => { session.prioritize(indexes) })
     try {
       await session.run({ signal })
     } finally {
+      detachReads()
       done.abort()
       await rediscover
       listening.abort()

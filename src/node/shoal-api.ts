@@ -1,4 +1,4 @@
-import type { AddOptions, AddResult, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeStatus } from './types.js'
+import type { AddOptions, AddResult, ContentInfo, ContentRead, GcOptions, GcReport, GetOptions, GetResult, NodeStatus, ReadOptions } from './types.js'
 
 /**
  * What a caller can ask of a shoal node. The in-process `ShoalNode` implements it, and so does the
@@ -7,6 +7,8 @@ import type { AddOptions, AddResult, ContentInfo, GcOptions, GcReport, GetOption
 export interface ShoalApi {
   add(path: string, options?: AddOptions): Promise<AddResult>
   get(cid: string, options?: GetOptions): Promise<GetResult>
+  /** Streams a file of a content (fetched first when not held); see ShoalNode.read. */
+  read(cid: string, options?: ReadOptions): Promise<ContentRead>
   ls(): Promise<ContentInfo[]>
   status(): Promise<NodeStatus>
   /** Stops downloading or seeding a content and forgets its state; files on disk are kept (but a managed content's go). */

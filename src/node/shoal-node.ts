@@ -12,6 +12,7 @@ import { ContentEntry } from './content-entry.js'
 import type { HeldContent } from './content-entry.js'
 import { ContentLeases } from './content-leases.js'
 import { ContentOpener } from './content-opener.js'
+import { ContentReader } from './content-reader.js'
 import { ContentRecords } from './content-records.js'
 import { ContentRegistry } from './content-registry.js'
 import { DEFAULT_MAX_PEERS_PER_CONTENT, LOG_TAG_LENGTH } from './constants.js'
@@ -22,7 +23,8 @@ import type { ShoalApi } from './shoal-api.js'
 import { startNetwork } from './start-network.js'
 import { peerShareField } from './content-sources.js'
 import type {
-  AddOptions, AddResult, CacheStats, ContentDetail, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeObserver, NodeStatus, ShoalEvents, ShoalInit
+  AddOptions, AddResult, CacheStats, ContentDetail, ContentInfo, GcOptions, GcReport, GetOptions, GetResult, NodeObserver, NodeStatus, ShoalEvents, ShoalInit,
+  ContentRead, ReadOptions, ReadTarget, StatOptions
 } from './types.js'
 import { XferSource } from './xfer-source.js'
 
@@ -45,6 +47,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     gossip: kind => { for (const o of this.#observers) o.gossip?.(kind) },
     dhtQuery: (kind, seconds) => { for (const o of this.#observers) o.dhtQuery?.(kind, seconds) }
   }
+  readonly #reader: ContentReader
   // the tag is known once the identity is: lines logged before start carry the configured one, if any
   #tag: string
   readonly #logger = nodeLogger(() => this.#tag)
@@ -72,6 +75,12 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       logger: this.#logger
     })
     this.#traffic = new NodeTraffic(init)
+    this.#reader = new ContentReader({
+      contents: this.#contents,
+      leases: this.leases,
+      fetch: async (cid, options) => await this.fetch(cid, options),
+      log: this.#logger.forComponent('shoal:node:read')
+    })
   }
 
   /** Creates the identity key on first use and returns the PeerId, without starting the node. */
@@ -196,6 +205,26 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     await this.#cache.settled(cid)
     // nothing in the store is a user's file: what a crash left there may be replaced
     return await this.#get(cid, { ...options, out: managedOutOf(this.init.dataDir, cid), overwrite: true }, false)
+  }
+
+  /**
+   * Size, name and ETag of a file of a content, for a reader about to stream it (HTTP HEAD, the
+   * Content-Length of a GET). A content not held is fetched into the managed store; this waits only
+   * for its manifest.
+   */
+  async stat (cidText: string, options: StatOptions = {}): Promise<ReadTarget> {
+    await this.open()
+    return await this.#reader.stat(cidText, options)
+  }
+
+  /**
+   * Streams bytes `start`..`end` of a file of a content (see ContentReader). A content not held is
+   * fetched into the managed store, the requested range first, and its bytes flow as their chunks
+   * verify. Aborting `signal` ends the read, never the download.
+   */
+  async read (cidText: string, options: ReadOptions = {}): Promise<ContentRead> {
+    await this.open()
+    return await this.#reader.read(cidText, options)
   }
 
   /**

@@ -116,6 +116,49 @@ export interface GetOptions {
   overwrite?: boolean
 }
 
+/** Options of ShoalNode.stat(): which file of the content, and how long to look for it. */
+export interface StatOptions {
+  /** A file inside a folder content, as its manifest writes it (`dir/file.bin`); a one-file content needs none. */
+  path?: string
+  signal?: AbortSignal
+  /** How long to look for a first provider when the content is not held (ms; default DEFAULT_FIND_TIMEOUT_MS). */
+  findTimeoutMs?: number
+}
+
+/** Options of ShoalNode.read(): StatOptions and the byte range. */
+export interface ReadOptions extends StatOptions {
+  /** First byte to read (default 0). */
+  start?: number
+  /** Last byte to read, inclusive (default and at most: the file's last byte). */
+  end?: number
+}
+
+/** The file a read streams, known before any of its bytes are. */
+export interface ReadTarget {
+  cid: string
+  /** The file's path inside the content. */
+  path: string
+  /** The file's base name. */
+  name: string
+  /** The file's size in bytes. */
+  size: number
+  /**
+   * Strong HTTP entity tag, quoted: `"<cid>"` for the file of a one-file content, `"<cid>/<path>"`
+   * (path %-encoded as by encodeURI) for a file inside a folder content.
+   */
+  etag: string
+  /** True when every chunk of the file is held, so the read waits for no peer. */
+  held: boolean
+}
+
+/** An open read: its target, the range it streams and the bytes, each chunk verified before it is handed out. */
+export interface ContentRead extends ReadTarget {
+  start: number
+  /** Last byte streamed, inclusive (start - 1 for an empty read). */
+  end: number
+  stream: AsyncIterable<Uint8Array>
+}
+
 export interface GetResult {
   cid: string
   path: string

@@ -48,6 +48,8 @@ export class RarestFirstPicker implements Picker {
   readonly #requesters = new Map<number, string[]>()
   /** One bit per chunk in state WANTED (Bitfield layout), so a peer offering none of them is seen in size/8 byte ANDs. */
   readonly #wantedBits: Uint8Array
+  /** Chunks a reader waits for (prioritize()), in the order asked; left when held. */
+  readonly #priority = new Set<number>()
   #missing = 0
   #held = 0
   #wanted = 0
@@ -129,7 +131,8 @@ export class RarestFirstPicker implements Picker {
     // bucket walk would visit every wanted chunk to find that out (the simulator's profile at 10,000
     // peers: most of the CPU). The byte-wise check gives the same answer first.
     if (this.#offersWanted(peerHas)) {
-      if (this.#held < this.randomFirst) this.#pickRandom(peerHas, count, chosen, seen)
+      if (this.#priority.size > 0) this.#pickPriority(peerHas, count, chosen, seen)
+      if (chosen.length < count && this.#held < this.randomFirst) this.#pickRandom(peerHas, count, chosen, seen)
       if (chosen.length < count) this.#pickRarest(peerHas, count, chosen, seen)
     }
     for (const index of chosen) {
@@ -141,6 +144,16 @@ export class RarestFirstPicker implements Picker {
     }
     if (chosen.length < count && this.pickable === 0) this.#pickEndgame(peerHas, count, peer, chosen)
     return chosen
+  }
+
+  /**
+   * Chunks to pick before any other, in the order given, whatever their rarity (a reader streams
+   * them: the HTTP data plane's Range). Held or out-of-range indexes are ignored.
+   */
+  prioritize (indexes: Iterable<number>): void {
+    for (const index of indexes) {
+      if (Number.isInteger(index) && index >= 0 && index < this.size && this.#state[index] !== HELD) this.#priority.add(index)
+    }
   }
 
   abandon (index: number, peer: string): void {
@@ -170,6 +183,7 @@ export class RarestFirstPicker implements Picker {
       this.#requesters.delete(index)
     }
     this.#state[index] = HELD
+    this.#priority.delete(index)
     this.#missing--
     this.#held++
     return losers
@@ -188,6 +202,17 @@ export class RarestFirstPicker implements Picker {
     const mask = 0x80 >> (index & 7)
     if (on) this.#wantedBits[index >> 3]! |= mask
     else this.#wantedBits[index >> 3]! &= ~mask
+  }
+
+  /** Wanted chunks of the priority list the peer has, in the list's order. */
+  #pickPriority (peerHas: Bitfield, count: number, chosen: number[], seen: Set<number>): void {
+    for (const index of this.#priority) {
+      if (chosen.length >= count) return
+      if (this.#state[index] === WANTED && peerHas.has(index) && !seen.has(index)) {
+        seen.add(index)
+        chosen.push(index)
+      }
+    }
   }
 
   /** Uniform random picks among the peer's wanted chunks, by random probing (cheap while most chunks are wanted). */

@@ -251,6 +251,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#schedule()
   }
 
+  /** Asks for `indexes` before any other chunk, in that order (a reader waits for them). */
+  prioritize (indexes: Iterable<number>): void {
+    this.#picker.prioritize(indexes)
+    this.#schedule()
+  }
+
   /** Downloads until every chunk is held. Rejects with ERR_ABORTED on abort, cancelling requests in flight. */
   async run (options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#running || this.#finished) throw new SwarmStateError('a SwarmSession runs once; create a new session to download again')

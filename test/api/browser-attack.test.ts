@@ -42,6 +42,9 @@ function attackerPage (api: string, secret: string, out: string, cid: string): s
     await attempt('readStatus', () => fetch(api + '/v1/status').then(r => r.text()));
     await attempt('readContents', () => fetch(api + '/v1/contents', { credentials: 'include' }).then(r => r.text()));
     await attempt('img', () => new Promise(resolve => { const i = new Image(); i.onload = () => resolve('loaded'); i.onerror = () => resolve('error'); i.src = api + '/v1/status' }));
+    await attempt('readData', () => fetch(api + '/v1/data/' + cid).then(r => r.text()));
+    await attempt('readDataRange', () => fetch(api + '/v1/data/' + cid, { headers: { range: 'bytes=0-99' } }).then(r => r.text()));
+    await attempt('imgData', () => new Promise(resolve => { const i = new Image(); i.onload = () => resolve('loaded'); i.onerror = () => resolve('error'); i.src = api + '/v1/data/' + cid }));
     document.getElementById('out').textContent = 'RESULTS ' + JSON.stringify(results) + ' END';
   })();`
   return `<!doctype html><html><head><title>attacker</title></head><body><pre id="out">pending</pre><script>${js}</script></body></html>`
@@ -109,7 +112,7 @@ describe('a web page in headless Chromium against a shoal daemon', { timeout: 24
     await assert.rejects(access(out), 'no download folder was created')
     // the requests reached the daemon and were refused there (not merely blocked by the browser)
     const log = daemon.stderr()
-    for (const pattern of [/refused POST \/v1\/contents/, /refused POST \/v1\/downloads/, /refused (OPTIONS|DELETE) \/v1\/contents\//, /refused GET \/v1\/status/]) {
+    for (const pattern of [/refused POST \/v1\/contents/, /refused POST \/v1\/downloads/, /refused (OPTIONS|DELETE) \/v1\/contents\//, /refused GET \/v1\/status/, /refused GET \/v1\/data\//]) {
       assert.match(log, pattern)
     }
     assert.doesNotMatch(log, /request failed/)
@@ -117,7 +120,8 @@ describe('a web page in headless Chromium against a shoal daemon', { timeout: 24
     // and the page read nothing: no answer of the daemon is in what it saw
     assert.ok(!dom[1]!.includes(status.peerId), 'the page never saw the peer id')
     assert.ok(!dom[1]!.includes('seeding'), 'the page never saw the content list')
-    for (const key of ['readStatus', 'readContents', 'jsonCors', 'delete']) assert.match(results[key] ?? '', /^threw/, key)
+    for (const key of ['readStatus', 'readContents', 'jsonCors', 'delete', 'readData', 'readDataRange']) assert.match(results[key] ?? '', /^threw/, key)
+    assert.equal(results.imgData, 'error', 'an <img> of the data plane does not load')
     assert.equal(status.contents, 1)
   })
 })

@@ -129,6 +129,24 @@ describe('RarestFirstPicker', () => {
     assert.deepEqual(picker.pick(full(2), 1, 'c'), [a[0]])
   })
 
+  it('prioritize(): those chunks first, in the order given, before random-first and rarest-first', () => {
+    // chunk 0 is the rarest; 5, 9 and 2 are asked for by a reader
+    const { picker } = withCounts([1, 3, 3, 3, 3, 3, 3, 3, 3, 3], { randomFirst: 4 })
+    picker.prioritize([5, 9, 2, 42, -1])
+    const peer = full(10)
+    assert.deepEqual(picker.pick(peer, 2, 'a'), [5, 9])
+    const onlyTwo = new Bitfield(10)
+    onlyTwo.set(2)
+    onlyTwo.set(0)
+    assert.deepEqual(picker.pick(onlyTwo, 1, 'b'), [2], 'a prioritized chunk before the rarest one')
+    // in flight: not picked twice; abandoned: first again; held: dropped from the list
+    picker.abandon(9, 'a')
+    assert.deepEqual(picker.pick(peer, 1, 'c'), [9])
+    picker.markHave(5)
+    picker.prioritize([5])
+    assert.ok(!picker.pick(peer, 10, 'd').includes(5), 'a held chunk is never picked')
+  })
+
   it('simulates 10,000 chunks x 1,000 peers (timing printed)', () => {
     const chunks = 10_000
     const peers = 1_000
