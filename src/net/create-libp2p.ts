@@ -64,7 +64,7 @@ export interface CreateShoalLibp2pOptions {
 /**
  * Assembles (without starting it) a shoal libp2p node: TCP + Noise + yamux, identify, ping,
  * the private Kad-DHT, GossipSub, bootstrap with retry, optional private-network key, and a
- * persistent LevelDB datastore under `<dataDir>/datastore` for the peer store and DHT records.
+ * datastore: DHT records in LevelDB under `<dataDir>/datastore`, the peer store in memory.
  */
 export async function createShoalLibp2p (config: NodeConfig, options: CreateShoalLibp2pOptions = {}): Promise<ShoalLibp2p> {
   const log = options.logger?.forComponent('shoal:net:create-libp2p') ?? logger('shoal:net:create-libp2p')
