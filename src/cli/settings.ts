@@ -106,7 +106,7 @@ function parseInteger (min: number, max: number) {
 }
 
 export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
-  { key: 'dataDir', flag: '--data-dir <dir>', env: 'SHOAL_DATA_DIR', defaultText: '~/.shoal', description: 'where the node keeps its identity key, peer store, DHT records and download state', parse: str },
+  { key: 'dataDir', flag: '--data-dir <dir>', env: 'SHOAL_DATA_DIR', defaultText: '~/.shoal', description: 'where the node keeps its identity key, DHT records and download state', parse: str },
   { key: 'listen', flag: '--listen <addrs>', env: 'SHOAL_LISTEN', defaultText: '/ip4/0.0.0.0/tcp/0', description: 'comma-separated multiaddrs to listen on', parse: list },
   { key: 'announce', flag: '--announce <addrs>', env: 'SHOAL_ANNOUNCE', defaultText: '', description: 'comma-separated multiaddrs to announce instead of the listen addresses (behind NAT, in a container)', parse: list },
   { key: 'bootstrap', flag: '--bootstrap <addrs>', env: 'SHOAL_BOOTSTRAP', defaultText: '', description: 'comma-separated bootstrap multiaddrs (each ending in /p2p/<peer id>)', parse: list },
