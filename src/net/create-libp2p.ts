@@ -1,6 +1,5 @@
 import { mkdir, access, statfs, constants as fsConstants } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
@@ -22,6 +21,7 @@ import {
   PROVIDER_VALIDITY_MS
 } from './constants.js'
 import { shoalGossipsub } from './gossipsub.js'
+import { shoalNoise } from './shoal-noise.js'
 import { StopTolerantDatastore } from './stop-tolerant-datastore.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { loadSwarmKey } from './swarm-key.js'
@@ -114,7 +114,7 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
       announceFilter: addrs => filterAddresses(announceFilter, addrs)
     },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [shoalNoise()],
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: config.maxConnections,
