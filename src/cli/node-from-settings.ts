@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { ControlClient } from '../api/control-client.js'
-import { ControlServer } from '../api/control-server.js'
-import { ShoalNode } from '../node/shoal-node.js'
+import type { ControlServer } from '../api/control-server.js'
+import type { ShoalNode } from '../node/shoal-node.js'
 import type { ShoalApi } from '../node/shoal-api.js'
 import type { ShoalInit } from '../node/types.js'
 import type { CommandContext } from './command-context.js'
@@ -31,8 +31,13 @@ export function initFromSettings (s: Settings): ShoalInit {
   }
 }
 
+// The node (libp2p and its ~900 modules) and the control server (node:http, prom-client) are imported
+// when a command needs them: a client command (`shoal ls`, a `get` handed to a daemon) needs neither,
+// and a standalone `get` or `seed` no server.
+
 /** Starts a node in this process and says where it listens. */
 export async function startNode (ctx: CommandContext, overrides: Partial<ShoalInit> = {}): Promise<ShoalNode> {
+  const { ShoalNode } = await import('../node/shoal-node.js')
   const node = new ShoalNode({ ...initFromSettings(ctx.settings), ...overrides })
   node.addEventListener('stalled', ({ detail }) => { ctx.output.info(`stalled: no reachable peer holds ${detail.missing} missing chunk(s); still looking...`) })
   await node.start({ signal: ctx.signal })
@@ -51,7 +56,8 @@ export function daemonClient (ctx: CommandContext): ShoalApi | undefined {
  * uses <data dir>/api.token; with no SHOAL_ALLOW_PATHS it may read and write under the home directory
  * and the data dir only.
  */
-export function controlServerFromSettings (s: Settings, address: string): ControlServer {
+export async function controlServerFromSettings (s: Settings, address: string): Promise<ControlServer> {
+  const { ControlServer } = await import('../api/control-server.js')
   const dataDir = resolve(s.dataDir)
   return new ControlServer({
     address,

@@ -13,7 +13,7 @@ export async function bootstrapCommand (ctx: CommandContext, _args: string[], op
   // --listen (or SHOAL_LISTEN) wins over --port; opts holds settings flags under their keys
   const listenGiven = opts.listen !== undefined || process.env.SHOAL_LISTEN !== undefined
   const listen = listenGiven ? ctx.settings.listen : [`/ip4/0.0.0.0/tcp/${port}`]
-  const server = ctx.settings.api === '' ? undefined : controlServerFromSettings(ctx.settings, ctx.settings.api)
+  const server = ctx.settings.api === '' ? undefined : await controlServerFromSettings(ctx.settings, ctx.settings.api)
   await server?.prepare(ctx.settings.dataDir)
   const node = await startNode(ctx, { listen, dhtMode: 'server' })
   try {

@@ -1,7 +1,6 @@
 import { ExitCode } from '../exit-codes.js'
 import type { CommandContext } from '../command-context.js'
 import { daemonClient } from '../node-from-settings.js'
-import { ShoalNode } from '../../node/shoal-node.js'
 import { initFromSettings } from '../node-from-settings.js'
 import type { ShoalApi } from '../../node/shoal-api.js'
 import { formatBytes, formatDuration, formatSources } from '../format.js'
@@ -16,6 +15,8 @@ import { ShoalError } from '../../util/shoal-error.js'
 async function withApi<T> (ctx: CommandContext, fn: (api: ShoalApi) => Promise<T>): Promise<T> {
   const remote = daemonClient(ctx)
   if (remote !== undefined) return await fn(remote)
+  // a client of a daemon never loads libp2p
+  const { ShoalNode } = await import('../../node/shoal-node.js')
   const node = new ShoalNode(initFromSettings(ctx.settings))
   await node.open()
   try {

@@ -12,7 +12,7 @@ const defaultDataDir = (): string => join(homedir(), '.shoal')
 export async function daemonCommand (ctx: CommandContext): Promise<number> {
   const address = ctx.settings.api === '' ? DEFAULT_API_ADDRESS : ctx.settings.api
   // validate the API settings before the node opens sockets, so a bad token setup fails fast
-  const server = controlServerFromSettings(ctx.settings, address)
+  const server = await controlServerFromSettings(ctx.settings, address)
   await server.prepare(ctx.settings.dataDir)
   const node = await startNode(ctx, ctx.settings.libp2pMetrics ? { libp2pMetrics: server.libp2pMetrics() } : {})
   try {
