@@ -1,8 +1,9 @@
 // The only module that imports the GossipSub implementation, so switching implementations
 // (e.g. back to @chainsafe/libp2p-gossipsub once it supports libp2p 3) is a change here alone.
+import { createHash } from 'node:crypto'
 import { gossipsub, StrictSign, TopicValidatorResult } from '@libp2p/gossipsub'
 import { GOSSIP_MAX_INBOUND_DATA_LENGTH } from './constants.js'
-import type { GossipSub, GossipsubMessage, Message, TopicValidatorFn } from '@libp2p/gossipsub'
+import type { GossipSub, GossipsubMessage, GossipsubOpts, Message, TopicValidatorFn } from '@libp2p/gossipsub'
 
 export { TopicValidatorResult }
 export type { GossipSub, GossipsubMessage, Message as GossipMessage, TopicValidatorFn }
@@ -18,6 +19,8 @@ export type { GossipSub, GossipsubMessage, Message as GossipMessage, TopicValida
  *   they sink below the graylist threshold and publishes silently reach nobody. Shoal's sybil
  *   defence is the swarm key and per-chunk verification, not IP diversity.
  * - allowPublishToZeroTopicPeers: announcing before anyone else joined is normal, not an error.
+ * - fastMsgIdFn: a copy of a message already accepted is recognised as a duplicate before its
+ *   signature is checked (see rawMessageId).
  */
 export function shoalGossipsub (): ReturnType<typeof gossipsub> {
   return gossipsub({
@@ -27,9 +30,34 @@ export function shoalGossipsub (): ReturnType<typeof gossipsub> {
     ignoreDuplicatePublishError: true,
     floodPublish: true,
     maxInboundDataLength: GOSSIP_MAX_INBOUND_DATA_LENGTH,
+    fastMsgIdFn: rawMessageId,
     scoreParams: {
       IPColocationFactorWeight: 0,
       IPColocationFactorThreshold: 1_000_000
     }
   })
 }
+
+type RawMessage = Parameters<GossipsubOpts['fastMsgIdFn']>[0]
+
+/**
+ * SHA-256 over every field of a message as received (origin, sequence number, topic, data,
+ * signature, key), each with its length. With flood publishing and mesh forwarding a member receives
+ * each announcement from several peers, and without a fast id GossipSub verified the ed25519
+ * signature of every copy before noticing the duplicate. Only messages that passed validation are
+ * remembered under this id, so a forged message can at most be taken for a copy of one already
+ * accepted: it is then dropped, never delivered.
+ */
+export function rawMessageId (msg: RawMessage): string {
+  const hash = createHash('sha256')
+  const topic = Buffer.from(msg.topic)
+  for (const field of [msg.from, msg.seqno, topic, msg.data, msg.signature, msg.key]) {
+    const bytes = field ?? EMPTY
+    const length = Buffer.allocUnsafe(4)
+    length.writeUInt32BE(bytes.byteLength)
+    hash.update(length).update(bytes)
+  }
+  return hash.digest('base64')
+}
+
+const EMPTY = new Uint8Array(0)
