@@ -4,7 +4,7 @@ import { daemonClient, initFromSettings } from '../node-from-settings.js'
 import { Output } from '../output.js'
 import { ProgressReporter } from '../progress-reporter.js'
 import { parseCid } from '../../content/index.js'
-import { ShoalNode } from '../../node/shoal-node.js'
+import type { ShoalNode } from '../../node/shoal-node.js'
 import type { ShoalEvents } from '../../node/types.js'
 
 /**
@@ -41,6 +41,8 @@ export async function catCommand (ctx: CommandContext, [target]: string[]): Prom
 
 /** A started node whose notices go to stderr (startNode's go to stdout, which carries the bytes here). */
 async function startQuietNode (ctx: CommandContext): Promise<ShoalNode> {
+  // loaded only here: `cat` through a daemon needs no libp2p (see node-from-settings.ts)
+  const { ShoalNode } = await import('../../node/shoal-node.js')
   const node = new ShoalNode(initFromSettings(ctx.settings))
   if (!ctx.output.quiet) {
     node.addEventListener('stalled', ({ detail }) => { process.stderr.write(`stalled: no reachable peer holds ${detail.missing} missing chunk(s); still looking...\n`) })
