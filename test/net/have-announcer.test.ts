@@ -70,7 +70,9 @@ describe('HaveAnnouncer and DHT under hostile input', () => {
     attacker.libp2p.services.pubsub.subscribe(haveTopic(CID))
     await waitFor('attacker subscription seen', () =>
       a.libp2p.services.pubsub.getSubscribers(haveTopic(CID)).some(p => p.equals(attacker.peerId)) &&
-      boot.libp2p.services.pubsub.getSubscribers(haveTopic(CID)).some(p => p.equals(attacker.peerId)))
+      boot.libp2p.services.pubsub.getSubscribers(haveTopic(CID)).some(p => p.equals(attacker.peerId)) &&
+      // the attacker flood-publishes to the subscribers it knows: a must be one, or a sees no garbage to reject
+      attacker.libp2p.services.pubsub.getSubscribers(haveTopic(CID)).some(p => p.equals(a.peerId)))
   })
   after(async () => { await h.cleanup() })
 
