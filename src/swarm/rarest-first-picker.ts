@@ -126,14 +126,13 @@ export class RarestFirstPicker implements Picker {
   pick (peerHas: Bitfield, count: number, peer: string): number[] {
     if (count <= 0 || this.#missing === 0) return []
     const chosen: number[] = []
-    const seen = new Set<number>()
     // A pass offers every peer with free slots a pick; most of them hold nothing still wanted, and the
     // bucket walk would visit every wanted chunk to find that out (the simulator's profile at 10,000
     // peers: most of the CPU). The byte-wise check gives the same answer first.
     if (this.#offersWanted(peerHas)) {
-      if (this.#priority.size > 0) this.#pickPriority(peerHas, count, chosen, seen)
-      if (chosen.length < count && this.#held < this.randomFirst) this.#pickRandom(peerHas, count, chosen, seen)
-      if (chosen.length < count) this.#pickRarest(peerHas, count, chosen, seen)
+      if (this.#priority.size > 0) this.#pickPriority(peerHas, count, chosen)
+      if (chosen.length < count && this.#held < this.randomFirst) this.#pickRandom(peerHas, count, chosen)
+      if (chosen.length < count) this.#pickRarest(peerHas, count, chosen)
     }
     for (const index of chosen) {
       this.#remove(index)
@@ -205,32 +204,32 @@ export class RarestFirstPicker implements Picker {
   }
 
   /** Wanted chunks of the priority list the peer has, in the list's order. */
-  #pickPriority (peerHas: Bitfield, count: number, chosen: number[], seen: Set<number>): void {
+  #pickPriority (peerHas: Bitfield, count: number, chosen: number[]): void {
     for (const index of this.#priority) {
       if (chosen.length >= count) return
-      if (this.#state[index] === WANTED && peerHas.has(index) && !seen.has(index)) {
-        seen.add(index)
+      if (this.#state[index] === WANTED && peerHas.has(index) && !chosen.includes(index)) {
         chosen.push(index)
       }
     }
   }
 
   /** Uniform random picks among the peer's wanted chunks, by random probing (cheap while most chunks are wanted). */
-  #pickRandom (peerHas: Bitfield, count: number, chosen: number[], seen: Set<number>): void {
+  #pickRandom (peerHas: Bitfield, count: number, chosen: number[]): void {
     const limit = Math.min(count, this.randomFirst - this.#held)
     let probes = RANDOM_PICK_PROBES * Math.max(limit, 1)
     while (chosen.length < limit && probes-- > 0) {
       const index = Math.floor(this.#random() * this.size)
-      if (this.#state[index] === WANTED && peerHas.has(index) && !seen.has(index)) {
-        seen.add(index)
+      if (this.#state[index] === WANTED && peerHas.has(index) && !chosen.includes(index)) {
         chosen.push(index)
       }
     }
   }
 
-  #pickRarest (peerHas: Bitfield, count: number, chosen: number[], seen: Set<number>): void {
+  #pickRarest (peerHas: Bitfield, count: number, chosen: number[]): void {
+    // Random-first picks stay in their buckets until pick() moves them, so both walks skip what
+    // `chosen` holds: a few entries, where a linear check is cheaper than allocating a Set per pick.
     if (peerHas.count * PEER_SCAN_FACTOR < this.pickable) {
-      this.#pickRarestByPeer(peerHas, count, chosen, seen)
+      this.#pickRarestByPeer(peerHas, count, chosen)
       return
     }
     // Bucket 0 holds chunks nobody is known to have; a peer asking is expected to be counted already.
@@ -241,25 +240,23 @@ export class RarestFirstPicker implements Picker {
       const start = Math.floor(this.#random() * n)
       for (let k = 0; k < n && chosen.length < count; k++) {
         const index = bucket[(start + k) % n]!
-        if (peerHas.has(index) && !seen.has(index)) {
-          seen.add(index)
+        if (peerHas.has(index) && !chosen.includes(index)) {
           chosen.push(index)
         }
       }
     }
   }
 
-  #pickRarestByPeer (peerHas: Bitfield, count: number, chosen: number[], seen: Set<number>): void {
+  #pickRarestByPeer (peerHas: Bitfield, count: number, chosen: number[]): void {
     const candidates: number[] = []
     for (const index of peerHas.indexes()) {
-      if (this.#state[index] === WANTED && !seen.has(index)) candidates.push(index)
+      if (this.#state[index] === WANTED && !chosen.includes(index)) candidates.push(index)
     }
     this.#shuffle(candidates)
     // Stable sort after a shuffle: rarest first, ties in random order.
     candidates.sort((a, b) => this.#avail[a]! - this.#avail[b]!)
     for (const index of candidates) {
       if (chosen.length >= count) break
-      seen.add(index)
       chosen.push(index)
     }
   }

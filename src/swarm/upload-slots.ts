@@ -38,6 +38,12 @@ export class UploadSlots {
   readonly #holders = new Map<string, Slot>()
   readonly #waiters = new Map<string, Waiter>()
   readonly #reserved = new Map<string, number>()
+  /**
+   * No entry can expire before this (a lower bound: refreshes only move deadlines later), so #expire
+   * skips its three scans until then; they ran on every request and were a visible share of the
+   * simulator's profile at a seeder with hundreds of waiters.
+   */
+  #nextExpiry = Infinity
 
   constructor (init: UploadSlotsInit = {}) {
     this.slots = Math.max(1, init.slots ?? DEFAULT_UPLOAD_SLOTS)
@@ -74,6 +80,7 @@ export class UploadSlots {
       this.#reserved.delete(peer)
       this.#waiters.delete(peer)
       this.#holders.set(peer, { since: now, lastActive: now })
+      this.#expiresAt(now + this.#idleMs)
       return 'ok'
     }
     this.#wait(peer, now)
@@ -97,17 +104,33 @@ export class UploadSlots {
 
   #wait (peer: string, now: number): void {
     const w = this.#waiters.get(peer)
-    if (w === undefined) this.#waiters.set(peer, { since: now, lastAsked: now })
-    else w.lastAsked = now
+    if (w === undefined) {
+      this.#waiters.set(peer, { since: now, lastAsked: now })
+      this.#expiresAt(now + this.#waiterTtlMs)
+    } else {
+      w.lastAsked = now
+    }
   }
 
   #free (peer: string, now: number): void {
     this.#holders.delete(peer)
     const next = this.#firstUnreservedWaiter()
-    if (next !== undefined) this.#reserved.set(next, now + this.#reserveMs)
+    if (next !== undefined) this.#reserve(next, now)
+  }
+
+  #reserve (peer: string, now: number): void {
+    this.#reserved.set(peer, now + this.#reserveMs)
+    this.#expiresAt(now + this.#reserveMs)
+  }
+
+  #expiresAt (deadline: number): void {
+    if (deadline < this.#nextExpiry) this.#nextExpiry = deadline
   }
 
   #expire (now: number): void {
+    // Every expiry test is strict (now past the deadline).
+    if (now <= this.#nextExpiry) return
+    this.#nextExpiry = Infinity
     for (const [peer, w] of this.#waiters) {
       if (now - w.lastAsked > this.#waiterTtlMs) {
         this.#waiters.delete(peer)
@@ -125,7 +148,7 @@ export class UploadSlots {
         }
         for (const next of this.#waiters.keys()) {
           if (next === peer || this.#reserved.has(next)) continue
-          this.#reserved.set(next, now + this.#reserveMs)
+          this.#reserve(next, now)
           break
         }
       }
@@ -133,5 +156,8 @@ export class UploadSlots {
     for (const [peer, slot] of this.#holders) {
       if (now - slot.lastActive > this.#idleMs) this.#free(peer, now)
     }
+    for (const w of this.#waiters.values()) this.#expiresAt(w.lastAsked + this.#waiterTtlMs)
+    for (const until of this.#reserved.values()) this.#expiresAt(until)
+    for (const slot of this.#holders.values()) this.#expiresAt(slot.lastActive + this.#idleMs)
   }
 }
