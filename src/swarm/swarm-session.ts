@@ -169,6 +169,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
    * was half of a 10,000-peer simulation's CPU.
    */
   readonly #dirty = new Set<PeerState>()
+  /** Peers that had room for more requests but were offered nothing wanted: a chunk wanted again concerns them. */
+  readonly #hungry = new Set<PeerState>()
+  /** Peers held back until a time (busy back-off, a deferral ending): peer -> when to look again. */
+  readonly #sleeping = new Map<PeerState, number>()
+  /** The earliest time in #sleeping (a lower bound). */
+  #sleepUntil = Infinity
   /** The next pass looks at every peer (start, endgame, stall re-check). */
   #allDirty = true
   #peerSeq = 0
@@ -244,6 +250,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       for (const req of [...p.inflight.values()]) this.#cancel(p, req, new RequestCancelledError(req.index, `peer ${peer} removed`))
       this.#peers.delete(peer)
       this.#dirty.delete(p)
+      this.#hungry.delete(p)
+      this.#sleeping.delete(p)
     }
     this.#availability.removePeer(peer)
     this.#schedule()
@@ -326,6 +334,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     const now = this.#clock.now()
     const endgameAtStart = this.#picker.endgame
     // In endgame any peer may take a duplicate of any chunk in flight, so every peer is looked at.
+    if (now >= this.#sleepUntil) this.#wake(now)
     const candidates = this.#allDirty || endgameAtStart ? [...this.#peers.values()] : [...this.#dirty]
     this.#allDirty = false
     this.#dirty.clear()
@@ -333,14 +342,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     // rarest chunks and, in endgame, the duplicates, which should go to peers known to be quick.
     if (candidates.length > 1) candidates.sort((a, b) => (a.strikes - b.strikes) || (b.rateBps - a.rateBps) || (a.seq - b.seq))
     const maxActive = this.#init.maxActivePeers ?? DEFAULT_MAX_ACTIVE_PEERS
-    let earliestBackoff = Infinity
     // Chunks received but not yet written count too: when the disk is slower than the network they
     // pile up in memory just like requests in flight.
     const maxInFlight = Math.max(1, Math.floor((this.#init.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) / this.#init.chunkSize))
     for (const p of candidates) {
       if (p.backoffUntil > now) {
-        earliestBackoff = Math.min(earliestBackoff, p.backoffUntil)
-        this.#dirty.add(p)
+        this.#sleep(p, p.backoffUntil)
         continue
       }
       // In endgame a peer only duplicates once its own queue has run down, and only when it has proved
@@ -348,7 +355,10 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       let limit = this.#depth(p)
       if (this.#picker.endgame) limit = p.rateBps === 0 ? 0 : Math.min(limit, this.#init.endgameDepth ?? DEFAULT_ENDGAME_DEPTH)
       const own = limit - p.inflight.size
-      if (own <= 0) continue
+      if (own <= 0) {
+        this.#hungry.delete(p)
+        continue
+      }
       // Held back by a limit over all peers: looked at again in the next pass.
       const free = Math.min(own, maxInFlight - this.#requestsInFlight - this.#pendingWrites)
       if (free <= 0 || (p.inflight.size === 0 && this.#activePeers >= maxActive)) {
@@ -359,11 +369,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       if (p.deferred !== undefined && field !== undefined) {
         const masked = this.#withoutDeferred(p, field, now)
         field = masked.field
-        earliestBackoff = Math.min(earliestBackoff, masked.until)
-        if (p.deferred !== undefined) this.#dirty.add(p)
+        if (p.deferred !== undefined) this.#sleep(p, masked.until)
       }
-      if (field === undefined || field.count === 0) continue
-      const picks = this.#picker.pick(field, free, p.id)
+      const picks = field === undefined || field.count === 0 ? [] : this.#picker.pick(field, free, p.id)
+      if (picks.length < free) this.#hungry.add(p)
+      else this.#hungry.delete(p)
       for (const index of picks) this.#start(p, index)
     }
     if (!endgameAtStart && this.#picker.endgame) {
@@ -381,7 +391,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       }
     }
     // Wake for a back-off expiring, or (when nothing is in flight to wake us) on the slow stall timer.
-    let wakeAt = earliestBackoff
+    let wakeAt = this.#sleepUntil
     let recheck = false
     if (idle) {
       const stallAt = now + (this.#init.stallRecheckMs ?? DEFAULT_STALL_RECHECK_MS)
@@ -396,6 +406,26 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         if (recheck) this.#allDirty = true
         this.#schedule()
       }, Math.max(1, wakeAt - now))
+    }
+  }
+
+  /** Looks at `p` again at `until` (or sooner, when something about it changes). */
+  #sleep (p: PeerState, until: number): void {
+    const at = this.#sleeping.get(p)
+    if (at === undefined || until < at) this.#sleeping.set(p, until)
+    if (until < this.#sleepUntil) this.#sleepUntil = until
+  }
+
+  /** Moves the peers whose time came into #dirty. */
+  #wake (now: number): void {
+    this.#sleepUntil = Infinity
+    for (const [p, at] of this.#sleeping) {
+      if (at <= now) {
+        this.#sleeping.delete(p)
+        this.#dirty.add(p)
+      } else if (at < this.#sleepUntil) {
+        this.#sleepUntil = at
+      }
     }
   }
 
@@ -568,8 +598,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#untrack(p, req)
     this.#picker.abandon(req.index, p.id)
     if (this.#picker.requesters(req.index).length === 0 && !this.#picker.has(req.index)) {
-      // Wanted again: every peer holding it may pick it now.
-      for (const q of this.#peers.values()) if (this.#availability.peerHas(q.id, req.index)) this.#dirty.add(q)
+      // Wanted again: a peer that holds it and had room for it may pick it now.
+      for (const q of this.#hungry) if (this.#availability.peerHas(q.id, req.index)) this.#dirty.add(q)
     }
   }
 
