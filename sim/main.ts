@@ -97,6 +97,8 @@ async function main (): Promise<void> {
       slots: { type: 'string' },
       'have-flush-ms': { type: 'string' },
       session: { type: 'string', multiple: true },
+      slot: { type: 'string', multiple: true },
+      origin: { type: 'string', multiple: true },
       out: { type: 'string', default: 'sim-out' },
       scaling: { type: 'boolean', default: false },
       calibrate: { type: 'boolean', default: false },
@@ -107,7 +109,7 @@ async function main (): Promise<void> {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
     say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 500] [--slots 8]')
-    say('  [--session targetQueueMs=1000 ...] [--out sim-out] [--scaling] [--calibrate]')
+    say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate]')
     return
   }
   const num = (v: string | undefined, d: number): number => {
@@ -116,6 +118,11 @@ async function main (): Promise<void> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`not a number >= 0: ${v}`)
     return n
   }
+  const overrides = (flag: string, list: string[] | undefined): Record<string, number> => Object.fromEntries((list ?? []).map(kv => {
+    const [k, v] = kv.split('=')
+    if (k === undefined || v === undefined) throw new Error(`--${flag} name=value, not ${kv}`)
+    return [k, num(v, 0)]
+  }))
   const o: ScenarioOptions = {
     ...DEFAULT_SCENARIO,
     peers: Math.round(num(values.peers, DEFAULT_SCENARIO.peers)),
@@ -137,11 +144,9 @@ async function main (): Promise<void> {
     uploadSlots: values.slots === undefined ? undefined : Math.max(1, Math.round(num(values.slots, 8))),
     firstCopySpread: values.spread === undefined ? undefined : num(values.spread, 2),
     haveFlushMs: values['have-flush-ms'] === undefined ? undefined : num(values['have-flush-ms'], 500),
-    sessionOverrides: Object.fromEntries((values.session ?? []).map(kv => {
-      const [k, v] = kv.split('=')
-      if (k === undefined || v === undefined) throw new Error(`--session name=value, not ${kv}`)
-      return [k, num(v, 0)]
-    })),
+    sessionOverrides: overrides('session', values.session),
+    slotOverrides: overrides('slot', values.slot),
+    originOverrides: overrides('origin', values.origin),
     seed: Math.round(num(values.seed, DEFAULT_SCENARIO.seed))
   }
   if (!['flash', 'staggered', 'churn'].includes(o.arrival)) throw new Error(`--arrival: flash, staggered or churn, not ${o.arrival}`)
@@ -151,7 +156,7 @@ async function main (): Promise<void> {
   const out = values.out
 
   if (values.calibrate) {
-    const run = await runOne('calibration: 1 seeder + 8 receivers, 20 Mbit/s, 32 MiB, 256 KiB', calibrationScenario(o.seed, o.policy))
+    const run = await runOne('calibration: 1 seeder + 8 receivers, 20 Mbit/s, 32 MiB, 256 KiB', calibrationScenario(o.seed, o.policy, o))
     const [lo, hi] = CALIBRATION_MEASURED_T_LAST_S
     const mid = (lo + hi) / 2
     say(`receivers start ${CALIBRATION_START_MS[0] / 1000}-${CALIBRATION_START_MS[1] / 1000} s after spawn (measured start-up, an input)`)

@@ -37,6 +37,8 @@ export interface ScenarioOptions {
   /** Upload slots per node (production DEFAULT_UPLOAD_SLOTS, 8). */
   uploadSlots?: number
   sessionOverrides: Record<string, number>
+  slotOverrides: Record<string, number>
+  originOverrides: Record<string, number>
   seed: number
 }
 
@@ -58,6 +60,8 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   gossipTickMs: 50,
   uplinkOrder: 'fifo',
   sessionOverrides: {},
+  slotOverrides: {},
+  originOverrides: {},
   seed: 1
 }
 
@@ -113,6 +117,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     firstCopySpread: o.firstCopySpread,
     haveFlushMs: o.haveFlushMs,
     sessionOverrides: o.sessionOverrides,
+    slotOverrides: o.slotOverrides,
+    originOverrides: o.originOverrides,
     seed: o.seed,
     untilMs: 3_600_000
   }
@@ -124,8 +130,10 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
  * each receiver's first request leaves 3.7-9.2 s later (process start on 2 shared cores, DHT lookup,
  * manifest). The arrivals are spread evenly over that range; discovery is then immediate.
  */
-export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy'): SimConfig {
-  const config = buildScenario({ ...DEFAULT_SCENARIO, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
+export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy', experiment: Partial<ScenarioOptions> = {}): SimConfig {
+  // The experiment switches (--session, --spread, ...) apply here too; the network is the bench's.
+  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, uploadSlots, uplinkOrder } = { ...DEFAULT_SCENARIO, ...experiment }
+  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, uploadSlots, uplinkOrder, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
   config.peers.forEach((p, i) => { p.arriveMs = CALIBRATION_START_MS[0] + i * (CALIBRATION_START_MS[1] - CALIBRATION_START_MS[0]) / 7 })
   return config
 }

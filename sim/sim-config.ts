@@ -47,10 +47,14 @@ export interface SimConfig {
   uplinkOrder: 'fifo' | 'rarest'
   /** HAVE batch interval, ms (production HAVE_FLUSH_DELAY_MS). */
   haveFlushMs?: number
-  /** FirstCopyPolicy spreadCopies (production default 2); 1 = never re-upload a chunk someone else holds. */
+  /** FirstCopyPolicy spreadCopies (production default 1); 1 = never re-upload a chunk someone else holds. */
   firstCopySpread?: number
   /** SwarmSession options overriding production defaults (experiments: e.g. targetQueueMs). */
   sessionOverrides: Record<string, number>
+  /** UploadSlots options overriding production defaults (e.g. maxHoldMs). */
+  slotOverrides: Record<string, number>
+  /** The origin's policy options overriding production defaults (e.g. graceMs, refusalWindowMs). */
+  originOverrides: Record<string, number>
   seed: number
   /** The run stops at this virtual time even if some peer is unfinished. */
   untilMs: number

@@ -53,7 +53,7 @@ export class SimNode {
   constructor (readonly id: string, readonly index: number, readonly up: number, readonly down: number, readonly kind: PeerKind | 'origin', readonly sim: SwarmSim) {
     this.have = new Bitfield(sim.config.chunks)
     this.writes = new Uint8Array(sim.config.chunks)
-    this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now() })
+    this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now(), ...sim.config.slotOverrides })
     this.gossipView = new Availability(sim.config.chunks)
   }
 
@@ -211,8 +211,8 @@ export class SwarmSim {
     this.#hops = Math.max(1, Math.ceil(Math.log(config.peers.length + 1) / Math.log(6)))
     this.origin = this.#addNode('origin', config.originUp, config.originDown, 'origin')
     this.origin.have.setAll()
-    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), spreadCopies: config.firstCopySpread })
-    if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), random: this.random })
+    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), spreadCopies: config.firstCopySpread, ...config.originOverrides })
+    if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), random: this.random, ...config.originOverrides })
     this.origin.online = true
     this.online.push(this.origin)
     config.peers.forEach((spec, i) => {

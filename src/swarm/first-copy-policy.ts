@@ -7,7 +7,7 @@ export interface FirstCopyPolicyInit {
   availability: AvailabilityView
   /** A re-upload is refused this long after the previous one even if nobody holds the chunk yet (it is on its way). */
   graceMs?: number
-  /** Once every chunk went out, a chunk this many other peers hold is left to them. Default 2. */
+  /** Once every chunk went out, a chunk this many other peers hold is left to them. Default 1: any holder. */
   spreadCopies?: number
   /** A peer is sent elsewhere for one chunk at most this long, then served. Default DEFAULT_REFUSAL_WINDOW_MS. */
   refusalWindowMs?: number

@@ -6,10 +6,10 @@ import { Bitfield } from '../../src/util/bitfield.js'
 
 const WINDOW_MS = 1_000
 
-function setup (size: number, graceMs = 100): { availability: Availability, policy: FirstCopyPolicy, advance: (ms: number) => void } {
+function setup (size: number, graceMs = 100, spreadCopies?: number): { availability: Availability, policy: FirstCopyPolicy, advance: (ms: number) => void } {
   let t = 0
   const availability = new Availability(size)
-  const policy = new FirstCopyPolicy({ availability, graceMs, refusalWindowMs: WINDOW_MS, now: () => t })
+  const policy = new FirstCopyPolicy({ availability, graceMs, spreadCopies, refusalWindowMs: WINDOW_MS, now: () => t })
   return { availability, policy, advance: ms => { t += ms } }
 }
 
@@ -33,8 +33,18 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.uploads(0), 2)
   })
 
-  it('once every chunk was uploaded, serves only chunks fewer than spreadCopies peers hold', () => {
+  it('once every chunk was uploaded, leaves a chunk anyone else holds to them by default', () => {
     const { availability, policy } = setup(2)
+    availability.peerHave('a', [0])
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('x', 1), 'ok')
+    assert.equal(policy.fresh, 0)
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a holds it')
+    assert.equal(policy.admit('y', 1), 'ok', 'nobody else is known to hold it: the uplink is free for it')
+  })
+
+  it('once every chunk was uploaded, serves only chunks fewer than spreadCopies peers hold', () => {
+    const { availability, policy } = setup(2, 100, 2)
     availability.peerHave('a', [0, 1])
     assert.equal(policy.admit('x', 0), 'ok')
     assert.equal(policy.admit('y', 0), 'elsewhere')
