@@ -91,6 +91,7 @@ async function main (): Promise<void> {
       loss: { type: 'string' },
       'discovery-ms': { type: 'string' },
       'gossip-tick-ms': { type: 'string' },
+      'clock-ms': { type: 'string' },
       seed: { type: 'string' },
       uplink: { type: 'string' },
       spread: { type: 'string' },
@@ -108,7 +109,7 @@ async function main (): Promise<void> {
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
-    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 500] [--slots 8]')
+    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 500] [--slots 8]')
     say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate]')
     return
   }
@@ -140,6 +141,7 @@ async function main (): Promise<void> {
     gossipLoss: num(values.loss, DEFAULT_SCENARIO.gossipLoss),
     discoveryMs: num(values['discovery-ms'], DEFAULT_SCENARIO.discoveryMs),
     gossipTickMs: Math.max(1, num(values['gossip-tick-ms'], DEFAULT_SCENARIO.gossipTickMs)),
+    clockResolutionMs: num(values['clock-ms'], DEFAULT_SCENARIO.clockResolutionMs),
     uplinkOrder: (values.uplink ?? 'fifo') as 'fifo' | 'rarest',
     uploadSlots: values.slots === undefined ? undefined : Math.max(1, Math.round(num(values.slots, 8))),
     firstCopySpread: values.spread === undefined ? undefined : num(values.spread, 2),

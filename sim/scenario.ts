@@ -31,6 +31,7 @@ export interface ScenarioOptions {
   gossipLoss: number
   discoveryMs: number
   gossipTickMs: number
+  clockResolutionMs: number
   uplinkOrder: 'fifo' | 'rarest'
   firstCopySpread?: number
   haveFlushMs?: number
@@ -58,6 +59,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   gossipLoss: 0.01,
   discoveryMs: 1_500,
   gossipTickMs: 50,
+  clockResolutionMs: 1,
   uplinkOrder: 'fifo',
   sessionOverrides: {},
   slotOverrides: {},
@@ -109,6 +111,7 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     gossipLoss: o.gossipLoss,
     discoveryMs: o.discoveryMs,
     gossipTickMs: o.gossipTickMs,
+    clockResolutionMs: o.clockResolutionMs,
     providersPerLookup: 20,
     maxPeers: DEFAULT_MAX_PEERS_PER_CONTENT,
     originMaxPeers: DEFAULT_MAX_CONNECTIONS,

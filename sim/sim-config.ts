@@ -30,6 +30,8 @@ export interface SimConfig {
   gossipLoss: number
   /** Gossip deliveries are aligned on this grid (ms), so one session handles them in one pass. */
   gossipTickMs: number
+  /** Every event's time is rounded up to this grid, ms (0: exact). See VirtualClock. */
+  clockResolutionMs: number
   /** From arrival to the first provider lookup's answer (DHT), ms. */
   discoveryMs: number
   /** Providers a newcomer connects to from one lookup. */

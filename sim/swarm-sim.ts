@@ -183,7 +183,7 @@ export interface SimTotals {
  * BITFIELD_REPUBLISH_INTERVAL_MS, hop delays, loss), plus the direct GET_BITFIELD on connect.
  */
 export class SwarmSim {
-  readonly clock = new VirtualClock()
+  readonly clock: VirtualClock
   readonly random: () => number
   readonly full: Bitfield
   /** The verified form of each chunk: a token of the chunk's length (one shared buffer, no real bytes). */
@@ -202,6 +202,7 @@ export class SwarmSim {
   #unfinished = 0
 
   constructor (readonly config: SimConfig) {
+    this.clock = new VirtualClock({ resolutionMs: config.clockResolutionMs })
     this.random = seededRandom(config.seed)
     this.full = new Bitfield(config.chunks)
     this.full.setAll()

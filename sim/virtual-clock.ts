@@ -16,18 +16,30 @@ export interface RunLimits {
  */
 export class VirtualClock implements Clock {
   readonly #queue = new EventQueue()
+  readonly #resolutionMs: number
   #now = 0
   /** Events run so far. */
   events = 0
   /** Distinct instants at which events ran (each costs one trip through the real event loop). */
   steps = 0
 
+  /**
+   * `resolutionMs` > 0 rounds every event's time up to that grid, so events a few microseconds apart
+   * share one instant: each instant costs a trip through the real event loop, and a session handles
+   * all of one instant's news in one scheduler pass (10,000 peers: ~30 M events at ~20 M distinct
+   * instants exactly, a few hundred thousand at 1 ms). Never earlier than asked, so causes still
+   * precede their effects.
+   */
+  constructor (init: { resolutionMs?: number } = {}) {
+    this.#resolutionMs = Math.max(0, init.resolutionMs ?? 0)
+  }
+
   now (): number {
     return this.#now
   }
 
   setTimeout (fn: () => void, ms: number): TimerHandle {
-    return this.#queue.push(this.#now + Math.max(0, ms), fn)
+    return this.#queue.push(this.#round(this.#now + Math.max(0, ms)), fn)
   }
 
   clearTimeout (handle: TimerHandle | undefined): void {
@@ -36,7 +48,12 @@ export class VirtualClock implements Clock {
 
   /** Schedules `fn` at absolute virtual time `at` (ms). */
   at (at: number, fn: () => void): TimerHandle {
-    return this.#queue.push(Math.max(this.#now, at), fn)
+    return this.#queue.push(this.#round(Math.max(this.#now, at)), fn)
+  }
+
+  #round (at: number): number {
+    const r = this.#resolutionMs
+    return r > 0 ? Math.ceil(at / r) * r : at
   }
 
   /** Events waiting. */

@@ -90,6 +90,11 @@ export class RarestFirstPicker implements Picker {
     return this.#state[index] === HELD
   }
 
+  /** True when `index` is missing and not in flight. */
+  wanted (index: number): boolean {
+    return this.#state[index] === WANTED
+  }
+
   requesters (index: number): readonly string[] {
     return this.#requesters.get(index) ?? []
   }
