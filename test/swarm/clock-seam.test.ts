@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { realClock } from '../../src/swarm/clock.js'
-import { PeerDisconnectedError } from '../../src/swarm/errors.js'
+import { PeerBusyError, PeerDisconnectedError } from '../../src/swarm/errors.js'
 import { SwarmSession } from '../../src/swarm/swarm-session.js'
 import { TokenBucket } from '../../src/swarm/token-bucket.js'
 import { Bitfield } from '../../src/util/bitfield.js'
@@ -145,5 +145,35 @@ describe('EventQueue', () => {
     let ev
     while ((ev = q.pop()) !== undefined) ev.fn()
     assert.deepEqual(seen, ['b', 'a', 'c'])
+  })
+})
+
+describe('busy back-off on virtual time', () => {
+  it('doubles the wait after each busy answer in a row, up to its cap', async () => {
+    const asked: number[] = []
+    const data = new Uint8Array(16)
+    await onVirtualTime(async clock => {
+      const have = new Bitfield(1)
+      const session = new SwarmSession({
+        transport: {
+          requestChunk: async () => {
+            asked.push(clock.now())
+            if (asked.length <= 4) throw new PeerBusyError('a')
+            return data
+          }
+        },
+        sink: { have, verify: () => true, write: async () => { have.set(0) } },
+        chunkSize: data.length,
+        busyBackoffMs: 100,
+        maxBusyBackoffMs: 300,
+        clock
+      })
+      const full = new Bitfield(1)
+      full.setAll()
+      session.addPeer('a', full)
+      await session.run({ signal: AbortSignal.timeout(20_000) })
+    })
+    const gaps = asked.slice(1).map((t, i) => Math.round(t - asked[i]!))
+    assert.deepEqual(gaps, [100, 200, 300, 300])
   })
 })
