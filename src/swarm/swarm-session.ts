@@ -288,6 +288,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   /** Asks for `indexes` before any other chunk, in that order (a reader waits for them). */
   prioritize (indexes: Iterable<number>): void {
     this.#picker.prioritize(indexes)
+    // Which peer should take a prioritized chunk first is the scheduling order's call: look at all.
+    this.#allDirty = true
     this.#schedule()
   }
 
