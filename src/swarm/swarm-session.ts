@@ -110,7 +110,7 @@ export interface SwarmStats {
   requests: number
   timeouts: number
   failures: number
-  /** Scheduler passes run (each is O(peers) plus picks); a stall must not make this climb. */
+  /** Scheduler passes run (each looks at the peers an event touched, plus picks); a stall must not make this climb. */
   passes: number
 }
 

@@ -220,4 +220,39 @@ describe('SwarmSession', () => {
     for (let i = 0; i < 8; i++) assert.equal(asked.get(i), 2, `chunk ${i}: one refusal, then served`)
     assert.notEqual(s.session.peerInfo('s'), undefined, 'not struck off for a hint')
   })
+
+  it('runs a pass for news that can change a pick, not for a HAVE of a chunk already in flight', async () => {
+    const asked: number[] = []
+    const have = new Bitfield(8)
+    const session = new SwarmSession({
+      // requests never answer: what is in flight stays in flight
+      transport: { requestChunk: async (_peer, index, o) => { asked.push(index); return await new Promise((_resolve, reject) => { o.signal.addEventListener('abort', () => { reject(o.signal.reason) }) }) } },
+      sink: { have, verify: () => true, write: async () => {} },
+      chunkSize: 1024,
+      initialDepth: 2,
+      maxDepth: 2,
+      minDepth: 2
+    })
+    // a holds 0-3 and takes two requests: two chunks in flight, two still pickable (no endgame)
+    const fromA = new Bitfield(8)
+    for (const i of [0, 1, 2, 3]) fromA.set(i)
+    session.addPeer('a', fromA)
+    const controller = new AbortController()
+    controllers.push(controller)
+    const run = session.run({ signal: controller.signal }).catch(() => {})
+    await sleep(20)
+    const inFlight = [...asked]
+    assert.equal(inFlight.length, 2)
+    const passes = session.stats.passes
+    session.peerHave('b', inFlight)
+    await sleep(20)
+    assert.equal(session.stats.passes, passes, 'both chunks b announced are in flight: b offers nothing to pick')
+    session.peerHave('b', [5])
+    await sleep(20)
+    assert.equal(session.stats.passes, passes + 1)
+    assert.deepEqual(asked, [...inFlight, 5])
+    controller.abort()
+    await run
+  })
 })
+
