@@ -629,8 +629,10 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     req.done = true
     this.#untrack(p, req)
     this.#picker.abandon(req.index, p.id)
-    if (this.#picker.requesters(req.index).length === 0 && !this.#picker.has(req.index)) {
-      // Wanted again: a peer that holds it and had room for it may pick it now.
+    // Wanted again: a peer that holds it and had room for it may pick it now (none when the peer that
+    // gave it back is its only known holder, as for a fresh chunk the origin answered 'busy' for).
+    const others = this.#availability.count(req.index) - (this.#availability.peerHas(p.id, req.index) ? 1 : 0)
+    if (others > 0 && this.#picker.wanted(req.index)) {
       for (const q of this.#hungry) if (this.#availability.peerHas(q.id, req.index)) this.#dirty.add(q)
     }
   }
