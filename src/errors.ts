@@ -138,7 +138,13 @@ export const ErrorCode = {
   /** A duplicate endgame request lost the race, or its peer was removed. */
   REQUEST_CANCELLED: 'ERR_REQUEST_CANCELLED',
   /** A swarm session was used the wrong way (run twice, bad options). */
-  SWARM_STATE: 'ERR_SWARM_STATE'
+  SWARM_STATE: 'ERR_SWARM_STATE',
+
+  // --- registry mirror (src/registry)
+  /** The registry mirror's upstream did not answer, answered an error, or its token service failed. */
+  UPSTREAM: 'ERR_UPSTREAM',
+  /** A blob or manifest whose bytes (from the upstream or a peer) do not hash to its digest; never served. */
+  DIGEST_MISMATCH: 'ERR_DIGEST_MISMATCH'
 } as const
 
 /** One of the codes of ErrorCode. */

@@ -73,7 +73,9 @@ export const HTTP_STATUS_OF: Readonly<Record<ShoalErrorCode, number>> = {
   [ErrorCode.PEER_BUSY]: 502,
   [ErrorCode.ASK_ELSEWHERE]: 502,
   [ErrorCode.REQUEST_CANCELLED]: 500,
-  [ErrorCode.SWARM_STATE]: 500
+  [ErrorCode.SWARM_STATE]: 500,
+  [ErrorCode.UPSTREAM]: 502,
+  [ErrorCode.DIGEST_MISMATCH]: 502
 }
 
 /** The HTTP status of an error met while serving a request: 500 for anything not a ShoalError. */

@@ -104,6 +104,8 @@ export const EXIT_CODE_OF: Readonly<Record<ShoalErrorCode, ExitCodeValue>> = {
   [ErrorCode.PEER_BUSY]: ExitCode.UNREACHABLE,
   [ErrorCode.ASK_ELSEWHERE]: ExitCode.UNREACHABLE,
   [ErrorCode.REQUEST_CANCELLED]: ExitCode.FAILURE,
+  [ErrorCode.UPSTREAM]: ExitCode.UNREACHABLE,
+  [ErrorCode.DIGEST_MISMATCH]: ExitCode.UNREACHABLE,
   [ErrorCode.SWARM_STATE]: ExitCode.FAILURE
 }
 

@@ -43,6 +43,10 @@ export interface Settings {
   gcLow: number
   cacheTti: number
   cacheTtl: number
+  registry: string
+  upstream: string
+  upstreamAuth: string
+  registryPublic: boolean
 }
 
 function fail (source: string, what: string): never {
@@ -138,7 +142,11 @@ export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
   { key: 'gcLow', flag: '--gc-low <percent>', env: 'SHOAL_GC_LOW', defaultText: '70', description: 'cache GC evicts least recently used content down to this percent of --cache-max (or of the disk)', parse: parseInteger(0, 99) },
   { key: 'cacheTti', flag: '--cache-tti <duration>', env: 'SHOAL_CACHE_TTI', defaultText: 'inf', description: 'evict managed content nobody used for this long (15m, 7d; inf = never)', parse: parseDuration },
   { key: 'cacheTtl', flag: '--cache-ttl <duration>', env: 'SHOAL_CACHE_TTL', defaultText: 'inf', description: 'evict managed content this long after it was fetched (1h, 30d; inf = never)', parse: parseDuration },
-  { key: 'libp2pMetrics', flag: '--libp2p-metrics', env: 'SHOAL_LIBP2P_METRICS', defaultText: 'false', description: "export libp2p's own metrics (connections, streams, protocols; libp2p_* names) on the daemon's /metrics too", parse: parseBool }
+  { key: 'libp2pMetrics', flag: '--libp2p-metrics', env: 'SHOAL_LIBP2P_METRICS', defaultText: 'false', description: "export libp2p's own metrics (connections, streams, protocols; libp2p_* names) on the daemon's /metrics too", parse: parseBool },
+  { key: 'registry', flag: '--registry <host:port>', env: 'SHOAL_REGISTRY', defaultText: '', description: '`shoal daemon`: serve an OCI registry mirror (pull side) on this address (empty: off; loopback unless SHOAL_REGISTRY_PUBLIC)', parse: str },
+  { key: 'upstream', flag: '--upstream <urls>', env: 'SHOAL_UPSTREAM', defaultText: '', description: 'the mirror\'s upstream registry URL, or host=url,... chosen by containerd\'s ns parameter (an entry without host= is the default)', parse: str },
+  { key: 'upstreamAuth', flag: '--upstream-auth <credentials>', env: 'SHOAL_UPSTREAM_AUTH', defaultText: '', description: 'upstream credentials: user:password, host=user:password,..., or the path of a docker config.json (empty: anonymous); never logged or sent to peers', parse: str },
+  { key: 'registryPublic', flag: '--registry-public', env: 'SHOAL_REGISTRY_PUBLIC', defaultText: 'false', description: 'let the mirror bind a non-loopback address (whoever reaches it pulls with the upstream credentials)', parse: parseBool }
 ]
 
 /** Resolves settings from (highest first) explicit flag values, the environment, and the defaults. */

@@ -40,3 +40,5 @@ export const MAX_TRACKED_ORIGINS = 64
 export const READ_AHEAD_BYTES = 16 * 1024 * 1024
 /** While a read waits for a download's entry to appear (or replace a failed one), how often it looks (ms). */
 export const READ_ENTRY_POLL_MS = 10
+/** How long one DHT lookup of a content alias waits for a provider (ms): a miss must answer fast. */
+export const ALIAS_FIND_TIMEOUT_MS = 2_000

@@ -6,6 +6,7 @@ import { buildManifest, parseCid } from '../content/index.js'
 import { identityOfDataDir, nodeLogger, writeSwarmKeyFile } from '../net/index.js'
 import type { DataDirIdentity, NetworkApi } from '../net/index.js'
 import { ShoalError } from '../util/shoal-error.js'
+import { ContentAliases } from './content-aliases.js'
 import { ContentAnnouncements } from './content-announcements.js'
 import { ContentCache } from './content-cache.js'
 import { ContentEntry } from './content-entry.js'
@@ -37,6 +38,8 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
   /** Contents in use by a reader right now, and when each was last used (the cache's view). */
   readonly leases = new ContentLeases()
   readonly #contents = new ContentRegistry()
+  /** Other CIDs naming held contents (the registry mirror's blob digests), provided and answered for. */
+  readonly aliases: ContentAliases
   readonly #opener: ContentOpener
   readonly #cache: ContentCache
   readonly #traffic: NodeTraffic
@@ -81,6 +84,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
       fetch: async (cid, options) => await this.fetch(cid, options),
       log: this.#logger.forComponent('shoal:node:read')
     })
+    this.aliases = new ContentAliases(() => this.#network, this.#log)
   }
 
   /** Creates the identity key on first use and returns the PeerId, without starting the node. */
@@ -120,7 +124,8 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     const logger = this.#logger
     const traffic = this.#traffic
     const source = new XferSource({
-      entry: cid => this.#contents.get(cid.toString()),
+      // a manifest request for an alias is answered with the manifest of the content it names
+      entry: cid => this.#contents.get(this.aliases.target(cid.toString()) ?? cid.toString()),
       uploadBucket: traffic.uploadBucket,
       uploadSlots: traffic.uploadSlots,
       onUploaded: bytes => { traffic.uploaded.add(bytes) },

@@ -1,0 +1,87 @@
+import type { Logger } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import { decodeManifest, manifestCid } from '../content/index.js'
+import type { Manifest } from '../content/index.js'
+import { XferRejectedError } from '../net/index.js'
+import type { NetworkApi } from '../net/index.js'
+import { ALIAS_FIND_TIMEOUT_MS, PEER_QUERY_TIMEOUT_MS } from './constants.js'
+
+/** What a lookup of an alias found: a peer's answer (unverifiable against the alias), or nothing yet. */
+export type AliasLookup =
+  | { found: true, cid: string, manifest: Manifest, peer: string }
+  /** Peers provide the alias but none holds its content yet (they are still fetching it elsewhere). */
+  | { found: false, pending: boolean }
+
+/**
+ * Other names of a content: a CID that is not the manifest's (the registry mirror's CIDv1 raw
+ * sha2-256 of a blob's digest) and that the node provides on the DHT and answers manifest requests
+ * for with the real content's manifest. A receiver cannot check that answer against the alias: the
+ * caller checks the fetched bytes against whatever the alias stands for, and excludes a peer that
+ * lied.
+ */
+export class ContentAliases {
+  readonly #targets = new Map<string, string>()
+  readonly #network: () => NetworkApi | undefined
+  readonly #log: Logger
+
+  constructor (network: () => NetworkApi | undefined, log: Logger) {
+    this.#network = network
+    this.#log = log
+  }
+
+  /** The content CID an alias stands for here, if any. */
+  target (alias: string): string | undefined {
+    return this.#targets.get(alias)
+  }
+
+  /** Makes `alias` name the held content `cid` and provides it on the DHT. */
+  async set (alias: string, cid: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#targets.set(alias, cid)
+    await this.claim(alias, options)
+  }
+
+  /**
+   * Provides `alias` before its content is held, so that nodes wanting the same thing at the same
+   * time find this one and wait for it instead of all fetching it elsewhere; they are told "not held"
+   * until set() is called.
+   */
+  async claim (alias: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
+    const network = this.#network()
+    if (network?.started !== true) return
+    await network.provide(CID.parse(alias), options).catch(err => { this.#log('providing alias %s failed: %e', alias, err) })
+  }
+
+  /** Forgets `alias` and stops providing it. */
+  async delete (alias: string): Promise<void> {
+    this.#targets.delete(alias)
+    const network = this.#network()
+    if (network?.started !== true) return
+    await network.stopProviding(CID.parse(alias)).catch(() => {})
+  }
+
+  /**
+   * Asks the DHT who provides `alias` and takes the manifest of the content it names from the first
+   * provider not in `exclude` that holds it. The manifest is checked against its own CID only.
+   */
+  async lookup (alias: string, options: { signal?: AbortSignal, timeoutMs?: number, exclude?: ReadonlySet<string> } = {}): Promise<AliasLookup> {
+    const network = this.#network()
+    if (network?.started !== true) return { found: false, pending: false }
+    const signal = options.signal ?? AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)
+    const infos = await network.findProviders(CID.parse(alias), { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: (options.exclude?.size ?? 0) + 1 })
+    let pending = false
+    for (const info of infos) {
+      const peer = info.id.toString()
+      if (options.exclude?.has(peer) === true) continue
+      try {
+        const bytes = await network.getManifest(peer, CID.parse(alias), { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+        const cid = manifestCid(bytes)
+        return { found: true, cid: cid.toString(), manifest: decodeManifest(bytes, cid), peer }
+      } catch (err) {
+        signal.throwIfAborted()
+        if (err instanceof XferRejectedError) pending = true
+        this.#log('alias %s from %s: %e', alias, peer, err)
+      }
+    }
+    return { found: false, pending }
+  }
+}

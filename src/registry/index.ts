@@ -1,0 +1,8 @@
+export { RegistryServer, mediaTypeOf } from './registry-server.js'
+export type { RegistryServerInit } from './registry-server.js'
+export { Upstreams } from './upstreams.js'
+export type { Upstream } from './upstreams.js'
+export { UpstreamCredentials } from './upstream-credentials.js'
+export type { Credential } from './upstream-credentials.js'
+export { aliasCidOf, parseDigest } from './oci-digest.js'
+export type { BlobSourceStats } from './blob-source.js'
