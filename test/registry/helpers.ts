@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { ensureDebianTools } from '../../scripts/lib/debian-packages.js'
+import { run } from '../testnet/helpers.js'
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+
+/** Makes docker-registry, skopeo and htpasswd available (installing them as root); why not, or undefined. */
+export function registryTools (): string | undefined {
+  return ensureDebianTools([
+    { command: 'docker-registry', pkg: 'docker-registry' },
+    { command: 'skopeo', pkg: 'skopeo' },
+    { command: 'htpasswd', pkg: 'apache2-utils' }
+  ])
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export async function freePort (): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+/** A running Debian docker-registry (CNCF distribution 2.8) with its access log. */
+export interface RunningRegistry {
+  url: string
+  host: string
+  log: () => string
+  /** Blob GETs answered 200, per digest, from the access log. */
+  blobGets: () => Map<string, number>
+  stop: () => Promise<void>
+}
+
+/** Starts docker-registry on a loopback port with its storage in `dir` (and htpasswd basic auth when given). */
+export async function startRegistry (dir: string, options: { port?: number, htpasswd?: { user: string, password: string } } = {}): Promise<RunningRegistry> {
+  const port = options.port ?? await freePort()
+  await mkdir(join(dir, 'storage'), { recursive: true })
+  let auth = ''
+  if (options.htpasswd !== undefined) {
+    const file = join(dir, 'htpasswd')
+    // bcrypt, the only scheme distribution's htpasswd accepts
+    const line = await run('htpasswd', ['-Bbn', options.htpasswd.user, options.htpasswd.password], { timeoutMs: 30_000 })
+    await writeFile(file, line.stdout.trim() + '\n')
+    auth = `auth:\n  htpasswd:\n    realm: shoal-test\n    path: ${file}\n`
+  }
+  const config = join(dir, 'config.yml')
+  await writeFile(config, `version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: ${join(dir, 'storage')}
+http:
+  addr: 127.0.0.1:${port}
+${auth}`)
+  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d })
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d })
+  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const ok = await fetch(`${url}/v2/`).then(r => r.status === 200 || r.status === 401, () => false)
+    if (ok) break
+    if (Date.now() > deadline || child.exitCode !== null) { child.kill('SIGKILL'); throw new Error(`docker-registry did not start: ${log}`) }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    log: () => log,
+    blobGets: () => {
+      const counts = new Map<string, number>()
+      for (const m of log.matchAll(/"GET \/v2\/[^ ]+\/blobs\/(sha256:[a-f0-9]{64}) HTTP\/[\d.]+" 200 /g)) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1)
+      return counts
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+/** An OCI image layout made by the test: its manifest and every blob's digest and size. */
+export interface TestImage {
+  dir: string
+  tag: string
+  manifestDigest: string
+  manifestSize: number
+  configDigest: string
+  layers: Array<{ digest: string, size: number }>
+  /** Bytes of every blob (layers + config), the image's size. */
+  size: number
+}
+
+function sha256 (bytes: Uint8Array): string {
+  return 'sha256:' + createHash('sha256').update(bytes).digest('hex')
+}
+
+async function putBlob (dir: string, bytes: Uint8Array): Promise<string> {
+  const digest = sha256(bytes)
+  await writeFile(join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)), bytes)
+  return digest
+}
+
+/** A one-file tar archive (ustar, as `tar` writes it) of `data`: a real layer containerd can unpack. */
+function tarOf (name: string, data: Uint8Array): Buffer {
+  const header = Buffer.alloc(512)
+  header.write(name, 0, 'utf8')
+  header.write('0000644\0', 100)
+  header.write('0000000\0', 108)
+  header.write('0000000\0', 116)
+  header.write(data.length.toString(8).padStart(11, '0') + '\0', 124)
+  header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136)
+  header.write('        ', 148)
+  header.write('0', 156)
+  header.write('ustar\0', 257)
+  header.write('00', 263)
+  let sum = 0
+  for (const b of header) sum += b
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148)
+  const pad = (512 - (data.length % 512)) % 512
+  return Buffer.concat([header, data, Buffer.alloc(pad), Buffer.alloc(1024)])
+}
+
+/** Builds an OCI image layout in `dir`: one gzipped tar layer of random bytes per size. */
+export async function buildTestImage (dir: string, layerSizes: number[], tag = 'v1'): Promise<TestImage> {
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
+  const layers: Array<{ digest: string, size: number }> = []
+  const diffIds: string[] = []
+  for (const [i, size] of layerSizes.entries()) {
+    // gzip, as registries hold layers: skopeo compresses an uncompressed layer on push, changing its digest
+    const tar = tarOf(`layer-${i}.bin`, randomBytes(size))
+    const gz = gzipSync(tar, { level: 1 })
+    diffIds.push(sha256(tar))
+    layers.push({ digest: await putBlob(dir, gz), size: gz.length })
+  }
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: diffIds }
+  }))
+  const configDigest = await putBlob(dir, config)
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+    layers: layers.map(l => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size }))
+  }))
+  const manifestDigest = await putBlob(dir, manifest)
+  await writeFile(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } }]
+  }))
+  return { dir, tag, manifestDigest, manifestSize: manifest.length, configDigest, layers, size: config.length + layers.reduce((s, l) => s + l.size, 0) }
+}
+
+/** What an `oci:` layout written by skopeo holds: its manifest's digest and every blob checked against its name. */
+export async function readPulledLayout (dir: string): Promise<{ manifestDigest: string, blobs: string[] }> {
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> }
+  const manifestDigest = index.manifests[0]!.digest
+  const manifest = JSON.parse(await readFile(join(dir, 'blobs', 'sha256', manifestDigest.slice(7)), 'utf8')) as { config: { digest: string }, layers: Array<{ digest: string }> }
+  const blobs: string[] = []
+  for (const digest of [manifest.config.digest, ...manifest.layers.map(l => l.digest)]) {
+    const bytes = await readFile(join(dir, 'blobs', 'sha256', digest.slice(7)))
+    if (sha256(bytes) !== digest) throw new Error(`pulled blob ${digest} hashes to ${sha256(bytes)}`)
+    blobs.push(digest)
+  }
+  return { manifestDigest, blobs }
+}
+
+/** Runs skopeo with a permissive policy of its own (the machine's may be missing). */
+export async function skopeo (policyDir: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const policy = join(policyDir, 'policy.json')
+  await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }))
+  const r = await run('skopeo', ['--policy', policy, ...args], { timeoutMs, env: { ...process.env, REGISTRY_AUTH_FILE: join(policyDir, 'auth.json') } })
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr }
+}
