@@ -35,9 +35,10 @@ export class ContentAliases {
   }
 
   /** Makes `alias` name the held content `cid` and provides it on the DHT. */
-  async set (alias: string, cid: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  set (alias: string, cid: string): void {
     this.#targets.set(alias, cid)
-    await this.claim(alias, options)
+    // not awaited: serving the content here must not wait for the DHT (a node alone waits its timeout)
+    void this.claim(alias)
   }
 
   /**
@@ -47,7 +48,7 @@ export class ContentAliases {
    */
   async claim (alias: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
     const network = this.#network()
-    if (network?.started !== true) return
+    if (network?.started !== true || network.connectedPeers().length === 0) return
     await network.provide(CID.parse(alias), options).catch(err => { this.#log('providing alias %s failed: %e', alias, err) })
   }
 
@@ -65,7 +66,8 @@ export class ContentAliases {
    */
   async lookup (alias: string, options: { signal?: AbortSignal, timeoutMs?: number, exclude?: ReadonlySet<string> } = {}): Promise<AliasLookup> {
     const network = this.#network()
-    if (network?.started !== true) return { found: false, pending: false }
+    // alone, nobody can answer: a query would only wait for its timeout
+    if (network?.started !== true || network.connectedPeers().length === 0) return { found: false, pending: false }
     const signal = options.signal ?? AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)
     const infos = await network.findProviders(CID.parse(alias), { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: (options.exclude?.size ?? 0) + 1 })
     let pending = false

@@ -30,6 +30,8 @@ export const REGISTRY_STATE_DIR = 'registry'
 export const INCOMING_DIR = '.incoming'
 /** Idle socket bound of the mirror's listener (ms). */
 export const REGISTRY_IDLE_SOCKET_TIMEOUT_MS = 120_000
+/** Keep-alive of the mirror's connections (ms): longer than registry clients keep them idle (90 s). */
+export const REGISTRY_KEEP_ALIVE_MS = 100_000
 /** Most concurrent connections to the mirror. */
 export const MAX_REGISTRY_CONNECTIONS = 256
 

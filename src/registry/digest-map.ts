@@ -39,7 +39,7 @@ export class DigestMap {
     }
     for (const [hex, cid] of this.#cids) {
       const held = await this.held({ text: `sha256:${hex}`, hex })
-      if (held !== undefined) void this.#node.aliases.set(aliasCidOf(held.digest), cid)
+      if (held !== undefined) this.#node.aliases.set(aliasCidOf(held.digest), cid)
     }
   }
 
@@ -59,7 +59,7 @@ export class DigestMap {
   async put (digest: OciDigest, cid: string): Promise<void> {
     await writeFile(join(this.#dir, digest.hex), cid + '\n', { mode: 0o600 })
     this.#cids.set(digest.hex, cid)
-    await this.#node.aliases.set(aliasCidOf(digest), cid)
+    this.#node.aliases.set(aliasCidOf(digest), cid)
   }
 
   async delete (digest: OciDigest): Promise<void> {

@@ -10,7 +10,7 @@ import type { ShoalNode } from '../node/shoal-node.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import { BlobSource } from './blob-source.js'
 import type { BlobWanted } from './blob-source.js'
-import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MAX_REGISTRY_CONNECTIONS, REGISTRY_IDLE_SOCKET_TIMEOUT_MS } from './constants.js'
+import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MAX_REGISTRY_CONNECTIONS, REGISTRY_IDLE_SOCKET_TIMEOUT_MS, REGISTRY_KEEP_ALIVE_MS } from './constants.js'
 import { DigestMap } from './digest-map.js'
 import { checkName, parseDigest, parseReference } from './oci-digest.js'
 import { OciError } from './oci-error.js'
@@ -68,7 +68,9 @@ export class RegistryServer {
     await digests.load()
     this.#node = node
     this.#blobs = new BlobSource({ node, digests, upstream: new UpstreamClient(this.#init.credentials, this.#log), log: this.#log })
-    const server = createServer((req, res) => { void this.#serve(req, res) })
+    // clients keep connections idle between blobs for up to 90 s (Go's transport): a server closing
+    // them sooner races their next request, which then fails with EOF
+    const server = createServer({ keepAliveTimeout: REGISTRY_KEEP_ALIVE_MS }, (req, res) => { void this.#serve(req, res) })
     server.maxConnections = MAX_REGISTRY_CONNECTIONS
     server.setTimeout(REGISTRY_IDLE_SOCKET_TIMEOUT_MS)
     this.#server = server
