@@ -40,6 +40,17 @@ describe('layer seams', () => {
     }
   })
 
+  it('src/registry is an interface: it imports no CLI and no libp2p internals, and nothing below imports it', async () => {
+    for (const f of await sources('src/registry')) {
+      for (const [, spec] of f.text.matchAll(/from '([^']+)'/g)) {
+        assert.ok(!/^\.\.\/(cli|net|swarm|store)\/|^\.\.\/(shoal|index)\.js$/.test(spec!), `${f.path} imports ${spec}`)
+      }
+    }
+    for (const dir of ['src/node', 'src/net', 'src/swarm', 'src/store', 'src/content', 'src/util']) {
+      for (const f of await sources(dir)) assert.ok(!/from '[^']*\/registry\//.test(f.text), `${f.path} imports src/registry (upward)`)
+    }
+  })
+
   it('src/node has no non-null assertion on a member or call (`x!.y`, `x!)`)', async () => {
     for (const f of await sources('src/node')) {
       const code = f.text.replace(/\/\/.*$/gm, '').replace(/'[^'\n]*'|`[^`]*`/g, '""')
