@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the transfer-engine figures (issue 4, DESIGN.md "Performance, as measured").
  *
- *   node dist/scripts/bench.js [swarm] [pair] [rss]     (no argument: all three)
+ *   node dist/scripts/bench.js [swarm] [pair] [rss] [registry]     (no argument: swarm, pair, rss)
  *
  *   swarm  1 seeder + 8 receivers in network namespaces at 20 Mbit/s: cold (processes started for
  *          the run) plain and --super-seed, warm (daemons up before t0), then the BitTorrent
@@ -9,6 +9,9 @@
  *          skipped otherwise)
  *   pair   `get` of 256 MiB over unshaped loopback as a ratio to a bare libp2p stream
  *   rss    peak RSS of a `shoal get` process receiving a 2 GiB file over loopback
+ *   registry  8 hosts pull one ~48 MiB image through their own shoal registry mirror, then directly
+ *          from the registry (docker-registry at 20 Mbit/s in network namespaces; needs root); only
+ *          when named
  *
  * SHOAL_BENCH_QUICK=1 shrinks every size for a smoke run. SHOAL_BENCH_CHUNK sets the chunk size of
  * the swarm and rss parts (e.g. 256k; default: shoal's default). SHOAL_BENCH_SWARM picks the swarm
@@ -19,9 +22,12 @@ import { cpus } from 'node:os'
 import { runSwarmBench } from './bench-swarm.js'
 import { runPairBench } from './bench-pair.js'
 import { runRssBench } from './bench-rss.js'
+import { runRegistryBench } from './bench-registry.js'
 
 const MiB = 1024 * 1024
-const PARTS = ['swarm', 'pair', 'rss'] as const
+const PARTS = ['swarm', 'pair', 'rss', 'registry'] as const
+/** Parts run when none is named (the registry part is run on its own). */
+const DEFAULT_PARTS = ['swarm', 'pair', 'rss'] as const
 const SWARM_VARIANTS = ['plain', 'super', 'warm', 'warm-super', 'bt', 'http'] as const
 type Part = typeof PARTS[number]
 
@@ -34,7 +40,7 @@ async function main (): Promise<void> {
     process.exitCode = 2
     return
   }
-  const parts: Part[] = args.length === 0 ? [...PARTS] : args as Part[]
+  const parts: Part[] = args.length === 0 ? [...DEFAULT_PARTS] : args as Part[]
   const chunk = process.env.SHOAL_BENCH_CHUNK
   const variants = (process.env.SHOAL_BENCH_SWARM ?? 'plain,super,warm,bt,http').split(',').map(v => v.trim())
   const unknown = variants.filter(v => !(SWARM_VARIANTS as readonly string[]).includes(v))
@@ -67,6 +73,7 @@ async function main (): Promise<void> {
   }))
   await part('pair', async () => await runPairBench({ totalMiB: quick ? 32 : 256, rounds: quick ? 1 : 3 }))
   await part('rss', async () => await runRssBench({ fileBytes: (quick ? 256 : 2048) * MiB, chunkSize: chunk }))
+  await part('registry', async () => await runRegistryBench({ mirrors: 8, layers: 4, layerBytes: (quick ? 2 : 12) * MiB, rateMbit: 20, timeoutMs: 600_000 }))
   if (failures.length > 0) {
     console.log(`\nfailed parts: ${failures.join(', ')}`)
     process.exitCode = 1
