@@ -1,16 +1,33 @@
 import type { Logger } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { decodeManifest, manifestCid } from '../content/index.js'
 import type { Manifest } from '../content/index.js'
-import { XferRejectedError } from '../net/index.js'
 import type { NetworkApi } from '../net/index.js'
 import { ALIAS_FIND_TIMEOUT_MS, PEER_QUERY_TIMEOUT_MS } from './constants.js'
 
 /** What a lookup of an alias found: a peer's answer (unverifiable against the alias), or nothing yet. */
 export type AliasLookup =
   | { found: true, cid: string, manifest: Manifest, peer: string }
-  /** Peers provide the alias but none holds its content yet (they are still fetching it elsewhere). */
+  /** `pending`: nobody holds it, but a peer claimed it (is fetching it from elsewhere right now). */
   | { found: false, pending: boolean }
+
+/** multicodec of raw bytes: an alias names bytes, not a manifest. */
+const RAW_CODE = 0x55
+const CLAIM_PREFIX = new TextEncoder().encode('shoal/claim/1\0')
+
+/**
+ * The CID a node provides while it fetches an alias's content from elsewhere: distinct from the
+ * alias, so that a holder whose record outlived its content (evicted, removed) is never taken for a
+ * fetch under way.
+ */
+export async function claimCidOf (alias: string): Promise<CID> {
+  const bytes = CID.parse(alias).bytes
+  const input = new Uint8Array(CLAIM_PREFIX.length + bytes.length)
+  input.set(CLAIM_PREFIX)
+  input.set(bytes, CLAIM_PREFIX.length)
+  return CID.createV1(RAW_CODE, await sha256.digest(input))
+}
 
 /**
  * Other names of a content: a CID that is not the manifest's (the registry mirror's CIDv1 raw
@@ -34,27 +51,40 @@ export class ContentAliases {
     return this.#targets.get(alias)
   }
 
-  /** Makes `alias` name the held content `cid` and provides it on the DHT. */
+  /** Makes `alias` name the held content `cid`, provides it on the DHT and ends a claim on it. */
   set (alias: string, cid: string): void {
     this.#targets.set(alias, cid)
     // not awaited: serving the content here must not wait for the DHT (a node alone waits its timeout)
-    void this.claim(alias)
+    void this.#provide(CID.parse(alias))
+    void this.unclaim(alias)
   }
 
   /**
-   * Provides `alias` before its content is held, so that nodes wanting the same thing at the same
-   * time find this one and wait for it instead of all fetching it elsewhere; they are told "not held"
-   * until set() is called.
+   * Says on the DHT that this node is fetching the alias's content from elsewhere (its claim CID),
+   * so that nodes wanting the same thing at the same time wait for it instead of all fetching it
+   * there too; resolves once the claim is provided (bounded by `timeoutMs`).
    */
   async claim (alias: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
-    const network = this.#network()
-    if (network?.started !== true || network.connectedPeers().length === 0) return
-    await network.provide(CID.parse(alias), options).catch(err => { this.#log('providing alias %s failed: %e', alias, err) })
+    await this.#provide(await claimCidOf(alias), options)
   }
 
-  /** Forgets `alias` and stops providing it. */
+  /** Ends a claim (the content is held, or fetching it failed). */
+  async unclaim (alias: string): Promise<void> {
+    const network = this.#network()
+    if (network?.started !== true) return
+    await network.stopProviding(await claimCidOf(alias)).catch(() => {})
+  }
+
+  async #provide (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
+    const network = this.#network()
+    if (network?.started !== true || network.connectedPeers().length === 0) return
+    await network.provide(cid, options).catch(err => { this.#log('providing %s failed: %e', cid.toString(), err) })
+  }
+
+  /** Forgets `alias` and stops providing it (and any claim on it). */
   async delete (alias: string): Promise<void> {
     this.#targets.delete(alias)
+    await this.unclaim(alias)
     const network = this.#network()
     if (network?.started !== true) return
     await network.stopProviding(CID.parse(alias)).catch(() => {})
@@ -70,7 +100,6 @@ export class ContentAliases {
     if (network?.started !== true || network.connectedPeers().length === 0) return { found: false, pending: false }
     const signal = options.signal ?? AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)
     const infos = await network.findProviders(CID.parse(alias), { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: (options.exclude?.size ?? 0) + 1 })
-    let pending = false
     for (const info of infos) {
       const peer = info.id.toString()
       if (options.exclude?.has(peer) === true) continue
@@ -80,10 +109,11 @@ export class ContentAliases {
         return { found: true, cid: cid.toString(), manifest: decodeManifest(bytes, cid), peer }
       } catch (err) {
         signal.throwIfAborted()
-        if (err instanceof XferRejectedError) pending = true
+        // a holder that no longer holds it (evicted) or a peer that went away: the next one
         this.#log('alias %s from %s: %e', alias, peer, err)
       }
     }
-    return { found: false, pending }
+    const claimers = await network.findProviders(await claimCidOf(alias), { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: 1 })
+    return { found: false, pending: claimers.length > 0 }
   }
 }

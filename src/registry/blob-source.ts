@@ -203,7 +203,7 @@ export class BlobSource {
       return held
     } catch (err) {
       if (!(err instanceof OciError)) this.#log.error('fetching %s from the upstream failed: %e', wanted.digest.text, err)
-      await this.#node.aliases.delete(alias)
+      await this.#node.aliases.unclaim(alias)
       throw err
     } finally {
       await rm(incoming, { recursive: true, force: true })
