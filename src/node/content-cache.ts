@@ -57,9 +57,12 @@ export class ContentCache {
     }
   }
 
-  /** True when `meta` is a download whose files lie in the managed store (the cache's to evict). */
+  /**
+   * True when `meta` is a download whose files lie in the managed store (the cache's to evict), or
+   * content the node itself added there (the registry mirror's blobs from the upstream).
+   */
   isManaged (meta: ContentMeta | undefined): boolean {
-    if (meta?.mode !== 'download') return false
+    if (meta === undefined) return false
     return isInside(this.#storeDir, meta.path)
   }
 

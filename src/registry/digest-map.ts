@@ -32,6 +32,12 @@ export class DigestMap {
   /** Reads the records and provides the alias of every digest still held. */
   async load (): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 })
+    // an evicted blob stops being offered under its alias at once, not at its next request
+    this.#node.addEventListener('evicted', ({ detail }) => {
+      for (const [hex, cid] of this.#cids) {
+        if (cid === detail.cid) void this.delete({ text: `sha256:${hex}`, hex })
+      }
+    })
     for (const name of await readdir(this.#dir)) {
       if (!/^[a-f0-9]{64}$/.test(name)) continue
       const cid = (await readFile(join(this.#dir, name), 'utf8')).trim()
@@ -62,9 +68,11 @@ export class DigestMap {
     this.#node.aliases.set(aliasCidOf(digest), cid)
   }
 
+  /** Forgets the record of `digest`; its alias is no longer answered from the moment this is called. */
   async delete (digest: OciDigest): Promise<void> {
     this.#cids.delete(digest.hex)
+    const unaliased = this.#node.aliases.delete(aliasCidOf(digest))
     await rm(join(this.#dir, digest.hex), { force: true })
-    await this.#node.aliases.delete(aliasCidOf(digest))
+    await unaliased
   }
 }

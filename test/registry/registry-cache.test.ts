@@ -1,0 +1,53 @@
+// Blobs the mirror fetched count against the cache like any other content in the managed store: a
+// GC pass over the quota evicts them, the mirror stops offering them under their alias, and the
+// next request fetches the blob again. In-process node, real docker-registry.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { RegistryServer, Upstreams, UpstreamCredentials, aliasCidOf, parseDigest } from '../../src/registry/index.js'
+import { Harness } from '../node/helpers.js'
+import { buildTestImage, registryTools, skopeo, startRegistry, type RunningRegistry, type TestImage } from './helpers.js'
+
+const SKIP = registryTools()
+
+describe('registry mirror: blobs are cache content', { skip: SKIP, timeout: 60_000 }, () => {
+  const h = new Harness()
+  let upstream: RunningRegistry
+  let image: TestImage
+  let server: RegistryServer | undefined
+
+  before(async () => {
+    const root = await h.tempDir()
+    upstream = await startRegistry(join(root, 'upstream'))
+    image = await buildTestImage(join(root, 'image'), [300_000, 200_000, 10_000])
+    const push = await skopeo(root, ['copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.tag}`, `docker://${upstream.host}/test/img:v1`])
+    assert.equal(push.code, 0, push.stderr)
+  })
+
+  after(async () => {
+    await server?.stop()
+    await upstream?.stop()
+    await h.cleanup()
+  })
+
+  it('a GC pass over the quota evicts fetched blobs; the next request fetches again', async () => {
+    // a quota far below one layer: every blob is over it as soon as it is held
+    const node = await h.node({ cacheMaxBytes: 1024 })
+    server = new RegistryServer({ address: '127.0.0.1:0', upstreams: Upstreams.parse(upstream.url), credentials: new UpstreamCredentials() })
+    const url = await server.start(node)
+    const layer = image.layers[0]!
+    const alias = aliasCidOf(parseDigest(layer.digest))
+    const first = await fetch(`${url}/v2/test/img/blobs/${layer.digest}`)
+    assert.equal(first.status, 200)
+    // read to the end: the lease on the content is held until the response is
+    assert.equal((await first.arrayBuffer()).byteLength, layer.size)
+    assert.notEqual(node.aliases.target(alias), undefined, 'offered under its alias')
+    const report = await node.gc()
+    assert.ok(report.evicted.some(e => e.name === `sha256-${layer.digest.slice(7)}`), `evicted: ${JSON.stringify(report.evicted)}`)
+    assert.equal(node.aliases.target(alias), undefined, 'no longer offered under its alias')
+    const again = await fetch(`${url}/v2/test/img/blobs/${layer.digest}`)
+    assert.equal(again.status, 200)
+    assert.equal((await again.arrayBuffer()).byteLength, layer.size)
+    assert.equal(server.stats!.fromUpstream, 2)
+  })
+})
