@@ -38,12 +38,22 @@ export async function claimCidOf (alias: string): Promise<CID> {
  */
 export class ContentAliases {
   readonly #targets = new Map<string, string>()
+  /** Claim CID -> the alias it claims, while this node fetches that alias's content from elsewhere. */
+  readonly #claims = new Map<string, Uint8Array>()
   readonly #network: () => NetworkApi | undefined
   readonly #log: Logger
 
   constructor (network: () => NetworkApi | undefined, log: Logger) {
     this.#network = network
     this.#log = log
+  }
+
+  /**
+   * What a manifest request for a claim CID is answered with while the claim is live (the alias's
+   * bytes): a peer that gets it knows the fetch is under way, one refused knows the record is stale.
+   */
+  claimAnswer (cid: string): Uint8Array | undefined {
+    return this.#claims.get(cid)
   }
 
   /** The content CID an alias stands for here, if any. */
@@ -65,14 +75,18 @@ export class ContentAliases {
    * there too; resolves once the claim is provided (bounded by `timeoutMs`).
    */
   async claim (alias: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
-    await this.#provide(await claimCidOf(alias), options)
+    const claim = await claimCidOf(alias)
+    this.#claims.set(claim.toString(), CID.parse(alias).bytes)
+    await this.#provide(claim, options)
   }
 
   /** Ends a claim (the content is held, or fetching it failed). */
   async unclaim (alias: string): Promise<void> {
+    const claim = await claimCidOf(alias)
+    this.#claims.delete(claim.toString())
     const network = this.#network()
     if (network?.started !== true) return
-    await network.stopProviding(await claimCidOf(alias)).catch(() => {})
+    await network.stopProviding(claim).catch(() => {})
   }
 
   async #provide (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
@@ -113,7 +127,17 @@ export class ContentAliases {
         this.#log('alias %s from %s: %e', alias, peer, err)
       }
     }
-    const claimers = await network.findProviders(await claimCidOf(alias), { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: 1 })
-    return { found: false, pending: claimers.length > 0 }
+    // a claim's record outlives a claimer that finished, failed or died: only a live claim counts
+    const claim = await claimCidOf(alias)
+    const claimers = await network.findProviders(claim, { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: 1 })
+    for (const info of claimers) {
+      const answer = await network.getManifest(info.id.toString(), claim, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) }).catch(() => undefined)
+      if (answer !== undefined && equalBytes(answer, CID.parse(alias).bytes)) return { found: false, pending: true }
+    }
+    return { found: false, pending: false }
   }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i])
 }

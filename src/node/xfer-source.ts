@@ -8,6 +8,8 @@ import type { ContentEntry } from './content-entry.js'
 
 export interface XferSourceInit {
   entry(cid: CID): ContentEntry | undefined
+  /** The answer to a manifest request for a CID that is no content's (a live claim), if any. */
+  claimed?: (cid: CID) => Uint8Array | undefined
   uploadBucket: TokenBucket
   uploadSlots: UploadSlots
   onUploaded(bytes: number): void
@@ -31,7 +33,7 @@ export class XferSource implements XferContentSource {
   }
 
   manifestBytes (cid: CID): Uint8Array | undefined {
-    return this.#init.entry(cid)?.held?.manifestBytes
+    return this.#init.entry(cid)?.held?.manifestBytes ?? this.#init.claimed?.(cid)
   }
 
   bitfield (cid: CID, peer: string): XferBitfield | undefined {
