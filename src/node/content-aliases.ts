@@ -9,8 +9,11 @@ import { ALIAS_FIND_TIMEOUT_MS, PEER_QUERY_TIMEOUT_MS } from './constants.js'
 /** What a lookup of an alias found: a peer's answer (unverifiable against the alias), or nothing yet. */
 export type AliasLookup =
   | { found: true, cid: string, manifest: Manifest, peer: string }
-  /** `pending`: nobody holds it, but a peer claimed it (is fetching it from elsewhere right now). */
-  | { found: false, pending: boolean }
+  /**
+   * `pending`: nobody holds it, but a peer claimed it (is fetching it from elsewhere right now);
+   * `alone`: no peer is connected, so nobody could have been asked.
+   */
+  | { found: false, pending: boolean, alone?: boolean }
 
 /** multicodec of raw bytes: an alias names bytes, not a manifest. */
 const RAW_CODE = 0x55
@@ -111,7 +114,7 @@ export class ContentAliases {
   async lookup (alias: string, options: { signal?: AbortSignal, timeoutMs?: number, exclude?: ReadonlySet<string> } = {}): Promise<AliasLookup> {
     const network = this.#network()
     // alone, nobody can answer: a query would only wait for its timeout
-    if (network?.started !== true || network.connectedPeers().length === 0) return { found: false, pending: false }
+    if (network?.started !== true || network.connectedPeers().length === 0) return { found: false, pending: false, alone: true }
     const signal = options.signal ?? AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)
     const infos = await network.findProviders(CID.parse(alias), { signal, timeoutMs: options.timeoutMs ?? ALIAS_FIND_TIMEOUT_MS, maxProviders: (options.exclude?.size ?? 0) + 1 })
     for (const info of infos) {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '@libp2p/interface'
 import { buildManifest } from '../content/index.js'
 import { managedOutOf, MANAGED_STORE_DIR } from '../node/managed-store.js'
+import type { AliasLookup } from '../node/content-aliases.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
 import { CLAIM_JITTER_MS, CLAIM_POLL_MS, CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, UPSTREAM_STALL_MS } from './constants.js'
@@ -97,7 +98,7 @@ export class BlobSource {
     for (;;) {
       const liars = this.#liarsOf(wanted)
       const lookup = liars.size >= MAX_LYING_PEERS
-        ? Promise.resolve({ found: false, pending: false } as const)
+        ? Promise.resolve<AliasLookup>({ found: false, pending: false })
         : this.#node.aliases.lookup(alias, { signal, exclude: liars })
       const first = await Promise.race([head.then(h => ({ head: h })), lookup.then(l => ({ lookup: l }))])
       if ('head' in first) refuseMissing(first.head, wanted)
@@ -120,7 +121,8 @@ export class BlobSource {
         continue
       }
       if (upstream.status === 'down') throw unknown(wanted, `no peer holds it and the upstream is unreachable (${upstream.reason})`)
-      if (!jittered) {
+      // alone, no other node can be racing this one to the upstream
+      if (!jittered && found.alone !== true) {
         jittered = true
         await sleep(Math.random() * CLAIM_JITTER_MS, undefined, { signal })
         continue
