@@ -93,6 +93,8 @@ export class BlobSource {
     const alias = aliasCidOf(wanted.digest)
     // asked at once so that a blob the upstream does not have answers 404 without a DHT wait
     const head = this.#upstreamHead(wanted, signal)
+    // awaited below on most paths; one that throws first must not leave a rejection unhandled
+    head.catch(() => {})
     const deadline = Date.now() + CLAIM_WAIT_MS
     let jittered = false
     for (;;) {
@@ -100,6 +102,7 @@ export class BlobSource {
       const lookup = liars.size >= MAX_LYING_PEERS
         ? Promise.resolve<AliasLookup>({ found: false, pending: false })
         : this.#node.aliases.lookup(alias, { signal, exclude: liars })
+      lookup.catch(() => {})
       const first = await Promise.race([head.then(h => ({ head: h })), lookup.then(l => ({ lookup: l }))])
       if ('head' in first) refuseMissing(first.head, wanted)
       const found = await lookup
