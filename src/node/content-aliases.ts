@@ -4,7 +4,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { decodeManifest, manifestCid } from '../content/index.js'
 import type { Manifest } from '../content/index.js'
 import type { NetworkApi } from '../net/index.js'
-import { ALIAS_FIND_TIMEOUT_MS, PEER_QUERY_TIMEOUT_MS } from './constants.js'
+import { ALIAS_FIND_TIMEOUT_MS, CLAIM_RIVALS_TIMEOUT_MS, MAX_CLAIM_RIVALS, PEER_QUERY_TIMEOUT_MS } from './constants.js'
 
 /** What a lookup of an alias found: a peer's answer (unverifiable against the alias), or nothing yet. */
 export type AliasLookup =
@@ -67,9 +67,9 @@ export class ContentAliases {
   /** Makes `alias` name the held content `cid`, provides it on the DHT and ends a claim on it. */
   set (alias: string, cid: string): void {
     this.#targets.set(alias, cid)
-    // not awaited: serving the content here must not wait for the DHT (a node alone waits its timeout)
-    void this.#provide(CID.parse(alias))
-    void this.unclaim(alias)
+    // not awaited: serving the content here must not wait for the DHT (a node alone waits its timeout).
+    // The claim stays live until the alias is provided, so nobody looks in between and finds neither.
+    void this.#provide(CID.parse(alias)).finally(() => { void this.unclaim(alias) })
   }
 
   /**
@@ -81,6 +81,23 @@ export class ContentAliases {
     const claim = await claimCidOf(alias)
     this.#claims.set(claim.toString(), CID.parse(alias).bytes)
     await this.#provide(claim, options)
+  }
+
+  /**
+   * Other peers with a live claim on `alias` right now (they answer for its claim CID): nodes that
+   * claimed it at the same moment as this one, to break the tie with.
+   */
+  async liveClaimers (alias: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<string[]> {
+    const network = this.#network()
+    if (network?.started !== true || network.connectedPeers().length === 0) return []
+    const signal = options.signal ?? AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)
+    const claim = await claimCidOf(alias)
+    const infos = await network.findProviders(claim, { signal, timeoutMs: options.timeoutMs ?? CLAIM_RIVALS_TIMEOUT_MS, maxProviders: MAX_CLAIM_RIVALS })
+    const live = await Promise.all(infos.map(async info => {
+      const answer = await network.getManifest(info.id.toString(), claim, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) }).catch(() => undefined)
+      return answer !== undefined && equalBytes(answer, CID.parse(alias).bytes) ? info.id.toString() : undefined
+    }))
+    return live.filter((peer): peer is string => peer !== undefined)
   }
 
   /** Ends a claim (the content is held, or fetching it failed). */

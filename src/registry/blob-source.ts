@@ -11,7 +11,7 @@ import { managedOutOf, MANAGED_STORE_DIR } from '../node/managed-store.js'
 import type { AliasLookup } from '../node/content-aliases.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
-import { CLAIM_JITTER_MS, CLAIM_POLL_MS, CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, UPSTREAM_STALL_MS } from './constants.js'
+import { CLAIM_JITTER_MS, CLAIM_POLL_MS, CLAIM_PROVIDE_TIMEOUT_MS, CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, UPSTREAM_STALL_MS } from './constants.js'
 import type { DigestMap, HeldDigest } from './digest-map.js'
 import { aliasCidOf } from './oci-digest.js'
 import type { OciDigest } from './oci-digest.js'
@@ -112,7 +112,11 @@ export class BlobSource {
         } catch (err) {
           this.#log('blob %s from peers failed, trying elsewhere: %e', wanted.digest.text, err)
         }
-        if ((await head).status === 'found') break
+        if ((await head).status === 'found') {
+          const got = await this.#fromUpstream(wanted, alias, signal)
+          if (got !== undefined) return got
+          continue
+        }
         if (Date.now() > deadline) throw unknown(wanted, 'peers failed and the upstream is unreachable')
         continue
       }
@@ -130,9 +134,9 @@ export class BlobSource {
         await sleep(Math.random() * CLAIM_JITTER_MS, undefined, { signal })
         continue
       }
-      break
+      const got = await this.#fromUpstream(wanted, alias, signal)
+      if (got !== undefined) return got
     }
-    return await this.#fromUpstream(wanted, alias, signal)
   }
 
   #liarsOf (wanted: BlobWanted): Set<string> {
@@ -167,10 +171,21 @@ export class BlobSource {
     return { digest: wanted.digest, cid, path: result.path, size: result.size }
   }
 
-  /** Downloads from the upstream to a temp name, checks the digest, moves it into the store and seeds it. */
-  async #fromUpstream (wanted: BlobWanted, alias: string, signal: AbortSignal): Promise<HeldDigest> {
+  /**
+   * Downloads from the upstream to a temp name, checks the digest, moves it into the store and seeds
+   * it; undefined when another node claimed it at the same time and wins the tie (lower peer id):
+   * the caller then waits for that node.
+   */
+  async #fromUpstream (wanted: BlobWanted, alias: string, signal: AbortSignal): Promise<HeldDigest | undefined> {
     // others that want it now find this node and wait for it instead of all pulling from the upstream
-    await this.#node.aliases.claim(alias, { signal, timeoutMs: 2_000 })
+    await this.#node.aliases.claim(alias, { signal, timeoutMs: CLAIM_PROVIDE_TIMEOUT_MS })
+    const rivals = await this.#node.aliases.liveClaimers(alias, { signal })
+    const self = this.#node.peerId
+    if (rivals.some(peer => peer < self)) {
+      this.#log('%s: %s claimed it too and goes first', wanted.digest.text, rivals.find(peer => peer < self))
+      await this.#node.aliases.unclaim(alias)
+      return undefined
+    }
     const store = join(this.#node.init.dataDir, MANAGED_STORE_DIR)
     const incoming = join(store, INCOMING_DIR, randomBytes(8).toString('hex'))
     const name = `sha256-${wanted.digest.hex}`

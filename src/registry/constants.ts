@@ -44,3 +44,5 @@ export const MANIFEST_MEDIA_TYPES = [
 ]
 /** Bound of one blob's fetch once started, from peers or the upstream (ms). */
 export const FETCH_BOUND_MS = 30 * 60_000
+/** Longest wait for a claim to reach the DHT before fetching from the upstream (ms). */
+export const CLAIM_PROVIDE_TIMEOUT_MS = 2_000
