@@ -44,6 +44,7 @@ export class RegistryServer {
   #blobs?: BlobSource
   #node?: ShoalNode
   #loopback = true
+  #resolved?: { address: string, loopback: boolean }
 
   constructor (init: RegistryServerInit) {
     this.#init = init
@@ -54,15 +55,23 @@ export class RegistryServer {
   /** Where blobs came from so far (undefined before start). */
   get stats (): BlobSource['stats'] | undefined { return this.#blobs?.stats }
 
-  /** Starts serving `node`'s mirror; returns its base URL. */
-  async start (node: ShoalNode): Promise<string> {
-    const { host, port } = parseAddress(this.#init.address)
+  /** Resolves and checks the address (loopback unless allowed), so a bad setup fails before the node starts. */
+  async prepare (): Promise<void> {
+    const { host } = parseAddress(this.#init.address)
     const resolved = await resolveApiHost(host).catch((err: unknown) => {
       throw new ShoalError('ERR_BAD_CONFIG', `registry mirror host "${host}" does not resolve (${(err as Error).message}); use an IP address such as 127.0.0.1`)
     })
     if (!resolved.loopback && this.#init.allowRemote !== true) {
       throw new ShoalError('ERR_BAD_CONFIG', `the registry mirror on ${this.#init.address} would be reachable from other machines, which could pull through this node's upstream credentials; bind 127.0.0.1 or set SHOAL_REGISTRY_PUBLIC=true`)
     }
+    this.#resolved = resolved
+  }
+
+  /** Starts serving `node`'s mirror; returns its base URL. */
+  async start (node: ShoalNode): Promise<string> {
+    if (this.#resolved === undefined) await this.prepare()
+    const resolved = this.#resolved!
+    const { port } = parseAddress(this.#init.address)
     this.#loopback = resolved.loopback
     const digests = new DigestMap(node)
     await digests.load()

@@ -13,6 +13,7 @@ import { parseRange } from '../../src/registry/serve-held-file.js'
 import { parseChallenge } from '../../src/registry/upstream-client.js'
 import { aliasCidOf, mediaTypeOf, Upstreams, UpstreamCredentials } from '../../src/registry/index.js'
 import { claimCidOf } from '../../src/node/content-aliases.js'
+import { runShoal } from '../cli/helpers.js'
 
 const HEX = 'a'.repeat(64)
 
@@ -91,6 +92,20 @@ describe('registry parsing', () => {
       assert.deepEqual(creds.for('docker.io', 'https://registry-1.docker.io'), { username: 'hub', password: 'pw' })
       assert.deepEqual(creds.for('', 'https://ghcr.io'), { username: 'g', password: 'h' })
       assert.throws(() => UpstreamCredentials.parse(join(dir, 'missing.json')), /cannot read the docker config/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('the daemon refuses a non-loopback mirror without SHOAL_REGISTRY_PUBLIC, and a mirror with no upstream, before starting', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-registry-cli-'))
+    try {
+      const open = await runShoal(['daemon', '--data-dir', dir, '--api', '127.0.0.1:0', '--registry', '0.0.0.0:0', '--upstream', 'http://127.0.0.1:1'])
+      assert.equal(open.code, 2)
+      assert.match(open.stderr, /SHOAL_REGISTRY_PUBLIC/)
+      const none = await runShoal(['daemon', '--data-dir', dir, '--api', '127.0.0.1:0', '--registry', '127.0.0.1:0'])
+      assert.equal(none.code, 2)
+      assert.match(none.stderr, /needs an upstream/)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

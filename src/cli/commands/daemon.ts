@@ -17,6 +17,7 @@ export async function daemonCommand (ctx: CommandContext): Promise<number> {
   const server = await controlServerFromSettings(ctx.settings, address)
   await server.prepare(ctx.settings.dataDir)
   const mirror = registryFromSettings(ctx.settings)
+  await mirror?.prepare()
   const node = await startNode(ctx, ctx.settings.libp2pMetrics ? { libp2pMetrics: server.libp2pMetrics() } : {})
   try {
     const url = await server.start(node)
