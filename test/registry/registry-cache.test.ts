@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { RegistryServer, Upstreams, UpstreamCredentials, aliasCidOf, parseDigest } from '../../src/registry/index.js'
+import { ShoalNode } from '../../src/node/shoal-node.js'
 import { Harness } from '../node/helpers.js'
 import { buildTestImage, registryTools, skopeo, startRegistry, type RunningRegistry, type TestImage } from './helpers.js'
 
@@ -15,6 +16,7 @@ describe('registry mirror: blobs are cache content', { skip: SKIP, timeout: 60_0
   let upstream: RunningRegistry
   let image: TestImage
   let server: RegistryServer | undefined
+  const others: RegistryServer[] = []
 
   before(async () => {
     const root = await h.tempDir()
@@ -25,6 +27,7 @@ describe('registry mirror: blobs are cache content', { skip: SKIP, timeout: 60_0
   })
 
   after(async () => {
+    for (const s of others) await s.stop()
     await server?.stop()
     await upstream?.stop()
     await h.cleanup()
@@ -49,5 +52,27 @@ describe('registry mirror: blobs are cache content', { skip: SKIP, timeout: 60_0
     assert.equal(again.status, 200)
     assert.equal((await again.arrayBuffer()).byteLength, layer.size)
     assert.equal(server.stats!.fromUpstream, 2)
+  })
+
+  it('a restarted node offers the blobs it verified before, without fetching or hashing them again', async () => {
+    const init = await h.init()
+    const first = new ShoalNode(init)
+    await first.start()
+    const before = new RegistryServer({ address: '127.0.0.1:0', upstreams: Upstreams.parse(upstream.url), credentials: new UpstreamCredentials() })
+    const url = await before.start(first)
+    const layer = image.layers[1]!
+    const res = await fetch(`${url}/v2/test/img/blobs/${layer.digest}`)
+    assert.equal((await res.arrayBuffer()).byteLength, layer.size)
+    await before.stop()
+    await first.stop()
+
+    const again = await h.node(init)
+    const after = new RegistryServer({ address: '127.0.0.1:0', upstreams: Upstreams.parse(upstream.url), credentials: new UpstreamCredentials() })
+    others.push(after)
+    const url2 = await after.start(again)
+    assert.notEqual(again.aliases.target(aliasCidOf(parseDigest(layer.digest))), undefined, 'offered under its alias after the restart')
+    const res2 = await fetch(`${url2}/v2/test/img/blobs/${layer.digest}`)
+    assert.equal((await res2.arrayBuffer()).byteLength, layer.size)
+    assert.equal(after.stats!.fromUpstream, 0)
   })
 })
