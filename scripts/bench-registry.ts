@@ -20,7 +20,7 @@ const MiB = 1024 * 1024
 const REGISTRY_HOST = 0
 const REGISTRY_PORT = 5000
 const SHOAL_PORT = 4001
-const START_TIMEOUT_MS = 30_000
+const START_TIMEOUT_MS = 60_000
 /** Time for the mirrors' DHT routing tables to fill after they connected to the bootstrap node. */
 const SETTLE_MS = 3_000
 
