@@ -6,6 +6,7 @@
  * registry. Prints both last-pull times and the registry's egress as a multiple of the image size.
  * Needs root and docker-registry + skopeo (installed when missing); prints, never asserts.
  */
+import { createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -120,8 +121,14 @@ export async function runRegistryBench (cfg: RegistryBenchConfig): Promise<boole
     const boot = ((await bootstrap.waitFor('result', START_TIMEOUT_MS)).event.multiaddrs as string[])[0]!
     const mirrors = Array.from({ length: cfg.mirrors }, (_, k) => {
       const host = k + 1
+      const debug = process.env.SHOAL_BENCH_DEBUG
       const p = ShoalProcess.inHost(bed, host, `mirror-h${host}`, ['daemon', '--data-dir', join(dir, `data-h${host}`), '--listen', `/ip4/${bed.ip(host)}/tcp/${SHOAL_PORT}`,
-        '--bootstrap', boot, '--api', '127.0.0.1:7070', '--registry', `127.0.0.1:${REGISTRY_PORT}`, '--upstream', `http://${registryAddr}`, '--json'])
+        '--bootstrap', boot, '--api', '127.0.0.1:7070', '--registry', `127.0.0.1:${REGISTRY_PORT}`, '--upstream', `http://${registryAddr}`, '--json'], debug === undefined ? {} : { DEBUG: debug })
+      // SHOAL_BENCH_DEBUG='shoal:registry,...': the first mirror's log, for finding out why a round was slow
+      if (debug !== undefined && host === 1) {
+        const log = createWriteStream(join(tmpdir(), 'shoal-bench-registry-h1.log'))
+        p.onStderrLine(line => { log.write(line + '\n') })
+      }
       procs.push(p)
       return p
     })
