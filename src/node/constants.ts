@@ -43,6 +43,6 @@ export const READ_ENTRY_POLL_MS = 10
 /** How long one DHT lookup of a content alias waits for a provider (ms): a miss must answer fast. */
 export const ALIAS_FIND_TIMEOUT_MS = 2_000
 /** How long a node that just claimed an alias looks for others that claimed it at the same moment (ms). */
-export const CLAIM_RIVALS_TIMEOUT_MS = 1_000
+export const CLAIM_RIVALS_TIMEOUT_MS = 3_000
 /** Most rival claimers looked for (the lookup returns once this many are known). */
 export const MAX_CLAIM_RIVALS = 8
