@@ -6,15 +6,25 @@ import { fileURLToPath } from 'node:url'
 import { checkKubernetesManifest, parseManifest } from './check-kubernetes-manifest.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const MANIFEST = join(ROOT, 'deploy', 'kubernetes', 'shoal-mirror.yaml')
+const MIRROR = join(ROOT, 'deploy', 'kubernetes', 'shoal-mirror.yaml')
+const BOOTSTRAP = join(ROOT, 'deploy', 'kubernetes', 'shoal-bootstrap.yaml')
 
-describe('deploy/kubernetes/shoal-mirror.yaml (offline: typed Kubernetes models, no cluster)', () => {
-  const text = readFileSync(MANIFEST, 'utf8')
+describe('deploy/kubernetes/*.yaml (offline: typed Kubernetes models, no cluster)', () => {
+  const text = readFileSync(MIRROR, 'utf8')
+  const bootstrapText = readFileSync(BOOTSTRAP, 'utf8')
+  /** Both files, as `kubectl apply -f` of both sees them (the bootstrap file uses the mirror's namespace and Secret). */
+  const check = (mirror: string, bootstrap: string): string[] => checkKubernetesManifest([...parseManifest(mirror), ...parseManifest(bootstrap)])
 
   it('validates against the Kubernetes models and agrees with the code', () => {
-    const objects = parseManifest(text)
-    assert.deepEqual(objects.map(o => o.kind), ['Namespace', 'ServiceAccount', 'ConfigMap', 'ConfigMap', 'DaemonSet'])
-    assert.deepEqual(checkKubernetesManifest(objects), [])
+    assert.deepEqual(parseManifest(text).map(o => o.kind), ['Namespace', 'ServiceAccount', 'ConfigMap', 'ConfigMap', 'DaemonSet'])
+    assert.deepEqual(parseManifest(bootstrapText).map(o => o.kind), ['Service', 'StatefulSet'])
+    assert.deepEqual(check(text, bootstrapText), [])
+  })
+
+  it('probes with the health command docker/Dockerfile runs', () => {
+    const dockerfile = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8')
+    assert.match(dockerfile, /CMD \["\/app\/docker\/entrypoint\.sh", "health"\]/)
+    assert.match(bootstrapText, /command: \["\/app\/docker\/entrypoint\.sh", "health"\]/)
   })
 
   it('flags each broken manifest (the check can fail)', () => {
@@ -25,7 +35,7 @@ describe('deploy/kubernetes/shoal-mirror.yaml (offline: typed Kubernetes models,
       ['port: 7070\n            initialDelaySeconds: 30', 'port: 7071\n            initialDelaySeconds: 30', /livenessProbe port 7071 is not SHOAL_API's port 7070/],
       ['[host."http://127.0.0.1:5000"]\n      capabilities = ["pull", "resolve"]\n  ghcr', '[host."http://127.0.0.1:5001"]\n      capabilities = ["pull", "resolve"]\n  ghcr', /docker.io points at http:\/\/127.0.0.1:5001/],
       ['server = "https://ghcr.io"', 'server = "https://ghcr.example"', /ghcr.io: server https:\/\/ghcr.example is not its upstream/],
-      ['mountPath: /data\n            - name: swarm-key', 'mountPath: /var/data\n            - name: swarm-key', /SHOAL_DATA_DIR \/data is not a hostPath volume/],
+      ['mountPath: /data\n            - name: swarm-key', 'mountPath: /var/data\n            - name: swarm-key', /DaemonSet's SHOAL_DATA_DIR \/data must be a hostPath volume/],
       ['containerPort: 4001', 'containerPort: "4001"', /DaemonSet shoal-mirror.*containerPort must be integer/],
       ['key: upstream\n', 'key: upstreams\n', /ConfigMap shoal-mirror key upstreams/],
       ['hostNetwork: true', 'hostNetwork: false', /must use hostNetwork/],
@@ -34,7 +44,19 @@ describe('deploy/kubernetes/shoal-mirror.yaml (offline: typed Kubernetes models,
     ]
     for (const [from, to, problem] of broken) {
       assert.ok(text.includes(from), `the manifest no longer contains ${JSON.stringify(from)}; update this test`)
-      const problems = checkKubernetesManifest(parseManifest(text.replace(from, to)))
+      const problems = check(text.replace(from, to), bootstrapText)
+      assert.ok(problems.some(p => problem.test(p)), `replacing ${JSON.stringify(from)} gave: ${problems.join('; ')}`)
+    }
+    const brokenBootstrap: Array<[string, string, RegExp]> = [
+      ['name: SHOAL_ANNOUNCE', 'name: SHOAL_ANNOUNCED', /SHOAL_ANNOUNCED is not a setting/],
+      ['command: ["/app/docker/entrypoint.sh", "health"]', 'command: ["/app/docker/entrypoint.sh", "status"]', /StatefulSet shoal-bootstrap: readinessProbe runs .* not the image's health check/],
+      ['exec:\n              command: ["/app/docker/entrypoint.sh", "health"]\n            initialDelaySeconds: 30', 'httpGet:\n              host: 127.0.0.1\n              path: /v1/health\n              port: 7070\n            initialDelaySeconds: 30', /livenessProbe is an httpGet to a loopback API without hostNetwork/],
+      ['  volumeClaimTemplates:\n    - metadata:\n        name: data', '  volumeClaimTemplates:\n    - metadata:\n        name: state', /StatefulSet shoal-bootstrap: SHOAL_DATA_DIR \/data is not a hostPath or claimed volume/],
+      ['replicas: 2', 'replicas: two', /StatefulSet shoal-bootstrap.*replicas must be integer/]
+    ]
+    for (const [from, to, problem] of brokenBootstrap) {
+      assert.ok(bootstrapText.includes(from), `the bootstrap manifest no longer contains ${JSON.stringify(from)}; update this test`)
+      const problems = check(text, bootstrapText.replace(from, to))
       assert.ok(problems.some(p => problem.test(p)), `replacing ${JSON.stringify(from)} gave: ${problems.join('; ')}`)
     }
     assert.throws(() => parseManifest(text.replace('kind: DaemonSet', 'kind: [DaemonSet')), /YAML/)
