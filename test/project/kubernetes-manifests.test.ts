@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -60,5 +62,45 @@ describe('deploy/kubernetes/*.yaml (offline: typed Kubernetes models, no cluster
       assert.ok(problems.some(p => problem.test(p)), `replacing ${JSON.stringify(from)} gave: ${problems.join('; ')}`)
     }
     assert.throws(() => parseManifest(text.replace('kind: DaemonSet', 'kind: [DaemonSet')), /YAML/)
+  })
+
+  it('its init container installs each hosts.toml and hands the data dir to uid 1000 (the script, run on temp dirs)', { skip: process.getuid?.() !== 0 ? 'chown needs root' : false }, () => {
+    const objects = parseManifest(text)
+    const pod = (objects.find(o => o.kind === 'DaemonSet') as unknown as { spec: { template: { spec: { initContainers: Array<{ command: string[], volumeMounts: Array<{ name: string, mountPath: string }> }> } } } }).spec.template.spec
+    const init = pod.initContainers[0]!
+    const hosts = (objects.find(o => o.kind === 'ConfigMap' && o.metadata?.name === 'shoal-containerd-hosts')!).data!
+    const tmp = mkdtempSync(join(tmpdir(), 'shoal-k8s-init-'))
+    try {
+      // Each mount point becomes a temp dir; a path in the script outside every mount would touch
+      // this machine, so the test refuses to run it.
+      let script = init.command.at(-1)!
+      const mounts = [...init.volumeMounts].sort((a, b) => b.mountPath.length - a.mountPath.length)
+      for (const path of script.match(/(?<=[\s"'])\/[\w.-]+/g) ?? []) {
+        assert.ok(mounts.some(m => path === m.mountPath), `the init script names ${path}, which is not one of its mounts`)
+      }
+      for (const m of mounts) {
+        mkdirSync(join(tmp, m.name))
+        // only whole paths: /hosts, not the /hosts of /certs.d/x/hosts.toml
+        const escaped = m.mountPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        script = script.replace(new RegExp(`(?<=[\\s"'])${escaped}(?=[/\\s"']|$)`, 'g'), join(tmp, m.name))
+      }
+      // as the kubelet lays out a ConfigMap volume: each key a symlink into a ..data folder
+      mkdirSync(join(tmp, 'containerd-hosts', '..data'))
+      for (const [key, toml] of Object.entries(hosts)) {
+        writeFileSync(join(tmp, 'containerd-hosts', '..data', key), toml)
+        symlinkSync(join('..data', key), join(tmp, 'containerd-hosts', key))
+      }
+      const out = execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', timeout: 10_000 })
+      for (const [key, toml] of Object.entries(hosts)) {
+        const file = join(tmp, 'containerd-certs-d', key.replace(/\.toml$/, ''), 'hosts.toml')
+        assert.equal(readFileSync(file, 'utf8'), toml)
+        assert.equal(statSync(file).mode & 0o777, 0o644)
+        assert.ok(out.includes(`installed the hosts.toml of ${key.replace(/\.toml$/, '')}\n`), out)
+      }
+      const data = statSync(join(tmp, 'data'))
+      assert.deepEqual([data.uid, data.gid, data.mode & 0o777], [1000, 1000, 0o700])
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
   })
 })
