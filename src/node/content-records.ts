@@ -80,17 +80,21 @@ export class ContentRecords {
     await fsyncDirectory(dir)
   }
 
-  /** The metas of records an eviction marked (and a crash may have left half done). */
-  async loadEvicting (): Promise<ContentMeta[]> {
-    let names: string[]
+  /** The record folders' names (CIDs), sorted; none when the folder does not exist yet. */
+  async #names (): Promise<string[]> {
     try {
-      names = await readdir(this.#dir)
+      return (await readdir(this.#dir)).sort()
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw new ShoalError('ERR_BAD_DATA_DIR', `cannot read ${this.#dir}: ${(err as Error).message}`, { cause: err })
     }
+  }
+
+  /** The metas of records an eviction marked (and a crash may have left half done). */
+  async loadEvicting (): Promise<ContentMeta[]> {
+    const names = await this.#names()
     const metas: ContentMeta[] = []
-    for (const name of names.sort()) {
+    for (const name of names) {
       const meta = await readJsonIfPresent(join(this.#dir, name, EVICTING_FILE)).catch(() => undefined) as ContentMeta | undefined
       if (meta?.cid === name && typeof meta.path === 'string' && typeof meta.root === 'string') metas.push(meta)
     }
@@ -100,15 +104,9 @@ export class ContentRecords {
   /** Every complete record. A broken one is logged and skipped, never fatal: the rest still load. */
   async load (logger: ComponentLogger = defaultLogger()): Promise<ContentRecord[]> {
     const log = logger.forComponent('shoal:node:records')
-    let names: string[]
-    try {
-      names = await readdir(this.#dir)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new ShoalError('ERR_BAD_DATA_DIR', `cannot read ${this.#dir}: ${(err as Error).message}`, { cause: err })
-    }
+    const names = await this.#names()
     const records: ContentRecord[] = []
-    for (const name of names.sort()) {
+    for (const name of names) {
       try {
         const meta = await readJsonIfPresent(join(this.#dir, name, 'meta.json')) as ContentMeta | undefined
         if (meta === undefined) continue
