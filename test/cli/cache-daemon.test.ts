@@ -1,5 +1,5 @@
-// The cache of a real `shoal daemon`: a kill -9 in the middle of an eviction, and `gc --dry-run`
-// against the `gc` that follows it.
+// The cache of a real `shoal daemon`: a kill -9 in the middle of an eviction, `gc --dry-run`
+// against the `gc` that follows it, and time-to-idle across a restart.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -186,6 +186,52 @@ describe('the cache of a daemon', () => {
     } finally {
       d.proc.child.kill('SIGTERM')
       await d.proc.exited
+    }
+  })
+  it('a read counts as a use across a restart: time-to-idle takes the unread content, not the one read', async () => {
+    const dataDir = join(work, 'daemon-tti')
+    const [read, unread] = [folders[1]!, folders[2]!]
+    const ttiMs = 8000
+    const flags = ['--cache-tti', `${ttiMs / 1000}s`]
+    const first = await daemon(dataDir, flags)
+    let readAt: number
+    try {
+      for (const f of [read, unread]) await fetchIntoStore(first.call, f.cid)
+      await sleep(3000)
+      readAt = Date.now()
+      const token = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
+      const res = await fetch(`http://${first.env.SHOAL_API!}/v1/data/${read.cid}/b.bin`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })
+      assert.equal(res.status, 200)
+      assert.equal((await res.arrayBuffer()).byteLength, MiB)
+    } finally {
+      first.proc.child.kill('SIGTERM')
+      await first.proc.exited
+    }
+
+    const second = await daemon(dataDir, flags)
+    try {
+      // the last use was saved by the graceful stop and loaded again: not the fetch time
+      const { contents } = await second.call<{ contents: ContentInfo[] }>('GET', '/v1/contents')
+      const lastUse = new Map(contents.map(c => [c.cid, c.lastUsedAt]))
+      assert.ok((lastUse.get(read.cid) ?? 0) >= readAt - 1000, `the read is remembered: ${lastUse.get(read.cid)} against ${readAt}`)
+      assert.ok((lastUse.get(unread.cid) ?? Infinity) < readAt - 2000, `the unread content was last used when fetched: ${lastUse.get(unread.cid)}`)
+
+      const idleSince = lastUse.get(unread.cid)!
+      await sleep(Math.max(0, idleSince + ttiMs + 500 - Date.now()))
+      const askedAt = Date.now()
+      const dry = await runShoal(['gc', '--dry-run', '--json'], { env: second.env })
+      assert.equal(dry.code, 0, dry.stderr)
+      const planned = dry.json().find(l => l.type === 'result') as unknown as GcReport
+      assert.deepEqual(planned.evicted.filter(e => e.cid === unread.cid).map(e => e.reason), ['tti'])
+      // the read one is idle too once its own time-to-idle has passed; before that it must stay
+      if (askedAt < lastUse.get(read.cid)! + ttiMs - 1000) {
+        assert.ok(!planned.evicted.some(e => e.cid === read.cid), 'a content read 5 s later is not idle yet')
+      } else {
+        console.log(`# the restart took too long to tell the read content apart (asked ${askedAt - readAt} ms after the read)`)
+      }
+    } finally {
+      second.proc.child.kill('SIGTERM')
+      await second.proc.exited
     }
   })
 })
