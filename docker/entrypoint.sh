@@ -37,7 +37,7 @@ WAIT_S=${SHOAL_WAIT:-120}
 if [[ -z ${SHOAL_NODE:-} ]]; then
   if [[ -x $ROOT/node_modules/.bin/node ]]; then SHOAL_NODE=$ROOT/node_modules/.bin/node; else SHOAL_NODE=node; fi
 fi
-CLI=$ROOT/dist/src/cli/main.js
+CLI=$ROOT/dist/src/cli/bundle/main.js
 # run the CLI with the node flags of its shebang (#!/usr/bin/env -S node <flags>), as the bin runs
 read -r SHEBANG < "$CLI" || true
 NODE_FLAGS=()

@@ -17,7 +17,7 @@ if ! [[ $PEERS =~ ^[0-9]+$ ]] || (( PEERS < 1 || PEERS > 50 )); then echo "testn
 BASE=${SHOAL_TESTNET_BASE_PORT:-24000}
 TIMEOUT_S=${SHOAL_TESTNET_TIMEOUT:-180}
 export SHOAL_SEED_SIZE=${SHOAL_SEED_SIZE:-16M}
-[[ -f $ROOT/dist/src/cli/main.js ]] || { echo "testnet-local: building"; "$ROOT/node_modules/.bin/tsc" -p "$ROOT"; }
+[[ -f $ROOT/dist/src/cli/bundle/main.js ]] || { echo "testnet-local: building"; (cd "$ROOT" && npm run build); }
 
 if [[ -n ${SHOAL_TESTNET_DIR:-} ]]; then WORK=$SHOAL_TESTNET_DIR; KEEP_WORK=1; mkdir -p "$WORK"; else WORK=$(mktemp -d /tmp/shoal-testnet-local.XXXXXX); KEEP_WORK=0; fi
 PIDS=()

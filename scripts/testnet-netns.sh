@@ -34,7 +34,7 @@ fi
 NODE=${SHOAL_NODE:-$ROOT/node_modules/.bin/node}
 [[ -x $NODE ]] || NODE=$(command -v node)
 export SHOAL_NODE=$NODE
-[[ -f $ROOT/dist/src/cli/main.js ]] || { echo "testnet-netns: building"; "$ROOT/node_modules/.bin/tsc" -p "$ROOT"; }
+[[ -f $ROOT/dist/src/cli/bundle/main.js ]] || { echo "testnet-netns: building"; (cd "$ROOT" && npm run build); }
 
 # shellcheck source=/dev/null # (scripts/lib/netns.sh; shellcheck 0.9 cannot parse it)
 source "$ROOT/scripts/lib/netns.sh"

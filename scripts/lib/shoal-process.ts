@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { NetnsTestbed } from './netns-hosts.js'
 
-/** dist/src/cli/main.js, seen from dist/scripts/lib/. */
-export const SHOAL_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+/** The `shoal` bin (dist/src/cli/bundle/main.js, made by `npm run build`), seen from dist/scripts/lib/. */
+export const SHOAL_CLI = fileURLToPath(new URL('../../src/cli/bundle/main.js', import.meta.url))
 
 /** The node flags of the CLI's shebang (`#!/usr/bin/env -S node <flags>`), so benchmarks run it as the bin runs. */
 export const SHOAL_NODE_FLAGS: string[] = (() => {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-/** The compiled CLI entry point (dist/src/cli/main.js). */
-export const SHOAL_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+/** The `shoal` bin: the bundled CLI (dist/src/cli/bundle/main.js, made by `npm run build`). */
+export const SHOAL_MAIN = fileURLToPath(new URL('../../src/cli/bundle/main.js', import.meta.url))
 
 export interface JsonLine { type: string, [key: string]: unknown }
 
@@ -27,7 +27,7 @@ export function cleanEnv (extra: Record<string, string> = {}): NodeJS.ProcessEnv
   return { ...env, ...extra }
 }
 
-/** Starts `node dist/src/cli/main.js ...args`. */
+/** Starts `node dist/src/cli/bundle/main.js ...args`. */
 export function spawnShoal (args: string[], options: { env?: Record<string, string>, cwd?: string, uid?: number, gid?: number } = {}): ShoalProcess {
   const spawnOptions: SpawnOptions = { env: cleanEnv(options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }
   if (options.uid !== undefined) spawnOptions.uid = options.uid
