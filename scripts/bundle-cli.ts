@@ -40,6 +40,9 @@ await build({
   external: EXTERNAL,
   // CommonJS dependencies call require(); an ES module has none, so give the bundle one
   banner: { js: "import { createRequire as __shoalCreateRequire } from 'node:module'\nconst require = __shoalCreateRequire(import.meta.url)" },
+  // no identifier renaming: error names and stack traces stay readable
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning'
 })

@@ -124,8 +124,10 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
     // The monitor's ping shares the connection with chunk data: on a saturated link (20 Mbit/s with
     // chunks queued in yamux) its round trip exceeds the adaptive timeout learnt on an idle link, and
     // aborting the connection then kills every transfer on it. Dead peers are still found by TCP,
-    // yamux and the xfer request timeouts.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // yamux's own keep-alive and the xfer request timeouts. Without the abort, all it did was measure
+    // a round trip nothing reads, at the price of a new ping stream per connection every 10 s on
+    // both sides (stream negotiation, a peer-store write, a logger), idle or not: it is off.
+    connectionMonitor: { enabled: false },
     peerDiscovery: config.bootstrap.length > 0 ? [bootstrap({ list: config.bootstrap })] : [],
     // kad-dht's components include `ping`, a sibling service; libp2p supplies it at runtime.
     services: services as unknown as Libp2pOptions<Record<string, unknown>>['services']
