@@ -97,6 +97,7 @@ async function main (): Promise<void> {
       spread: { type: 'string' },
       slots: { type: 'string' },
       'have-flush-ms': { type: 'string' },
+      'idle-admit': { type: 'string' },
       session: { type: 'string', multiple: true },
       slot: { type: 'string', multiple: true },
       origin: { type: 'string', multiple: true },
@@ -109,7 +110,7 @@ async function main (): Promise<void> {
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
-    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 500] [--slots 8]')
+    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--slots 8] [--idle-admit on|off]')
     say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate]')
     return
   }
@@ -146,6 +147,7 @@ async function main (): Promise<void> {
     uploadSlots: values.slots === undefined ? undefined : Math.max(1, Math.round(num(values.slots, 8))),
     firstCopySpread: values.spread === undefined ? undefined : num(values.spread, 2),
     haveFlushMs: values['have-flush-ms'] === undefined ? undefined : num(values['have-flush-ms'], 500),
+    idleAdmit: values['idle-admit'] === undefined ? undefined : values['idle-admit'] !== 'off',
     sessionOverrides: overrides('session', values.session),
     slotOverrides: overrides('slot', values.slot),
     originOverrides: overrides('origin', values.origin),

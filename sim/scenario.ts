@@ -35,6 +35,8 @@ export interface ScenarioOptions {
   uplinkOrder: 'fifo' | 'rarest'
   firstCopySpread?: number
   haveFlushMs?: number
+  /** See SimConfig.idleAdmit. */
+  idleAdmit?: boolean
   /** Upload slots per node (production DEFAULT_UPLOAD_SLOTS, 8). */
   uploadSlots?: number
   sessionOverrides: Record<string, number>
@@ -119,6 +121,7 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     uplinkOrder: o.uplinkOrder,
     firstCopySpread: o.firstCopySpread,
     haveFlushMs: o.haveFlushMs,
+    idleAdmit: o.idleAdmit,
     sessionOverrides: o.sessionOverrides,
     slotOverrides: o.slotOverrides,
     originOverrides: o.originOverrides,
@@ -135,8 +138,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
  */
 export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy', experiment: Partial<ScenarioOptions> = {}): SimConfig {
   // The experiment switches (--session, --spread, ...) apply here too; the network is the bench's.
-  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, uploadSlots, uplinkOrder } = { ...DEFAULT_SCENARIO, ...experiment }
-  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, uploadSlots, uplinkOrder, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
+  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, uploadSlots, uplinkOrder } = { ...DEFAULT_SCENARIO, ...experiment }
+  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, uploadSlots, uplinkOrder, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
   config.peers.forEach((p, i) => { p.arriveMs = CALIBRATION_START_MS[0] + i * (CALIBRATION_START_MS[1] - CALIBRATION_START_MS[0]) / 7 })
   return config
 }

@@ -47,6 +47,12 @@ export interface SimConfig {
    * 'rarest' (the chunk fewest peers hold, by the server's gossip view, first): an experiment.
    */
   uplinkOrder: 'fifo' | 'rarest'
+  /**
+   * An uplink with nothing queued serves a request past its upload slots and (once every chunk went
+   * out) past the origin's first-copy refusals: UploadSlots / FirstCopyPolicy `uplinkIdle`, as
+   * production does (xfer-source's UploadBacklog). Default true; false: the old rule, to compare.
+   */
+  idleAdmit?: boolean
   /** HAVE batch interval, ms (production HAVE_FLUSH_DELAY_MS). */
   haveFlushMs?: number
   /** FirstCopyPolicy spreadCopies (production default 1); 1 = never re-upload a chunk someone else holds. */

@@ -95,9 +95,11 @@ export class SimNode {
     if (this.kind === 'honest' || this.kind === 'origin') {
       if (!this.have.has(index)) return 'not-held'
     }
-    if (this.slots.acquire(from.id) === 'busy') return 'busy'
+    // as xfer-source's UploadBacklog: nothing queued for the uplink means a refusal would leave it idle
+    const uplinkIdle = this.sim.config.idleAdmit !== false && !this.#queue.some(job => !job.cancelled)
+    if (this.slots.acquire(from.id, { uplinkIdle }) === 'busy') return 'busy'
     if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index)
-    return this.firstCopy?.admit(from.id, index) ?? 'ok'
+    return this.firstCopy?.admit(from.id, index, { uplinkIdle }) ?? 'ok'
   }
 
   /**

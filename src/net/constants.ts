@@ -52,8 +52,13 @@ export const DEFAULT_MAX_CONNECTIONS = 300
 export const DEFAULT_INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 1_000
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 100
 
-/** HAVE batching: flush after this long or after this many indexes, whichever comes first. */
-export const HAVE_FLUSH_DELAY_MS = 500
+/**
+ * HAVE batching: flush after this long or after this many indexes, whichever comes first. Every hop
+ * of a new chunk's spread waits for its HAVE: in the swarm simulator (1 seeder + 8 receivers, 32 MiB,
+ * 20 Mbit/s, seeds 1-4) T_last 15.90-16.54 s with 500 ms, 15.78-16.03 s with 250 ms, 15.42-15.69 s
+ * with 50 ms; each halving doubles the messages every member signs or checks.
+ */
+export const HAVE_FLUSH_DELAY_MS = 250
 export const HAVE_FLUSH_MAX_INDEXES = 1_024
 /** A HAVE message may carry at most this many indexes (also caps what we accept). */
 export const HAVE_MAX_INDEXES = 4_096

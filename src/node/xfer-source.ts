@@ -2,6 +2,7 @@ import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { XferBitfield, XferContentSource } from '../net/index.js'
 import { FirstCopyPolicy } from '../swarm/index.js'
+import { UploadBacklog } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
@@ -24,6 +25,8 @@ export class XferSource implements XferContentSource {
   readonly #init: XferSourceInit
   /** The plain seeder's first-copy rule, per content it publishes. */
   readonly #firstCopy = new WeakMap<ContentEntry, FirstCopyPolicy>()
+  /** Chunk uploads admitted and not sent yet, over all contents: is the uplink about to idle? */
+  readonly #backlog = new UploadBacklog()
   readonly #log: Logger
 
   constructor (init: XferSourceInit) {
@@ -52,19 +55,23 @@ export class XferSource implements XferContentSource {
     // refuse it with BAD_INDEX (no upload slot is taken for it).
     if (index >= store.chunkCount) return 'ok'
     if (!store.has(index)) return 'not-held'
-    if (this.#init.uploadSlots.acquire(peer) === 'busy') return 'busy'
+    // Nothing left to send but the upload on the wire: a refusal now would idle the uplink for good.
+    const uplinkIdle = this.#backlog.idle
+    if (this.#init.uploadSlots.acquire(peer, { uplinkIdle }) === 'busy') return 'busy'
     entry.peers.add(peer)
     const superSeed = entry.announced?.superSeed
-    if (superSeed !== undefined) return superSeed.admit(peer, index)
     // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder
     // first and asks us for another at once, instead of leaving our uplink alone for a back-off; it
     // keeps counting us as a holder and comes back if no other holder delivers.
-    return this.#firstCopyPolicy(entry)?.admit(peer, index) ?? 'ok'
+    const verdict = superSeed !== undefined ? superSeed.admit(peer, index) : (this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle }) ?? 'ok')
+    if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
+    return verdict
   }
 
-  /** A peer disconnected: the first-copy rule forgets what it refused it, so its record stays small. */
+  /** A peer disconnected: the first-copy rule forgets what it refused it, so its record stays small, and its uploads stop counting as uplink work. */
   peerGone (entries: Iterable<ContentEntry>, peer: string): void {
     for (const entry of entries) this.#firstCopy.get(entry)?.removePeer(peer)
+    this.#backlog.removePeer(peer)
   }
 
   #firstCopyPolicy (entry: ContentEntry): FirstCopyPolicy | undefined {
@@ -91,6 +98,7 @@ export class XferSource implements XferContentSource {
   onUploaded (cid: CID, peer: string, index: number, bytes: number): void {
     const entry = this.#init.entry(cid)
     if (this.#log.enabled) this.#log('%s %s %d', entry?.held?.meta.mode, peer, index)
+    if (entry !== undefined) this.#backlog.sent(peer, `${entry.key} ${index}`)
     entry?.uploaded.add(bytes)
     entry?.sources.sent(peer, bytes)
     this.#init.onUploaded(bytes)

@@ -1,4 +1,4 @@
-import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_SPREAD, DEFAULT_REFUSAL_WINDOW_MS } from './constants.js'
+import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_IDLE_SPREAD, DEFAULT_FIRST_COPY_SPREAD, DEFAULT_REFUSAL_WINDOW_MS } from './constants.js'
 import type { AvailabilityView } from './availability.js'
 import { RefusalWindow } from './refusal-window.js'
 
@@ -11,6 +11,8 @@ export interface FirstCopyPolicyInit {
   spreadCopies?: number
   /** A peer is sent elsewhere for one chunk at most this long, then served. Default DEFAULT_REFUSAL_WINDOW_MS. */
   refusalWindowMs?: number
+  /** Once every chunk went out, an idle uplink serves chunks fewer than this many other peers hold. Default DEFAULT_FIRST_COPY_IDLE_SPREAD. */
+  idleSpreadCopies?: number
   /** Clock in ms, for tests. */
   now?: () => number
 }
@@ -41,6 +43,7 @@ export class FirstCopyPolicy {
   readonly #availability: AvailabilityView
   readonly #graceMs: number
   readonly #spreadCopies: number
+  readonly #idleSpreadCopies: number
   readonly #now: () => number
   readonly #uploads: Uint32Array
   readonly #lastUploadAt: Float64Array
@@ -54,6 +57,7 @@ export class FirstCopyPolicy {
     this.size = init.availability.size
     this.#graceMs = init.graceMs ?? DEFAULT_FIRST_COPY_GRACE_MS
     this.#spreadCopies = Math.max(1, init.spreadCopies ?? DEFAULT_FIRST_COPY_SPREAD)
+    this.#idleSpreadCopies = Math.max(this.#spreadCopies, init.idleSpreadCopies ?? DEFAULT_FIRST_COPY_IDLE_SPREAD)
     this.#now = init.now ?? (() => performance.now())
     this.#refused = new RefusalWindow(init.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS)
     this.#uploads = new Uint32Array(this.size)
@@ -75,13 +79,15 @@ export class FirstCopyPolicy {
   /**
    * Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload at once. The peer
    * that got the previous copy may always ask again: it evidently did not receive it. A peer sent
-   * elsewhere for `index` longer than the refusal window ago is served it.
+   * elsewhere for `index` longer than the refusal window ago is served it. `uplinkIdle`: nothing
+   * else is queued for the uplink; once every chunk went out, a chunk fewer than `idleSpreadCopies`
+   * others hold is then served (a priority, not a refusal: an idle origin is time lost for good).
    */
-  admit (peer: string, index: number): 'ok' | 'elsewhere' {
+  admit (peer: string, index: number, options: { uplinkIdle?: boolean } = {}): 'ok' | 'elsewhere' {
     if (index < 0 || index >= this.size) return 'ok'
     const uploads = this.#uploads[index]!
     const now = this.#now()
-    if (uploads > 0 && this.#lastPeer[index] !== peer && this.#wouldRefuse(index, now) && this.#refused.refuse(peer, index, now)) {
+    if (uploads > 0 && this.#lastPeer[index] !== peer && this.#wouldRefuse(index, now, options.uplinkIdle === true) && this.#refused.refuse(peer, index, now)) {
       return 'elsewhere'
     }
     if (uploads === 0) this.#fresh--
@@ -96,10 +102,11 @@ export class FirstCopyPolicy {
     this.#refused.removePeer(peer)
   }
 
-  #wouldRefuse (index: number, now: number): boolean {
+  #wouldRefuse (index: number, now: number, uplinkIdle: boolean): boolean {
     const holders = this.#availability.count(index)
     if (this.#fresh > 0) return holders > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
-    // Every chunk went out once: the seeder now only helps with chunks that are still scarce.
-    return holders >= this.#spreadCopies
+    // Every chunk went out once: the seeder now only helps with chunks that are still scarce, and
+    // with an idle uplink it helps the few-copies ones spread (its time is lost otherwise).
+    return holders >= (uplinkIdle ? this.#idleSpreadCopies : this.#spreadCopies)
   }
 }

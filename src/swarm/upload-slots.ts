@@ -60,8 +60,12 @@ export class UploadSlots {
     return [...this.#holders.keys()]
   }
 
-  /** Asks for a slot to serve one request of `peer`: 'ok' (slot held, idle timer refreshed) or 'busy'. */
-  acquire (peer: string): 'ok' | 'busy' {
+  /**
+   * Asks for a slot to serve one request of `peer`: 'ok' (slot held, idle timer refreshed) or 'busy'.
+   * `uplinkIdle`: nothing else is queued for the uplink, so a peer without a slot is served this one
+   * request anyway (it stays in line for a slot): a 'busy' then would leave the uplink idle.
+   */
+  acquire (peer: string, options: { uplinkIdle?: boolean } = {}): 'ok' | 'busy' {
     const now = this.#now()
     this.#expire(now)
     const held = this.#holders.get(peer)
@@ -84,7 +88,7 @@ export class UploadSlots {
       return 'ok'
     }
     this.#wait(peer, now)
-    return 'busy'
+    return options.uplinkIdle === true ? 'ok' : 'busy'
   }
 
   /** Gives the slot of `peer` back (it disconnected or is done). */

@@ -55,6 +55,20 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.admit('y', 1), 'elsewhere', 'a and b hold it')
   })
 
+  it('once every chunk went out, serves a chunk few peers hold when its uplink would idle', () => {
+    const availability = new Availability(2)
+    const policy = new FirstCopyPolicy({ availability, graceMs: 100, idleSpreadCopies: 2, refusalWindowMs: WINDOW_MS, now: () => 0 })
+    availability.peerHave('a', [0, 1])
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('y', 0, { uplinkIdle: true }), 'elsewhere', 'a fresh chunk is left: the uplink is for it')
+    assert.equal(policy.admit('x', 1), 'ok')
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'a holds it and the uplink is busy')
+    assert.equal(policy.admit('z', 1, { uplinkIdle: true }), 'ok', 'idle otherwise, and only a holds it')
+    assert.equal(policy.uploads(1), 2)
+    availability.peerHave('b', [0])
+    assert.equal(policy.admit('z', 0, { uplinkIdle: true }), 'elsewhere', 'a and b hold it: enough copies to spread')
+  })
+
   it('serves the same peer again: it did not get the first copy', () => {
     const { policy } = setup(3)
     assert.equal(policy.admit('x', 0), 'ok')

@@ -18,6 +18,18 @@ describe('UploadSlots', () => {
     assert.deepEqual(slots.holders.sort(), ['a', 'b'])
   })
 
+  it('serves a peer without a slot when the uplink would idle, and keeps it in line', () => {
+    const c = clock()
+    const slots = new UploadSlots({ slots: 1, idleMs: 100, reserveMs: 50, now: c.now })
+    assert.equal(slots.acquire('a'), 'ok')
+    assert.equal(slots.acquire('b', { uplinkIdle: false }), 'busy')
+    assert.equal(slots.acquire('b', { uplinkIdle: true }), 'ok', 'nothing queued: a refusal would leave the uplink idle')
+    assert.deepEqual(slots.holders, ['a'], 'the request was served without a slot')
+    c.advance(110)
+    assert.equal(slots.acquire('c'), 'busy', 'a went idle; its slot is reserved for b, which waited first')
+    assert.equal(slots.acquire('b'), 'ok')
+  })
+
   it('frees idle slots and hands them to the longest waiter first', () => {
     const c = clock()
     const slots = new UploadSlots({ slots: 1, idleMs: 100, reserveMs: 50, now: c.now })
