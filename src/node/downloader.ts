@@ -233,7 +233,14 @@ export class Downloader {
     network.addEventListener('peer:disconnect', ({ detail }) => { forget(detail.toString()) }, on)
     // renewed by #rediscover after each wake-up, so every stall (not only the first) wakes it
     const wake = { controller: new AbortController() }
+    // the start path's steps, timed from here (the store is open, the topic joined): time to first chunk
+    const swarmStarted = Date.now()
+    let first = true
     session.addEventListener('chunk', ({ detail }) => {
+      if (first) {
+        first = false
+        log('first chunk of %s from %s after %d ms', entry.key, detail.peer, Date.now() - swarmStarted)
+      }
       const bytes = layout.chunkLength(detail.index)
       announcer.announceHave(detail.index)
       entry.downloaded.add(bytes)
@@ -274,6 +281,7 @@ export class Downloader {
       if (!known.has(peer)) throw new Error(`no bitfield from ${peer}`)
     })
     await Promise.any(probes).catch(() => {})
+    log('bitfields of %s: %d of %d provider(s) after %d ms', entry.key, providers.filter(p => known.has(p)).length, providers.length, Date.now() - swarmStarted)
     const done = new AbortController()
     const rediscover = this.#rediscover(entry, probe, AbortSignal.any([signal, done.signal]), wake)
     // chunks a reader streams (the data plane's Range) are asked for first
