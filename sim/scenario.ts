@@ -35,8 +35,11 @@ export interface ScenarioOptions {
   uplinkOrder: 'fifo' | 'rarest'
   firstCopySpread?: number
   haveFlushMs?: number
-  /** See SimConfig.idleAdmit. */
+  /** See SimConfig.idleAdmit, busyUplink, busyOverrides, haveLeading. */
   idleAdmit?: boolean
+  busyUplink?: boolean
+  busyOverrides?: Record<string, number>
+  haveLeading?: boolean
   /** Upload slots per node (production DEFAULT_UPLOAD_SLOTS, 8). */
   uploadSlots?: number
   sessionOverrides: Record<string, number>
@@ -122,6 +125,9 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     firstCopySpread: o.firstCopySpread,
     haveFlushMs: o.haveFlushMs,
     idleAdmit: o.idleAdmit,
+    busyUplink: o.busyUplink,
+    busyOverrides: o.busyOverrides,
+    haveLeading: o.haveLeading,
     sessionOverrides: o.sessionOverrides,
     slotOverrides: o.slotOverrides,
     originOverrides: o.originOverrides,
@@ -138,8 +144,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
  */
 export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy', experiment: Partial<ScenarioOptions> = {}): SimConfig {
   // The experiment switches (--session, --spread, ...) apply here too; the network is the bench's.
-  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, uploadSlots, uplinkOrder } = { ...DEFAULT_SCENARIO, ...experiment }
-  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, uploadSlots, uplinkOrder, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
+  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder } = { ...DEFAULT_SCENARIO, ...experiment }
+  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
   config.peers.forEach((p, i) => { p.arriveMs = CALIBRATION_START_MS[0] + i * (CALIBRATION_START_MS[1] - CALIBRATION_START_MS[0]) / 7 })
   return config
 }

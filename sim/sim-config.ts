@@ -53,6 +53,12 @@ export interface SimConfig {
    * production does (xfer-source's UploadBacklog). Default true; false: the old rule, to compare.
    */
   idleAdmit?: boolean
+  /** false: a HAVE batch waits a full interval from its first index (the old rule), not only since the last batch. */
+  haveLeading?: boolean
+  /** Every holder runs BusyUplinkPolicy, as production does. Default true; false: the old rule, to compare. */
+  busyUplink?: boolean
+  /** BusyUplinkPolicy options overriding production defaults (backlog, holders, refusalWindowMs). */
+  busyOverrides?: Record<string, number>
   /** HAVE batch interval, ms (production HAVE_FLUSH_DELAY_MS). */
   haveFlushMs?: number
   /** FirstCopyPolicy spreadCopies (production default 1); 1 = never re-upload a chunk someone else holds. */

@@ -3,6 +3,8 @@ import { REDISCOVER_INTERVAL_MS } from '../src/node/constants.js'
 import { Availability } from '../src/swarm/availability.js'
 import { ErrorCode, ShoalError } from '../src/errors.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../src/swarm/errors.js'
+import { BusyUplinkPolicy } from '../src/swarm/busy-uplink-policy.js'
+import { UPLOAD_IDLE_BACKLOG } from '../src/swarm/constants.js'
 import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
 import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
 import { SwarmSession } from '../src/swarm/swarm-session.js'
@@ -34,6 +36,7 @@ export class SimNode {
   session?: SwarmSession
   readonly controller = new AbortController()
   firstCopy?: FirstCopyPolicy
+  busyUplink?: BusyUplinkPolicy
   superSeed?: SuperSeedPolicy
   online = false
   doneAt = Infinity
@@ -47,6 +50,8 @@ export class SimNode {
   downFreeAt = 0
   pendingHaves: number[] = []
   flushTimer?: unknown
+  /** When the last HAVE batch went out. */
+  lastFlushAt = -Infinity
   /** The session's `chunk` events: verified writes, counted per index (must all be 1). */
   readonly writes: Uint8Array
 
@@ -55,6 +60,7 @@ export class SimNode {
     this.writes = new Uint8Array(sim.config.chunks)
     this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now(), ...sim.config.slotOverrides })
     this.gossipView = new Availability(sim.config.chunks)
+    if (sim.config.busyUplink !== false) this.busyUplink = new BusyUplinkPolicy({ availability: this.gossipView, now: () => sim.clock.now(), ...sim.config.busyOverrides })
   }
 
   /** What this node claims to hold: misbehaving peers claim everything. */
@@ -96,10 +102,14 @@ export class SimNode {
       if (!this.have.has(index)) return 'not-held'
     }
     // as xfer-source's UploadBacklog: nothing queued for the uplink means a refusal would leave it idle
-    const uplinkIdle = this.sim.config.idleAdmit !== false && !this.#queue.some(job => !job.cancelled)
+    // xfer-source's UploadBacklog: uploads admitted and not yet sent, the one on the wire included
+    const backlog = this.#queue.reduce((n, job) => n + (job.cancelled ? 0 : 1), this.#sending ? 1 : 0)
+    const uplinkIdle = this.sim.config.idleAdmit !== false && backlog <= UPLOAD_IDLE_BACKLOG
     if (this.slots.acquire(from.id, { uplinkIdle }) === 'busy') return 'busy'
     if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index)
-    return this.firstCopy?.admit(from.id, index, { uplinkIdle }) ?? 'ok'
+    const verdict = this.firstCopy?.admit(from.id, index, { uplinkIdle }) ?? 'ok'
+    if (verdict !== 'ok' || this.busyUplink === undefined) return verdict
+    return this.busyUplink.admit(from.id, index, backlog)
   }
 
   /**
@@ -358,7 +368,10 @@ export class SwarmSim {
     if (node.pendingHaves.length >= HAVE_FLUSH_MAX_INDEXES) {
       this.#flushHaves(node)
     } else if (node.flushTimer === undefined) {
-      node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, this.config.haveFlushMs ?? HAVE_FLUSH_DELAY_MS)
+      // as HaveAnnouncer: at most one batch per interval, the first at once after a quiet interval
+      const delay = this.config.haveFlushMs ?? HAVE_FLUSH_DELAY_MS
+      const wait = this.config.haveLeading === false ? delay : Math.max(0, node.lastFlushAt + delay - this.clock.now())
+      node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, wait)
     }
   }
 
@@ -367,6 +380,7 @@ export class SwarmSim {
     node.flushTimer = undefined
     const indexes = node.pendingHaves
     node.pendingHaves = []
+    node.lastFlushAt = this.clock.now()
     if (indexes.length === 0 || !node.online) return
     this.#gossip(node, member => {
       member.session?.peerHave(node.id, indexes)
@@ -443,6 +457,7 @@ export class SwarmSim {
         other.session?.removePeer(node.id)
         other.gossipView.removePeer(node.id)
         other.superSeed?.removePeer(node.id)
+        other.busyUplink?.removePeer(node.id)
         other.slots.release(node.id)
       })
     }

@@ -79,6 +79,8 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   readonly #republishInterval: number
   readonly #onGossip: (kind: GossipCount) => void
   #flushTimer?: ReturnType<typeof setTimeout>
+  /** When the last HAVE batch was published (performance.now()). */
+  #lastFlushAt = -Infinity
   #bitfieldTimer?: ReturnType<typeof setTimeout>
   #republishTimer?: ReturnType<typeof setInterval>
   #joined = false
@@ -131,7 +133,11 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     if (this.#pending.size >= this.#flushMax) {
       void this.flush()
     } else if (this.#flushTimer === undefined) {
-      this.#flushTimer = setTimeout(() => { void this.flush() }, this.#flushDelay)
+      // At most one batch per interval, but the first after a quiet one goes out at once (in the
+      // same tick's batch): while chunks arrive slowly, as at a swarm's start, each hop of a new
+      // chunk's spread waited a whole interval for its HAVE.
+      const wait = Math.max(0, this.#lastFlushAt + this.#flushDelay - performance.now())
+      this.#flushTimer = setTimeout(() => { void this.flush() }, wait)
     }
   }
 
@@ -140,6 +146,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     clearTimeout(this.#flushTimer)
     this.#flushTimer = undefined
     if (this.#pending.size === 0) return
+    this.#lastFlushAt = performance.now()
     const indexes = [...this.#pending]
     this.#pending.clear()
     for (let i = 0; i < indexes.length; i += HAVE_MAX_INDEXES) {

@@ -2,7 +2,8 @@ import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { XferBitfield, XferContentSource } from '../net/index.js'
 import { FirstCopyPolicy } from '../swarm/index.js'
-import { UploadBacklog } from '../swarm/index.js'
+import { BusyUplinkPolicy, UploadBacklog } from '../swarm/index.js'
+import { swarmConstants } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
@@ -17,6 +18,8 @@ export interface XferSourceInit {
   logger: ComponentLogger
 }
 
+const { UPLOAD_IDLE_BACKLOG } = swarmConstants
+
 /**
  * What the xfer server serves from: a node's contents. Only verified chunks are ever offered (the
  * store holds nothing else), and the upload policy (slots, super-seeding, rate limit) is applied here.
@@ -25,6 +28,8 @@ export class XferSource implements XferContentSource {
   readonly #init: XferSourceInit
   /** The plain seeder's first-copy rule, per content it publishes. */
   readonly #firstCopy = new WeakMap<ContentEntry, FirstCopyPolicy>()
+  /** Every holder's busy-uplink rule, per content. */
+  readonly #busy = new WeakMap<ContentEntry, BusyUplinkPolicy>()
   /** Chunk uploads admitted and not sent yet, over all contents: is the uplink about to idle? */
   readonly #backlog = new UploadBacklog()
   readonly #log: Logger
@@ -56,22 +61,38 @@ export class XferSource implements XferContentSource {
     if (index >= store.chunkCount) return 'ok'
     if (!store.has(index)) return 'not-held'
     // Nothing left to send but the upload on the wire: a refusal now would idle the uplink for good.
-    const uplinkIdle = this.#backlog.idle
+    const backlog = this.#backlog.size
+    const uplinkIdle = backlog <= UPLOAD_IDLE_BACKLOG
     if (this.#init.uploadSlots.acquire(peer, { uplinkIdle }) === 'busy') return 'busy'
     entry.peers.add(peer)
     const superSeed = entry.announced?.superSeed
     // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder
     // first and asks us for another at once, instead of leaving our uplink alone for a back-off; it
     // keeps counting us as a holder and comes back if no other holder delivers.
-    const verdict = superSeed !== undefined ? superSeed.admit(peer, index) : (this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle }) ?? 'ok')
+    let verdict = superSeed !== undefined ? superSeed.admit(peer, index) : (this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle }) ?? 'ok')
+    if (verdict === 'ok' && superSeed === undefined) verdict = this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok'
     if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
     return verdict
   }
 
   /** A peer disconnected: the first-copy rule forgets what it refused it, so its record stays small, and its uploads stop counting as uplink work. */
   peerGone (entries: Iterable<ContentEntry>, peer: string): void {
-    for (const entry of entries) this.#firstCopy.get(entry)?.removePeer(peer)
+    for (const entry of entries) {
+      this.#firstCopy.get(entry)?.removePeer(peer)
+      this.#busy.get(entry)?.removePeer(peer)
+    }
     this.#backlog.removePeer(peer)
+  }
+
+  #busyPolicy (entry: ContentEntry): BusyUplinkPolicy | undefined {
+    const availability = entry.announced?.availability
+    if (availability === undefined) return undefined
+    let policy = this.#busy.get(entry)
+    if (policy === undefined) {
+      policy = new BusyUplinkPolicy({ availability })
+      this.#busy.set(entry, policy)
+    }
+    return policy
   }
 
   #firstCopyPolicy (entry: ContentEntry): FirstCopyPolicy | undefined {

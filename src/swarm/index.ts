@@ -17,6 +17,8 @@ export { UploadBacklog } from './upload-backlog.js'
 export type { UploadBacklogInit } from './upload-backlog.js'
 export { SuperSeedPolicy } from './super-seed-policy.js'
 export type { SuperSeedPolicyInit } from './super-seed-policy.js'
+export { BusyUplinkPolicy } from './busy-uplink-policy.js'
+export type { BusyUplinkPolicyInit } from './busy-uplink-policy.js'
 export { FirstCopyPolicy } from './first-copy-policy.js'
 export type { FirstCopyPolicyInit } from './first-copy-policy.js'
 export {
