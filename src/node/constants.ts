@@ -4,6 +4,8 @@ export const DEFAULT_FIND_TIMEOUT_MS = 60_000
 export const MANIFEST_RETRY_MS = 250
 /** One manifest or bitfield request's bound (ms). */
 export const PEER_QUERY_TIMEOUT_MS = 10_000
+/** A download asks this many already connected peers for the manifest while the DHT lookup runs. */
+export const CONNECTED_MANIFEST_ASKS = 8
 /** While downloading, how often the DHT is asked again for more providers (ms). */
 export const REDISCOVER_INTERVAL_MS = 10_000
 /** Re-ask a peer for its bitfield at most this often (ms); gossip keeps it fresh in between. */

@@ -12,7 +12,7 @@ import type { AnnouncedContent, ContentEntry, HeldContent } from './content-entr
 import type { ContentOpener, VerifiedManifest } from './content-opener.js'
 import { peerShareField } from './content-sources.js'
 import {
-  BITFIELD_REFRESH_MS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
+  BITFIELD_REFRESH_MS, CONNECTED_MANIFEST_ASKS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
   PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
 } from './constants.js'
 import type { ChunkRequestOutcome, GetOptions, GetResult, NodeObserver, ShoalEvents, SourceKind } from './types.js'
@@ -96,14 +96,56 @@ export class Downloader {
     }
   }
 
-  /** Returns the peers that provide the content, after the manifest has been taken from one of them. */
+  /**
+   * Returns the peers that provide the content, after the manifest has been taken from one of them:
+   * from the DHT's providers, or from a peer already connected if one answers first.
+   */
   async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal): Promise<{ providers: string[], manifest: VerifiedManifest }> {
-    const { network } = this.#init
-    const log = this.#log
-    const started = Date.now()
     // Providers that failed to hand over bytes matching the CID: skipped for this content, so a
     // hostile provider costs one fetch, not one per retry.
     const failed = new Set<string>()
+    const race = new AbortController()
+    const raceSignal = AbortSignal.any([signal, race.signal])
+    try {
+      return await Promise.any([
+        this.#manifestFromProviders(entry, timeoutMs, raceSignal, failed),
+        this.#manifestFromConnected(entry, raceSignal, failed)
+      ])
+    } catch (err) {
+      signal.throwIfAborted()
+      // the DHT's answer (not found, unreachable, a broken manifest) is the one that explains
+      throw (err as AggregateError).errors?.[0] ?? err
+    } finally {
+      race.abort()
+    }
+  }
+
+  /**
+   * Asks the first connected peers for the manifest at once. In a fleet every agent is connected
+   * before the content exists: the DHT lookup took ~0.9 s of the 1.1-1.3 s to the manifest (warm
+   * bench, 2026-12-02) while the origin was one stream away. Rejects when none of them serves it.
+   */
+  async #manifestFromConnected (entry: ContentEntry, signal: AbortSignal, failed: Set<string>): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+    const { network } = this.#init
+    const peers = network.connectedPeers().slice(0, CONNECTED_MANIFEST_ASKS).map(p => p.toString())
+    return await Promise.any(peers.map(async peer => {
+      const bytes = await network.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+      try {
+        const manifest = decodeManifest(bytes, entry.cid)
+        this.#log('manifest of %s from %s: %d bytes', entry.key, peer, manifest.size)
+        return { providers: [peer], manifest: { manifest, bytes } }
+      } catch (err) {
+        // a broken manifest that matches the CID is the content's own: the DHT path reports it
+        if (isShoalError(err, ManifestErrorCode.CID_MISMATCH)) failed.add(peer)
+        throw err
+      }
+    }))
+  }
+
+  async #manifestFromProviders (entry: ContentEntry, timeoutMs: number, signal: AbortSignal, failed: Set<string>): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+    const { network } = this.#init
+    const log = this.#log
+    const started = Date.now()
     for (;;) {
       signal.throwIfAborted()
       // The first provider is enough to take the manifest from; waiting for the whole DHT query
