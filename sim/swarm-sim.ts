@@ -14,6 +14,9 @@ import { seededRandom } from './rng.js'
 import { VirtualClock } from './virtual-clock.js'
 import type { PeerKind, SimConfig } from './sim-config.js'
 
+/** The first seeder's id, as a downloader marks it from its bitfield answer. */
+const ORIGINS = ['origin']
+
 /** A request of one node's session, waiting at (or travelling to) the serving node. */
 interface Job {
   from: SimNode
@@ -60,7 +63,7 @@ export class SimNode {
     this.writes = new Uint8Array(sim.config.chunks)
     this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now(), ...sim.config.slotOverrides })
     this.gossipView = new Availability(sim.config.chunks)
-    if (sim.config.busyUplink !== false) this.busyUplink = new BusyUplinkPolicy({ availability: this.gossipView, now: () => sim.clock.now(), ...sim.config.busyOverrides })
+    if (sim.config.busyUplink !== false) this.busyUplink = new BusyUplinkPolicy({ availability: this.gossipView, origins: () => ORIGINS, now: () => sim.clock.now(), ...sim.config.busyOverrides })
   }
 
   /** What this node claims to hold: misbehaving peers claim everything. */

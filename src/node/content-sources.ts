@@ -26,6 +26,11 @@ export class ContentSources {
     return this.#origins.has(peer)
   }
 
+  /** The peers that said they published this content. */
+  get origins (): ReadonlySet<string> {
+    return this.#origins
+  }
+
   /** Verified bytes received, by source kind. */
   get received (): SourceBytes {
     let origin = 0

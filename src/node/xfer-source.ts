@@ -89,7 +89,7 @@ export class XferSource implements XferContentSource {
     if (availability === undefined) return undefined
     let policy = this.#busy.get(entry)
     if (policy === undefined) {
-      policy = new BusyUplinkPolicy({ availability })
+      policy = new BusyUplinkPolicy({ availability, origins: () => entry.sources.origins })
       this.#busy.set(entry, policy)
     }
     return policy

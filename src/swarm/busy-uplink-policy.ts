@@ -11,6 +11,11 @@ export interface BusyUplinkPolicyInit {
   holders?: number
   /** A peer is sent elsewhere for one chunk at most this long, then served. Default DEFAULT_REFUSAL_WINDOW_MS. */
   refusalWindowMs?: number
+  /**
+   * First seeders known to this node: their copies do not count, since a first seeder refuses a
+   * chunk others hold (FirstCopyPolicy) and the requester would bounce between the two.
+   */
+  origins?: () => Iterable<string>
   /** Clock in ms, for tests. */
   now?: () => number
 }
@@ -30,6 +35,7 @@ export class BusyUplinkPolicy {
   readonly #holders: number
   readonly #now: () => number
   readonly #refused: RefusalWindow
+  readonly #origins: () => Iterable<string>
 
   constructor (init: BusyUplinkPolicyInit) {
     this.#availability = init.availability
@@ -37,12 +43,20 @@ export class BusyUplinkPolicy {
     this.#holders = Math.max(1, init.holders ?? DEFAULT_BUSY_UPLINK_HOLDERS)
     this.#now = init.now ?? (() => performance.now())
     this.#refused = new RefusalWindow(init.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS)
+    this.#origins = init.origins ?? (() => [])
   }
 
   /** Whether to serve chunk `index` to `peer` with `backlog` uploads admitted and not yet sent. */
   admit (peer: string, index: number, backlog: number): 'ok' | 'elsewhere' {
-    if (backlog < this.#backlog || this.#availability.count(index) < this.#holders) return 'ok'
+    if (backlog < this.#backlog || this.#holdersOf(index) < this.#holders) return 'ok'
     return this.#refused.refuse(peer, index, this.#now()) ? 'elsewhere' : 'ok'
+  }
+
+  #holdersOf (index: number): number {
+    let holders = this.#availability.count(index)
+    if (holders < this.#holders) return holders
+    for (const origin of this.#origins()) if (this.#availability.peerHas(origin, index)) holders--
+    return holders
   }
 
   /** Forgets what `peer` was refused (it left). */

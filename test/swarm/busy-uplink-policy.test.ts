@@ -33,4 +33,14 @@ describe('BusyUplinkPolicy', () => {
     policy.removePeer('x')
     assert.equal(policy.admit('x', 0, 5), 'elsewhere', 'a new record for a peer that came back')
   })
+
+  it("does not count a first seeder's copy: it would send the requester back", () => {
+    const availability = new Availability(2)
+    const policy = new BusyUplinkPolicy({ availability, backlog: 3, holders: 2, origins: () => ['seed'], now: () => 0 })
+    availability.peerHave('seed', [0, 1])
+    availability.peerHave('a', [0, 1])
+    availability.peerHave('b', [1])
+    assert.equal(policy.admit('x', 0, 5), 'ok', 'only a holds it besides the seeder')
+    assert.equal(policy.admit('x', 1, 5), 'elsewhere', 'a and b hold it')
+  })
 })
