@@ -110,9 +110,9 @@ export class SimNode {
     const uplinkIdle = this.sim.config.idleAdmit !== false && backlog <= UPLOAD_IDLE_BACKLOG
     if (this.slots.acquire(from.id, { uplinkIdle }) === 'busy') return 'busy'
     if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index)
-    const verdict = this.firstCopy?.admit(from.id, index, { uplinkIdle }) ?? 'ok'
-    if (verdict !== 'ok' || this.busyUplink === undefined) return verdict
-    return this.busyUplink.admit(from.id, index, backlog)
+    // as xfer-source: the busy rule first, since the first-copy rule counts an 'ok' as an upload
+    if (this.busyUplink?.admit(from.id, index, backlog) === 'elsewhere') return 'elsewhere'
+    return this.firstCopy?.admit(from.id, index, { uplinkIdle }) ?? 'ok'
   }
 
   /**

@@ -69,8 +69,9 @@ export class XferSource implements XferContentSource {
     // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder
     // first and asks us for another at once, instead of leaving our uplink alone for a back-off; it
     // keeps counting us as a holder and comes back if no other holder delivers.
-    let verdict = superSeed !== undefined ? superSeed.admit(peer, index) : (this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle }) ?? 'ok')
-    if (verdict === 'ok' && superSeed === undefined) verdict = this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok'
+    // The busy rule goes first: the seeder policies count an 'ok' as an upload at once.
+    let verdict = superSeed !== undefined ? superSeed.admit(peer, index) : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
+    if (verdict === 'ok' && superSeed === undefined) verdict = this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle }) ?? 'ok'
     if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
     return verdict
   }
