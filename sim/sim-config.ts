@@ -55,7 +55,7 @@ export interface SimConfig {
   idleAdmit?: boolean
   /** false: a HAVE batch waits a full interval from its first index (the old rule), not only since the last batch. */
   haveLeading?: boolean
-  /** Every holder runs BusyUplinkPolicy, as production does. Default true; false: the old rule, to compare. */
+  /** Every holder runs BusyUplinkPolicy with production's defaults (off: backlog Infinity) and busyOverrides; false: not at all. */
   busyUplink?: boolean
   /** BusyUplinkPolicy options overriding production defaults (backlog, holders, refusalWindowMs). */
   busyOverrides?: Record<string, number>

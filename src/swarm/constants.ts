@@ -50,12 +50,12 @@ export const DEFAULT_BUSY_BACKOFF_MS = 1_000
 export const DEFAULT_MAX_BUSY_BACKOFF_MS = 2_000
 /**
  * How long a chunk a peer answered 'ask elsewhere' for is taken from other holders before that peer
- * is asked again (and then serves it, or refuses until its refusal window ends). Short: a busy holder
- * (BusyUplinkPolicy) refuses only while its queue lasts, a few chunk-times; with 2 s its requesters
- * came back long after it had gone idle (swarm simulator, 100 peers: efficiency 0.776-0.783 against
- * 0.801-0.804 with 500 ms). A newcomer facing only lying or banned "holders" loses a few seconds.
+ * is asked again (and then serves it). Long enough for another holder to deliver a chunk, short
+ * enough that a newcomer facing only lying or banned "holders" loses a few seconds, not the download.
+ * With BusyUplinkPolicy on, 500 ms did better in the simulator (100 peers: 0.801-0.804 against
+ * 0.776-0.783); both stay off until the netns bench agrees (docs/benchmarks.md, session 18, engine).
  */
-export const DEFAULT_ELSEWHERE_RETRY_MS = 500
+export const DEFAULT_ELSEWHERE_RETRY_MS = 2_000
 /** While stalled, the scheduler also re-checks on this slow timer (new peers and haves wake it at once). */
 export const DEFAULT_STALL_RECHECK_MS = 5_000
 /** Progress events are emitted at most once per this interval (4/s). */
@@ -90,12 +90,15 @@ export const DEFAULT_UPLOAD_BACKLOG_HORIZON_MS = 5_000
  */
 export const UPLOAD_IDLE_BACKLOG = 1
 /**
- * BusyUplinkPolicy: from this many uploads admitted and not yet sent (the one on the wire and two
- * queued), a request for a chunk DEFAULT_BUSY_UPLINK_HOLDERS other peers hold is sent elsewhere.
- * Swarm simulator, 100 peers, seeds 1-3, with DEFAULT_ELSEWHERE_RETRY_MS 500: efficiency
- * 0.801-0.804 against 0.766-0.771 without the policy (queue of 3: 0.795-0.803; of 10: no gain).
+ * BusyUplinkPolicy: from this many uploads admitted and not yet sent, a request for a chunk
+ * DEFAULT_BUSY_UPLINK_HOLDERS other peers hold is sent elsewhere. Infinity: off. In the swarm
+ * simulator 3 (the one on the wire and two queued) with a 500 ms elsewhere retry gave 0.801-0.804
+ * against 0.766-0.771 (100 peers, seeds 1-3), but on the netns bench (1 seeder + 8 receivers, every
+ * uplink always queued) requesters bounced between busy receivers and the seeder, which sent
+ * 1.50-1.83 x F instead of 1.28-1.31 (docs/benchmarks.md, session 18, engine). Try it with
+ * `npm run sim -- --busy backlog=3 --session elsewhereRetryMs=500`.
  */
-export const DEFAULT_BUSY_UPLINK_BACKLOG = 3
+export const DEFAULT_BUSY_UPLINK_BACKLOG = Infinity
 export const DEFAULT_BUSY_UPLINK_HOLDERS = 2
 /** A freed slot is kept for the longest waiter for this long. */
 export const DEFAULT_UPLOAD_SLOT_RESERVE_MS = 2_000
