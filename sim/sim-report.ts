@@ -26,6 +26,8 @@ export interface SimReport {
   events: number
   steps: number
   wallS: number
+  /** Peak resident set of this process so far (all runs of one invocation), MB. */
+  peakRssMB: number
 }
 
 function percentile (sorted: number[], p: number): number {
@@ -70,7 +72,8 @@ export function simReport (sim: SwarmSim, wallS: number): SimReport {
     passesPerSession: receivers.reduce((a, n) => a + (n.session?.stats.passes ?? 0), 0) / Math.max(1, receivers.length),
     events: sim.clock.events,
     steps: sim.clock.steps,
-    wallS
+    wallS,
+    peakRssMB: process.resourceUsage().maxRSS / 1024
   }
 }
 
@@ -83,6 +86,6 @@ export function formatReport (r: SimReport): string {
     `T_min (Kumar-Ross) ${f(r.tMinS)} s   efficiency ${f(r.efficiency, 3)}`,
     `origin egress ${f(r.originEgress, 3)} x F   duplicate bytes ${f(r.duplicateRatio, 3)} x F`,
     `banned: ${r.bannedCorrupt} corrupting peer(s), ${r.bannedHonest} other(s)`,
-    `${f(r.passesPerSession, 0)} scheduler passes per session; ${r.events} events at ${r.steps} instants in ${f(r.wallS)} s wall`
+    `${f(r.passesPerSession, 0)} scheduler passes per session; ${r.events} events at ${r.steps} instants in ${f(r.wallS)} s wall, peak RSS ${f(r.peakRssMB, 0)} MB`
   ].join('\n')
 }

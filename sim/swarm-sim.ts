@@ -4,7 +4,7 @@ import { Availability } from '../src/swarm/availability.js'
 import { ErrorCode, ShoalError } from '../src/errors.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../src/swarm/errors.js'
 import { BusyUplinkPolicy } from '../src/swarm/busy-uplink-policy.js'
-import { UPLOAD_IDLE_BACKLOG } from '../src/swarm/constants.js'
+import { DEFAULT_BUSY_UPLINK_BACKLOG, UPLOAD_IDLE_BACKLOG } from '../src/swarm/constants.js'
 import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
 import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
 import { SwarmSession } from '../src/swarm/swarm-session.js'
@@ -34,8 +34,12 @@ export class SimNode {
   readonly have: Bitfield
   readonly neighbours = new Set<SimNode>()
   readonly slots: UploadSlots
-  /** What this node knows of the swarm from gossip (production's entry.swarm); the origin's policies read it. */
-  readonly gossipView: Availability
+  /**
+   * What this node knows of the swarm from gossip (production's entry.swarm). Only the origin's
+   * policies, `--uplink rarest` and a bounded busy-uplink backlog read it, so otherwise a node keeps
+   * none: applying every HAVE to a view nobody reads was a tenth of a 1,000-peer run.
+   */
+  readonly gossipView?: Availability
   session?: SwarmSession
   readonly controller = new AbortController()
   firstCopy?: FirstCopyPolicy
@@ -49,6 +53,7 @@ export class SimNode {
   uploadedBytes = 0
   readonly #queue: Job[] = []
   #sending = false
+  #busyError?: PeerBusyError
   /** When this host's downlink has received everything already sent to it. */
   downFreeAt = 0
   pendingHaves: number[] = []
@@ -62,8 +67,12 @@ export class SimNode {
     this.have = new Bitfield(sim.config.chunks)
     this.writes = new Uint8Array(sim.config.chunks)
     this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now(), ...sim.config.slotOverrides })
-    this.gossipView = new Availability(sim.config.chunks)
-    if (sim.config.busyUplink !== false) this.busyUplink = new BusyUplinkPolicy({ availability: this.gossipView, origins: () => ORIGINS, now: () => sim.clock.now(), ...sim.config.busyOverrides })
+    if (kind === 'origin' || sim.config.uplinkOrder === 'rarest') this.gossipView = new Availability(sim.config.chunks)
+    // With an unbounded backlog (production's default) the rule answers 'ok' without reading anything.
+    if (sim.config.busyUplink !== false && (sim.config.busyOverrides?.backlog ?? DEFAULT_BUSY_UPLINK_BACKLOG) !== Infinity) {
+      this.gossipView ??= new Availability(sim.config.chunks)
+      this.busyUplink = new BusyUplinkPolicy({ availability: this.gossipView, origins: () => ORIGINS, now: () => sim.clock.now(), ...sim.config.busyOverrides })
+    }
   }
 
   /** What this node claims to hold: misbehaving peers claim everything. */
@@ -85,7 +94,10 @@ export class SimNode {
     }
     const verdict = this.#admit(job.from, job.index)
     if (verdict === 'busy') {
-      sim.reply(job, this, () => { job.reject(new PeerBusyError(this.id)) })
+      // one error per node: the session reads only its code, and 'busy' is most answers
+      this.#busyError ??= new PeerBusyError(this.id)
+      const err = this.#busyError
+      sim.reply(job, this, () => { job.reject(err) })
     } else if (verdict === 'elsewhere') {
       // as the xfer client surfaces REJECT ELSEWHERE: the session defers this chunk at this peer
       sim.reply(job, this, () => { job.reject(new ShoalError(ErrorCode.ASK_ELSEWHERE, `peer ${this.id} asks to fetch chunk ${job.index} elsewhere`)) })
@@ -163,7 +175,7 @@ export class SimNode {
     for (let i = 0; i < this.#queue.length; i++) {
       const job = this.#queue[i]!
       if (job.cancelled) continue
-      const count = this.gossipView.count(job.index)
+      const count = this.gossipView!.count(job.index)
       if (count < bestCount) {
         best = i
         bestCount = count
@@ -227,8 +239,8 @@ export class SwarmSim {
     this.#hops = Math.max(1, Math.ceil(Math.log(config.peers.length + 1) / Math.log(6)))
     this.origin = this.#addNode('origin', config.originUp, config.originDown, 'origin')
     this.origin.have.setAll()
-    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), spreadCopies: config.firstCopySpread, ...config.originOverrides })
-    if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView, now: () => this.clock.now(), random: this.random, ...config.originOverrides })
+    if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView!, now: () => this.clock.now(), spreadCopies: config.firstCopySpread, ...config.originOverrides })
+    if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView!, now: () => this.clock.now(), random: this.random, ...config.originOverrides })
     this.origin.online = true
     this.online.push(this.origin)
     config.peers.forEach((spec, i) => {
@@ -313,13 +325,13 @@ export class SwarmSim {
     if (peer === undefined || !peer.online || !from.neighbours.has(peer)) throw new PeerDisconnectedError(peerId)
     return await new Promise<Uint8Array>((resolve, reject) => {
       const job: Job = { from, index, resolve, reject, cancelled: false, sending: false }
-      const onAbort = (): void => {
+      // The listener is not removed once the promise settles: an abort after that only marks a job
+      // nobody looks at any more, and removing it was a visible share of the profile. The signal is
+      // the request's own and dies with it.
+      signal.addEventListener('abort', () => {
         job.cancelled = true
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      job.resolve = data => { signal.removeEventListener('abort', onAbort); resolve(data) }
-      job.reject = err => { signal.removeEventListener('abort', onAbort); reject(err) }
+      }, { once: true })
       this.clock.at(this.clock.now() + this.latency(from, peer), () => { if (!job.cancelled) peer.receive(job) })
     })
   }
@@ -354,8 +366,8 @@ export class SwarmSim {
       if (!a.online || !b.online || !a.neighbours.has(b)) return
       a.session?.addPeer(b.id, b.bitfieldFor(a).clone())
       b.session?.addPeer(a.id, a.bitfieldFor(b).clone())
-      a.gossipView.peerBitfield(b.id, b.advertised)
-      b.gossipView.peerBitfield(a.id, a.advertised)
+      a.gossipView?.peerBitfield(b.id, b.advertised)
+      b.gossipView?.peerBitfield(a.id, a.advertised)
     })
     // Joining the topic: each member publishes its full BITFIELD on gossip shortly after seeing the
     // other subscribe (the store's real bitfield, also for a super-seeder, as the announcer does).
@@ -387,7 +399,7 @@ export class SwarmSim {
     if (indexes.length === 0 || !node.online) return
     this.#gossip(node, member => {
       member.session?.peerHave(node.id, indexes)
-      member.gossipView.peerHave(node.id, indexes)
+      member.gossipView?.peerHave(node.id, indexes)
     })
   }
 
@@ -428,7 +440,7 @@ export class SwarmSim {
     const field = node.advertised.clone()
     this.#gossip(node, member => {
       member.session?.peerBitfield(node.id, field)
-      member.gossipView.peerBitfield(node.id, field)
+      member.gossipView?.peerBitfield(node.id, field)
     })
     this.clock.at(this.clock.now() + BITFIELD_REPUBLISH_INTERVAL_MS, () => { this.#republish(node) })
   }
@@ -458,7 +470,7 @@ export class SwarmSim {
       this.clock.at(this.clock.now() + lat, () => {
         other.neighbours.delete(node)
         other.session?.removePeer(node.id)
-        other.gossipView.removePeer(node.id)
+        other.gossipView?.removePeer(node.id)
         other.superSeed?.removePeer(node.id)
         other.busyUplink?.removePeer(node.id)
         other.slots.release(node.id)
