@@ -146,6 +146,24 @@ describe('EventQueue', () => {
     while ((ev = q.pop()) !== undefined) ev.fn()
     assert.deepEqual(seen, ['b', 'a', 'c'])
   })
+
+  it('keeps the order of one time while most of its events are removed (compaction)', () => {
+    const q = new EventQueue()
+    const seen: number[] = []
+    for (let i = 0; i < 1_000; i++) {
+      const ev = q.push(2, () => seen.push(i))
+      if (i % 10 !== 0) q.remove(ev)
+    }
+    q.push(1, () => seen.push(-1))
+    assert.equal(q.size, 101)
+    let ev
+    while ((ev = q.pop()) !== undefined) {
+      ev.fn()
+      // events scheduled while a time runs join its end, as on a clock
+      if (seen.length === 50) q.push(2, () => seen.push(1_000))
+    }
+    assert.deepEqual(seen, [-1, ...Array.from({ length: 100 }, (_, k) => k * 10), 1_000])
+  })
 })
 
 describe('busy back-off on virtual time', () => {
