@@ -44,6 +44,24 @@ export interface SwarmBenchConfig {
   warm: boolean[]
   bt: boolean
   http: boolean
+  /** cold plain runs with this many receivers corrupting every chunk they serve (each compared with a clean run) */
+  corrupt?: number[]
+}
+
+/** The environment that makes a receiver corrupt every chunk it serves (a test hook, see src/node/constants.ts). */
+export const CORRUPT_ENV: NodeJS.ProcessEnv = { SHOAL_TEST_HOOKS: '1', SHOAL_TEST_HOOK_CORRUPT_UPLOADS: '1' }
+
+/** What the corrupters of a run did and what the honest receivers made of it. */
+export interface CorruptFigures {
+  corrupters: number
+  /** per honest receiver: the distinct corrupters it banned */
+  bans: number[]
+  /** per honest receiver: bans of an honest peer (must be 0) */
+  wrongBans: number[]
+  /** per corrupter: chunks it sent to honest receivers by T_last */
+  servedToHonest: number[]
+  /** the most chunks one corrupter sent one honest receiver */
+  maxPerPair: number
 }
 
 export interface SwarmRun {
@@ -63,6 +81,8 @@ export interface SwarmRun {
   /** CPU time of every shoal process during the download phase, ms */
   cpuMs: number
   wallMs: number
+  /** set when some receivers corrupted what they served; the other figures are the honest receivers' */
+  corrupt?: CorruptFigures
 }
 
 export function fmtS (ms: number): string {
@@ -86,7 +106,7 @@ export function keepDebugLog (p: ShoalProcess, t0: () => number): void {
   p.child.once('exit', () => { log.end() })
 }
 
-async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean, uploadRate: number): Promise<SwarmRun> {
+async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean, uploadRate: number, corrupters = 0): Promise<SwarmRun> {
   const runDir = await mkdtemp(join(dir, superSeed ? 'super-' : 'plain-'))
   const procs: ShoalProcess[] = []
   const env = { SHOAL_SUPER_SEED: superSeed ? 'true' : 'false', SHOAL_SEED_TIME: 'inf' }
@@ -114,14 +134,23 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const start = performance.now()
     const receivers: ShoalProcess[] = []
     const traces: NodeTrace[] = []
+    const bad: Array<{ p: ShoalProcess, trace: NodeTrace }> = []
     for (let r = 0; r < cfg.receivers; r++) {
       const host = SEEDER_HOST + 1 + r
+      // the last hosts corrupt: same hosts and caps as a clean run, receiver 1 (the debug log) stays honest
+      const corrupting = r >= cfg.receivers - corrupters
       const debug = r === 0 ? process.env.SHOAL_BENCH_DEBUG : undefined
-      const p = ShoalProcess.inHost(bed, host, `receiver ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', outs[r]!, '--seed-time', 'inf', '--bootstrap', bootAddr], { ...env, ...traceEnv(debug) })
-      traces.push(NodeTrace.of(p))
+      const p = ShoalProcess.inHost(bed, host, `${corrupting ? 'corrupter' : 'receiver'} ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', outs[r]!, '--seed-time', 'inf', '--bootstrap', bootAddr],
+        { ...env, ...traceEnv(debug), ...(corrupting ? CORRUPT_ENV : {}) })
+      const trace = NodeTrace.of(p)
       if (debug !== undefined) keepDebugLog(p, () => start)
-      receivers.push(p)
       procs.push(p)
+      if (corrupting) {
+        bad.push({ p, trace })
+        continue
+      }
+      traces.push(trace)
+      receivers.push(p)
     }
     const results = await Promise.all(receivers.map(async p => {
       const done = await p.waitFor('result', cfg.timeoutMs)
@@ -135,8 +164,9 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const finishMs = results.map(r => r.at - start)
     const tLastMs = Math.max(...finishMs)
     const figures = traceFigures(seederTrace, traces, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks) })
+    const corrupt = corrupters === 0 ? undefined : await corruptFigures(receivers, bad, startEpochMs + tLastMs)
     return {
-      label: superSeed ? 'swarm (cold), seeder --super-seed' : 'swarm (cold)',
+      label: corrupters > 0 ? `swarm (cold), ${corrupters} of ${cfg.receivers} receivers corrupt every chunk they serve` : superSeed ? 'swarm (cold), seeder --super-seed' : 'swarm (cold)',
       superSeed,
       warm: false,
       finishMs,
@@ -152,11 +182,37 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       seederTxBytes,
       cpuMs,
       wallMs,
-      verified: hashes.every(h => h === sha)
+      verified: hashes.every(h => h === sha),
+      ...(corrupt === undefined ? {} : { corrupt })
     }
   } finally {
     await Promise.all(procs.map(async p => { await p.stop() }))
     await rm(runDir, { recursive: true, force: true })
+  }
+}
+
+/** Bans the honest receivers printed (`banned` JSON events) and the chunks the corrupters' upload traces show sent to them. */
+async function corruptFigures (honest: ShoalProcess[], bad: Array<{ p: ShoalProcess, trace: NodeTrace }>, untilEpochMs: number): Promise<CorruptFigures> {
+  const idOf = async (p: ShoalProcess): Promise<string> => String((await p.waitFor('node', 1)).event.peerId)
+  const honestIds = new Set(await Promise.all(honest.map(idOf)))
+  const badIds = new Set(await Promise.all(bad.map(async b => await idOf(b.p))))
+  const banned = honest.map(p => p.events.filter(e => e.event.type === 'banned').map(e => String(e.event.peer)))
+  const perPair = new Map<string, number>()
+  const servedToHonest = bad.map(({ trace }, k) => {
+    let n = 0
+    for (const u of trace.uploads) {
+      if (u.atEpochMs > untilEpochMs || !honestIds.has(u.peer)) continue
+      n++
+      perPair.set(`${k} ${u.peer}`, (perPair.get(`${k} ${u.peer}`) ?? 0) + 1)
+    }
+    return n
+  })
+  return {
+    corrupters: bad.length,
+    bans: banned.map(list => new Set(list.filter(id => badIds.has(id))).size),
+    wrongBans: banned.map(list => list.filter(id => !badIds.has(id)).length),
+    servedToHonest,
+    maxPerPair: Math.max(0, ...perPair.values())
   }
 }
 
@@ -171,7 +227,12 @@ export function printSwarm (run: SwarmRun, cfg: SwarmBenchConfig, tMinS: number)
   const goal = run.superSeed ? 1.08 : 1.15
   console.log(`  seeder egress: ${(run.seederTxBytes / MiB).toFixed(1)} MiB on the wire = ${egress.toFixed(2)} x F (goal <= ${goal}; includes TCP/IP+Ethernet headers, ~1.05 x payload)`)
   console.log(`  CPU: the ${cfg.receivers + 2} shoal ${run.warm ? 'daemons' : 'processes'} used ${(run.cpuMs / 1000).toFixed(1)} CPU-s in ${fmtS(run.wallMs)} = ${(100 * run.cpuMs / run.wallMs / cpus().length).toFixed(0)}% of ${cpus().length} cores (${run.warm ? 'from the add on; the daemons were up before' : 'start-up included'})`)
-  console.log(`  every receiver's sha256 equals the source: ${run.verified ? 'yes' : 'NO'}`)
+  console.log(`  every ${run.corrupt === undefined ? '' : 'honest '}receiver's sha256 equals the source: ${run.verified ? 'yes' : 'NO'}`)
+  if (run.corrupt !== undefined) {
+    const c = run.corrupt
+    console.log(`  corrupters banned per honest receiver (of ${c.corrupters}): ${c.bans.join(', ')}; honest peers banned: ${c.wrongBans.reduce((a, b) => a + b, 0)}`)
+    console.log(`  chunks each corrupter sent to honest receivers: ${c.servedToHonest.join(', ')}; most from one corrupter to one receiver: ${c.maxPerPair} (a chunk cancelled in flight may follow the bad one)`)
+  }
   printDiagnostics(run.receivers, run.seeder, { cpuMs: run.cpuMs, deliveredBytes: cfg.receivers * cfg.fileBytes })
 }
 
@@ -217,6 +278,20 @@ export async function runSwarmBench (cfg: SwarmBenchConfig): Promise<boolean> {
       const run = await runSwarmOnce(bed, dir, file, sha, cfg, superSeed, rate)
       runs.push(run)
       printSwarm(run, cfg, tMinS)
+    }
+    for (const corrupters of cfg.corrupt ?? []) {
+      // the clean run to compare with, measured in this invocation on the same hosts
+      let clean = runs.find(r => !r.superSeed && !r.warm && r.corrupt === undefined)
+      if (clean === undefined) {
+        clean = await runSwarmOnce(bed, dir, file, sha, cfg, false, rate)
+        runs.push(clean)
+        printSwarm(clean, cfg, tMinS)
+      }
+      const run = await runSwarmOnce(bed, dir, file, sha, cfg, false, rate, corrupters)
+      runs.push(run)
+      printSwarm(run, cfg, tMinS)
+      const ratio = Math.max(...run.finishMs) / Math.max(...clean.finishMs)
+      console.log(`  T_last / clean run's T_last (${fmtS(Math.max(...clean.finishMs))}): ${ratio.toFixed(2)} (goal <= 1.3)`)
     }
     for (const superSeed of cfg.warm) {
       const run = await runWarmOnce(bed, dir, file, sha, cfg, superSeed, rate)

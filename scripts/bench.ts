@@ -15,8 +15,10 @@
  *
  * SHOAL_BENCH_QUICK=1 shrinks every size for a smoke run. SHOAL_BENCH_CHUNK sets the chunk size of
  * the swarm and rss parts (e.g. 256k; default: shoal's default). SHOAL_BENCH_SWARM picks the swarm
- * variants from plain, super, warm, warm-super, bt, http (default plain,super,warm,bt,http). Prints
- * figures, asserts nothing.
+ * variants from plain, super, warm, warm-super, bt, http, corrupt2, corrupt3 (default
+ * plain,super,warm,bt,http); corruptK runs the cold plain swarm with K receivers corrupting every
+ * chunk they serve (a test hook) and compares its T_last with a clean run of the same invocation.
+ * Prints figures, asserts nothing.
  */
 import { cpus } from 'node:os'
 import { runSwarmBench } from './bench-swarm.js'
@@ -28,7 +30,7 @@ const MiB = 1024 * 1024
 const PARTS = ['swarm', 'pair', 'rss', 'registry'] as const
 /** Parts run when none is named (the registry part is run on its own). */
 const DEFAULT_PARTS = ['swarm', 'pair', 'rss'] as const
-const SWARM_VARIANTS = ['plain', 'super', 'warm', 'warm-super', 'bt', 'http'] as const
+const SWARM_VARIANTS = ['plain', 'super', 'warm', 'warm-super', 'bt', 'http', 'corrupt2', 'corrupt3'] as const
 type Part = typeof PARTS[number]
 
 async function main (): Promise<void> {
@@ -69,7 +71,8 @@ async function main (): Promise<void> {
     superSeed: [variants.includes('plain') ? [false] : [], variants.includes('super') ? [true] : []].flat(),
     warm: [variants.includes('warm') ? [false] : [], variants.includes('warm-super') ? [true] : []].flat(),
     bt: variants.includes('bt'),
-    http: variants.includes('http')
+    http: variants.includes('http'),
+    corrupt: [2, 3].filter(k => variants.includes(`corrupt${k}`))
   }))
   await part('pair', async () => await runPairBench({ totalMiB: quick ? 32 : 256, rounds: quick ? 1 : 3 }))
   await part('rss', async () => await runRssBench({ fileBytes: (quick ? 256 : 2048) * MiB, chunkSize: chunk }))

@@ -40,6 +40,7 @@ export async function startNode (ctx: CommandContext, overrides: Partial<ShoalIn
   const { ShoalNode } = await import('../node/shoal-node.js')
   const node = new ShoalNode({ ...initFromSettings(ctx.settings), ...overrides })
   node.addEventListener('stalled', ({ detail }) => { ctx.output.info(`stalled: no reachable peer holds ${detail.missing} missing chunk(s); still looking...`) })
+  node.addEventListener('banned', ({ detail }) => { ctx.output.event('banned', { ...detail }) })
   await node.start({ signal: ctx.signal })
   ctx.output.event('node', { peerId: node.peerId, multiaddrs: node.multiaddrs })
   return node

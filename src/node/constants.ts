@@ -35,6 +35,14 @@ export const LAST_USE_SAVE_INTERVAL_MS = 60_000
  * crash test can kill the process mid-eviction. Unset in production.
  */
 export const TEST_HOOK_EVICT_PAUSE_ENV = 'SHOAL_TEST_HOOK_EVICT_PAUSE_MS'
+/**
+ * Test hook, not a setting: with `1`, every chunk this node serves has one byte flipped after it was
+ * read from the store, so benchmarks and tests can run real corrupting peers (issue 11). Ignored
+ * unless TEST_HOOKS_ENV is `1` too, so one stray variable cannot make a production node lie.
+ */
+export const TEST_HOOK_CORRUPT_UPLOADS_ENV = 'SHOAL_TEST_HOOK_CORRUPT_UPLOADS'
+/** Test hook, not a setting: `1` lets the hooks that change what a node serves take effect. */
+export const TEST_HOOKS_ENV = 'SHOAL_TEST_HOOKS'
 /** Peers whose byte counts one content keeps (the largest); the rest are summed as `others`. */
 export const MAX_TRACKED_PEERS_PER_CONTENT = 32
 /** Peers remembered as having said they published a content (the flag on their bitfield answer). */

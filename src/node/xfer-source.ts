@@ -7,6 +7,7 @@ import { swarmConstants } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
 import type { ContentEntry } from './content-entry.js'
+import { TEST_HOOK_CORRUPT_UPLOADS_ENV, TEST_HOOKS_ENV } from './constants.js'
 
 export interface XferSourceInit {
   entry(cid: CID): ContentEntry | undefined
@@ -33,11 +34,14 @@ export class XferSource implements XferContentSource {
   /** Chunk uploads admitted and not sent yet, over all contents: is the uplink about to idle? */
   readonly #backlog = new UploadBacklog()
   readonly #log: Logger
+  /** Test hook only (TEST_HOOK_CORRUPT_UPLOADS_ENV): serve every chunk with a byte flipped. */
+  readonly #corruptUploads: boolean
 
   constructor (init: XferSourceInit) {
     this.#init = init
     // DEBUG=shoal:node:upload traces every chunk sent (mode, peer, index): the tuning log's tool
     this.#log = init.logger.forComponent('shoal:node:upload')
+    this.#corruptUploads = corruptUploadsHook(init.logger.forComponent('shoal:node'))
   }
 
   manifestBytes (cid: CID): Uint8Array | undefined {
@@ -110,7 +114,8 @@ export class XferSource implements XferContentSource {
   async readChunk (cid: CID, index: number, _options?: AbortOptions): Promise<Uint8Array> {
     const store = this.#init.entry(cid)?.held?.store
     if (store === undefined) throw new ShoalError('ERR_NOT_HELD', `content ${cid.toString()} is not held here`)
-    return await store.read(index)
+    const data = await store.read(index)
+    return this.#corruptUploads ? withFlippedByte(data) : data
   }
 
   async throttleUpload (bytes: number, options?: AbortOptions): Promise<void> {
@@ -125,4 +130,22 @@ export class XferSource implements XferContentSource {
     entry?.sources.sent(peer, bytes)
     this.#init.onUploaded(bytes)
   }
+}
+
+/** Whether the corrupting-uploads test hook is on; set without its guard it is refused, loudly. */
+function corruptUploadsHook (log: Logger): boolean {
+  if (process.env[TEST_HOOK_CORRUPT_UPLOADS_ENV] !== '1') return false
+  if (process.env[TEST_HOOKS_ENV] !== '1') {
+    log.error('%s is set but %s is not 1: ignored, chunks are served as stored', TEST_HOOK_CORRUPT_UPLOADS_ENV, TEST_HOOKS_ENV)
+    return false
+  }
+  log.error('test hook %s: every chunk served is corrupted', TEST_HOOK_CORRUPT_UPLOADS_ENV)
+  return true
+}
+
+/** A copy of `data` with its middle byte inverted (the store's buffer may be shared: never edited). */
+function withFlippedByte (data: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(data)
+  if (copy.length > 0) copy[copy.length >> 1]! ^= 0xff
+  return copy
 }
