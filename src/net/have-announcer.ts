@@ -59,10 +59,12 @@ export function haveTopic (cid: string): string {
 }
 
 /**
- * Announces this node's chunks of one content on its GossipSub topic and keeps the swarm's
- * availability view (peer -> Bitfield) from the other members' announcements. HAVEs are batched so
- * a fast download does not flood the topic; the full bitfield is published on join, periodically
- * and when a peer subscribes, because gossip is lossy. Only availability travels here, never data.
+ * Announces this node's chunks of one content on its GossipSub topic and passes the other members'
+ * announcements on as events. It keeps no view of who holds what (the node keeps the content's one
+ * view, src/swarm/availability.ts), only which members announced, so a member's leave is reported
+ * once. HAVEs are batched so a fast download does not flood the topic; the full bitfield is
+ * published on join, periodically and when a peer subscribes, because gossip is lossy. Only
+ * availability travels here, never data.
  */
 export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   readonly cid: string
@@ -72,7 +74,8 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   readonly #ctx: AnnounceContext
   readonly #log: Logger
   readonly #local: Bitfield
-  readonly #view = new Map<string, Bitfield>()
+  /** Peers that announced something and have not left: a leave is reported for these only. */
+  readonly #members = new Set<string>()
   readonly #pending = new Set<number>()
   readonly #flushDelay: number
   readonly #flushMax: number
@@ -159,17 +162,12 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     return this.#local.clone()
   }
 
-  /** Availability view: every member's announced chunks, keyed by PeerId string. */
-  get view (): ReadonlyMap<string, Bitfield> {
-    return this.#view
+  /** True when `peer` announced something on the topic and has not left since. */
+  isMember (peer: PeerId | string): boolean {
+    return this.#members.has(peer.toString())
   }
 
-  /** What `peer` is known to hold, if it announced anything. */
-  availability (peer: PeerId | string): Bitfield | undefined {
-    return this.#view.get(peer.toString())
-  }
-
-  /** Flushes pending HAVEs, publishes LEAVE and unsubscribes; the view is cleared. */
+  /** Flushes pending HAVEs, publishes LEAVE and unsubscribes; the members are forgotten. */
   async leave (): Promise<void> {
     if (!this.#joined) return
     await this.flush().catch(err => { this.#log.error('flush before leave failed: %e', err) })
@@ -184,7 +182,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     pubsub.removeEventListener('message', this.#onMessage)
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     events.removeEventListener('peer:disconnect', this.#onDisconnect)
-    this.#view.clear()
+    this.#members.clear()
     this.#log('left %s', this.topic)
   }
 
@@ -233,19 +231,13 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     }
     this.#onGossip('in')
     switch (decoded.type) {
-      case 'have': {
-        let known = this.#view.get(peer)
-        if (known === undefined) {
-          known = new Bitfield(this.chunkCount)
-          this.#view.set(peer, known)
-        }
-        for (const i of decoded.indexes) known.set(i)
+      case 'have':
+        this.#members.add(peer)
         this.safeDispatchEvent('have', { detail: { peer, indexes: decoded.indexes } })
         break
-      }
       case 'bitfield':
-        this.#view.set(peer, decoded.bitfield)
-        this.safeDispatchEvent('bitfield', { detail: { peer, bitfield: decoded.bitfield.clone() } })
+        this.#members.add(peer)
+        this.safeDispatchEvent('bitfield', { detail: { peer, bitfield: decoded.bitfield } })
         break
       case 'leave':
         this.#forget(peer, 'leave')
@@ -274,6 +266,6 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   }
 
   #forget (peer: string, reason: LeaveReason): void {
-    if (this.#view.delete(peer)) this.safeDispatchEvent('leave', { detail: { peer, reason } })
+    if (this.#members.delete(peer)) this.safeDispatchEvent('leave', { detail: { peer, reason } })
   }
 }

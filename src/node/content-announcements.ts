@@ -11,14 +11,13 @@ export interface ContentAnnouncementsInit {
 }
 
 /**
- * A node's announcements: provides each held content on the DHT, joins its gossip topic and keeps
- * the swarm's availability view (and super-seeding) fed from what the other members announce.
+ * A node's announcements: provides each held content on the DHT, joins its gossip topic and feeds
+ * the content's one availability view (which the download, the seeder's policies and the dashboard
+ * all read) and super-seeding from what the other members announce.
  */
 export class ContentAnnouncements {
   readonly #init: ContentAnnouncementsInit
   readonly #log: Logger
-  /** Per content, peers a download of it banned: their claims count for nothing here either. */
-  readonly #banned = new WeakMap<ContentEntry, Set<string>>()
 
   constructor (init: ContentAnnouncementsInit) {
     this.#init = init
@@ -34,13 +33,9 @@ export class ContentAnnouncements {
     const superSeed = this.#init.superSeed && held.meta.mode === 'seed' ? new SuperSeedPolicy({ availability }) : undefined
     const announcer = network.joinContent(entry.cid, held.store.chunkCount, held.store.have)
     const { signal } = entry.controller
-    const banned = this.#bannedOf(entry)
-    announcer.addEventListener('bitfield', ({ detail }) => {
-      if (!banned.has(detail.peer)) availability.peerBitfield(detail.peer, detail.bitfield)
-    }, { signal })
-    announcer.addEventListener('have', ({ detail }) => {
-      if (!banned.has(detail.peer)) availability.peerHave(detail.peer, detail.indexes)
-    }, { signal })
+    // the view ignores banned peers itself: a ban by any reader holds for every source of claims
+    announcer.addEventListener('bitfield', ({ detail }) => { availability.peerBitfield(detail.peer, detail.bitfield) }, { signal })
+    announcer.addEventListener('have', ({ detail }) => { availability.peerHave(detail.peer, detail.indexes) }, { signal })
     announcer.addEventListener('leave', ({ detail }) => {
       availability.removePeer(detail.peer)
       superSeed?.removePeer(detail.peer)
@@ -62,18 +57,9 @@ export class ContentAnnouncements {
 
   /** `peer` sent a bad chunk of `entry`'s content: it holds nothing of it for good, whatever it announces. */
   ban (entry: ContentEntry, peer: string): void {
-    this.#bannedOf(entry).add(peer)
-    entry.announced?.availability.removePeer(peer)
+    // the download has banned it in the view already; this covers bans from elsewhere too
+    entry.announced?.availability.ban(peer)
     entry.announced?.superSeed?.removePeer(peer)
-  }
-
-  #bannedOf (entry: ContentEntry): Set<string> {
-    let banned = this.#banned.get(entry)
-    if (banned === undefined) {
-      banned = new Set()
-      this.#banned.set(entry, banned)
-    }
-    return banned
   }
 
   /** A peer disconnected: it holds nothing any more as far as every content's view goes. */

@@ -23,7 +23,10 @@ export interface HeldContent {
 /** A content announced on the network: its gossip topic joined and its CID provided. */
 export interface AnnouncedContent {
   announcer: HaveAnnouncer
-  /** Who holds what, from gossip; feeds the seeder's first-copy rule and super-seeding. */
+  /**
+   * The content's one view of who holds what (gossip and direct bitfield answers, banned peers
+   * excluded): the download's picker, the seeder's first-copy rule, super-seeding and the dashboard read it.
+   */
   availability: Availability
   superSeed?: SuperSeedPolicy
 }

@@ -215,8 +215,11 @@ export class Downloader {
     const { network, downloadBucket } = this.#init
     const log = this.#log
     const { store, layout } = held
-    const { announcer } = announced
+    const { announcer, availability } = announced
     const session = new SwarmSession({
+      // the node's view of this content, fed from gossip by ContentAnnouncements: one view, and a
+      // ban here removes the peer's holdings from what the node's other readers see
+      availability,
       transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal) },
       sink: {
         have: store.have,
@@ -266,11 +269,10 @@ export class Downloader {
       entry.peers.delete(peer)
       session.removePeer(peer)
     }
-    announcer.addEventListener('bitfield', ({ detail }) => { addPeer(detail.peer, detail.bitfield) }, on)
-    announcer.addEventListener('have', ({ detail }) => {
-      addPeer(detail.peer)
-      session.peerHave(detail.peer, detail.indexes)
-    }, on)
+    // what they announced is in the view already (ContentAnnouncements listens first); the session
+    // needs to know the peer to ask it
+    announcer.addEventListener('bitfield', ({ detail }) => { addPeer(detail.peer) }, on)
+    announcer.addEventListener('have', ({ detail }) => { addPeer(detail.peer) }, on)
     announcer.addEventListener('leave', ({ detail }) => { forget(detail.peer) }, on)
     network.addEventListener('peer:disconnect', ({ detail }) => { forget(detail.toString()) }, on)
     // renewed by #rediscover after each wake-up, so every stall (not only the first) wakes it
@@ -315,7 +317,7 @@ export class Downloader {
       this.#init.emit('banned', { cid: entry.key, peer: detail.peer, reason: detail.reason })
     })
 
-    for (const [peer, bitfield] of announcer.view) addPeer(peer, bitfield)
+    for (const peer of [...availability.peers()]) addPeer(peer)
     // Start with the first provider's bitfield known, so the session does not begin by reporting a
     // stall; the other probes go on in the background.
     const probes = providers.map(async peer => {

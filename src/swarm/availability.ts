@@ -1,9 +1,9 @@
 import { Bitfield } from '../util/bitfield.js'
 
-/** Told about every change of a chunk's availability count (the picker keeps its buckets with it). */
+/** Told about every change of a chunk's availability count (the picker keeps its buckets with it), and whose holding changed. */
 export interface AvailabilityObserver {
-  availabilityIncreased(index: number): void
-  availabilityDecreased(index: number): void
+  availabilityIncreased(index: number, peer: string): void
+  availabilityDecreased(index: number, peer: string): void
 }
 
 /** Read-only view of who holds what, as policies need it. */
@@ -17,18 +17,45 @@ export interface AvailabilityView {
 
 /**
  * Who holds which chunk of one content, from bitfields and HAVE announcements: a bitfield per peer and
- * a count per chunk. Every change is passed on to the observer.
+ * a count per chunk. A node keeps one per content and everything reads it: the download's picker,
+ * the seeder's policies, the dashboard. Every change is passed on to the observers. A banned peer
+ * (it sent a chunk that failed verification) holds nothing here from then on, whatever it announces,
+ * so a ban by the download reaches the seeder's policies and every later session of the content.
  */
 export class Availability implements AvailabilityView {
   readonly size: number
   readonly #counts: Uint32Array
   readonly #peers = new Map<string, Bitfield>()
-  readonly #observer?: AvailabilityObserver
+  readonly #observers = new Set<AvailabilityObserver>()
+  readonly #banned = new Set<string>()
 
   constructor (size: number, observer?: AvailabilityObserver) {
     this.size = size
     this.#counts = new Uint32Array(size)
-    this.#observer = observer
+    if (observer !== undefined) this.#observers.add(observer)
+  }
+
+  /**
+   * Tells `observer` about every change from now on, after telling it what is already known (one
+   * increase per peer and chunk held), so it starts level with the view. Returns the detach function.
+   */
+  observe (observer: AvailabilityObserver): () => void {
+    for (const [peer, field] of this.#peers) {
+      for (const index of field.indexes()) observer.availabilityIncreased(index, peer)
+    }
+    this.#observers.add(observer)
+    return () => { this.#observers.delete(observer) }
+  }
+
+  /** Forgets what `peer` holds and ignores whatever it announces from now on. */
+  ban (peer: string): void {
+    this.#banned.add(peer)
+    this.removePeer(peer)
+  }
+
+  /** True when `peer` was banned: nothing it claims is counted. */
+  isBanned (peer: string): boolean {
+    return this.#banned.has(peer)
   }
 
   /** Number of known peers holding `index`. */
@@ -55,14 +82,15 @@ export class Availability implements AvailabilityView {
     return this.#peers.size
   }
 
-  /** Registers a peer holding nothing yet; no-op for a known peer. */
+  /** Registers a peer holding nothing yet; no-op for a known or banned peer. */
   addPeer (peer: string): void {
-    if (!this.#peers.has(peer)) this.#peers.set(peer, new Bitfield(this.size))
+    if (!this.#peers.has(peer) && !this.#banned.has(peer)) this.#peers.set(peer, new Bitfield(this.size))
   }
 
-  /** Replaces what `peer` holds with `bitfield` (a full announcement). */
+  /** Replaces what `peer` holds with `bitfield` (a full announcement); ignored for a banned peer. */
   peerBitfield (peer: string, bitfield: Bitfield): void {
     if (bitfield.length !== this.size) throw new RangeError(`bitfield has ${bitfield.length} bits, content has ${this.size} chunks`)
+    if (this.#banned.has(peer)) return
     const old = this.#peers.get(peer)
     const next = bitfield.clone()
     this.#peers.set(peer, next)
@@ -75,21 +103,22 @@ export class Availability implements AvailabilityView {
         const mask = 0x80 >> bit
         if ((diff & mask) === 0) continue
         const index = byte * 8 + bit
-        if ((b[byte]! & mask) !== 0) this.#increase(index)
-        else this.#decrease(index)
+        if ((b[byte]! & mask) !== 0) this.#increase(index, peer)
+        else this.#decrease(index, peer)
       }
     }
   }
 
-  /** Records that `peer` now holds `indexes`; returns the ones that were new. Unknown peers are added. */
+  /** Records that `peer` now holds `indexes`; returns the ones that were new. Unknown peers are added, banned ones ignored. */
   peerHave (peer: string, indexes: Iterable<number>): number[] {
+    if (this.#banned.has(peer)) return []
     this.addPeer(peer)
     const field = this.#peers.get(peer)!
     const added: number[] = []
     for (const index of indexes) {
       if (index < 0 || index >= this.size || !Number.isInteger(index)) continue
       if (field.set(index)) {
-        this.#increase(index)
+        this.#increase(index, peer)
         added.push(index)
       }
     }
@@ -99,7 +128,7 @@ export class Availability implements AvailabilityView {
   /** Records that `peer` does not hold `index` after all (it refused a request). */
   peerLacks (peer: string, index: number): void {
     const field = this.#peers.get(peer)
-    if (field !== undefined && index >= 0 && index < this.size && field.clear(index)) this.#decrease(index)
+    if (field !== undefined && index >= 0 && index < this.size && field.clear(index)) this.#decrease(index, peer)
   }
 
   /** Forgets `peer` and everything it held; returns false for an unknown peer. */
@@ -107,17 +136,17 @@ export class Availability implements AvailabilityView {
     const field = this.#peers.get(peer)
     if (field === undefined) return false
     this.#peers.delete(peer)
-    for (const index of field.indexes()) this.#decrease(index)
+    for (const index of field.indexes()) this.#decrease(index, peer)
     return true
   }
 
-  #increase (index: number): void {
+  #increase (index: number, peer: string): void {
     this.#counts[index]!++
-    this.#observer?.availabilityIncreased(index)
+    for (const o of this.#observers) o.availabilityIncreased(index, peer)
   }
 
-  #decrease (index: number): void {
+  #decrease (index: number, peer: string): void {
     this.#counts[index]!--
-    this.#observer?.availabilityDecreased(index)
+    for (const o of this.#observers) o.availabilityDecreased(index, peer)
   }
 }

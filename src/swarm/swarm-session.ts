@@ -39,6 +39,12 @@ export interface ChunkSink {
 export interface SwarmSessionInit {
   transport: SwarmTransport
   sink: ChunkSink
+  /**
+   * The content's one availability view, shared with whoever else reads or feeds it (the node's
+   * gossip listener, the seeder's policies): the session reads it, adds what its peers tell it, and
+   * bans into it. Without one the session keeps its own.
+   */
+  availability?: Availability
   /** Nominal chunk size in bytes (the last chunk of a file may be shorter); sizes depths and timeouts. */
   chunkSize: number
   /** Peers with requests in flight at once. Default 32. */
@@ -188,7 +194,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   /** Peers with requests in flight, and the requests (sums over #peers, kept as they change). */
   #activePeers = 0
   #requestsInFlight = 0
-  readonly #banned = new Set<string>()
+  #detachAvailability?: () => void
   readonly #dropped = new Set<string>()
   readonly #stats: SwarmStats = { bytes: 0, bytesByPeer: new Map(), duplicates: 0, wastedBytes: 0, requests: 0, timeouts: 0, failures: 0, passes: 0 }
   #running = false
@@ -216,7 +222,27 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       maxRequestersPerChunk: init.maxRequestersPerChunk,
       random: init.random
     })
-    this.#availability = new Availability(this.total, this.#picker)
+    this.#availability = init.availability ?? new Availability(this.total)
+    if (this.#availability.size !== this.total) throw new SwarmStateError(`availability has ${this.#availability.size} chunks, the sink ${this.total}`)
+    this.#detachAvailability = this.#availability.observe({
+      availabilityIncreased: (index, peer) => {
+        this.#picker.availabilityIncreased(index)
+        this.#gained(peer, index)
+      },
+      availabilityDecreased: (index) => { this.#picker.availabilityDecreased(index) }
+    })
+  }
+
+  /**
+   * Whoever recorded it (a HAVE the node's gossip listener fed into a shared view, or peerHave here),
+   * a chunk still wanted that a peer now holds gives that peer something new to pick; in endgame every
+   * pass looks at every peer anyway.
+   */
+  #gained (peer: string, index: number): void {
+    const p = this.#peers.get(peer)
+    if (p === undefined || !(this.#picker.endgame || this.#picker.wanted(index))) return
+    this.#dirty.add(p)
+    this.#schedule()
   }
 
   /** Counters so far (a live object). */
@@ -238,12 +264,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   /** True when `peer` sent a bad chunk and is never asked again by this session. */
   isBanned (peer: string): boolean {
-    return this.#banned.has(peer)
+    return this.#availability.isBanned(peer)
   }
 
   /** Adds a peer (optionally with what it holds). Banned peers are ignored; a dropped peer is re-admitted with a clean record. */
   addPeer (peer: string, bitfield?: Bitfield): void {
-    if (this.#banned.has(peer)) return
+    if (this.#availability.isBanned(peer)) return
     this.#dropped.delete(peer)
     this.#dirty.add(this.#ensurePeer(peer))
     if (bitfield !== undefined) this.#availability.peerBitfield(peer, bitfield)
@@ -266,20 +292,15 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   /** Records that `peer` announced `indexes` (HAVE). Unknown peers are added. */
   peerHave (peer: string, indexes: Iterable<number>): void {
-    if (this.#banned.has(peer) || this.#dropped.has(peer)) return
-    const p = this.#ensurePeer(peer)
-    const added = this.#availability.peerHave(peer, indexes)
-    // Only a chunk still wanted (not held, not in flight) can give the peer something new to pick;
-    // in endgame every pass looks at every peer anyway.
-    if (added.length > 0 && (this.#picker.endgame || added.some(i => this.#picker.wanted(i)))) {
-      this.#dirty.add(p)
-      this.#schedule()
-    }
+    if (this.#availability.isBanned(peer) || this.#dropped.has(peer)) return
+    this.#ensurePeer(peer)
+    // the observer marks the peer dirty for each new chunk still wanted
+    this.#availability.peerHave(peer, indexes)
   }
 
   /** Records a full bitfield announcement of `peer`. Unknown peers are added. */
   peerBitfield (peer: string, bitfield: Bitfield): void {
-    if (this.#banned.has(peer) || this.#dropped.has(peer)) return
+    if (this.#availability.isBanned(peer) || this.#dropped.has(peer)) return
     this.#dirty.add(this.#ensurePeer(peer))
     this.#availability.peerBitfield(peer, bitfield)
     this.#schedule()
@@ -618,8 +639,9 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   #ban (p: PeerState, reason: string): void {
     this.#log('banning peer %s: %s', p.id, reason)
-    this.#banned.add(p.id)
     this.removePeer(p.id)
+    // in a shared view this removes the peer's holdings for the node's other readers too
+    this.#availability.ban(p.id)
     this.safeDispatchEvent('banned', { detail: { peer: p.id, reason } })
   }
 
@@ -684,6 +706,9 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #end (): void {
     this.#running = false
     this.#finished = true
+    // a shared view outlives the session: its picker need not hear of it any more
+    this.#detachAvailability?.()
+    this.#detachAvailability = undefined
     if (this.#wakeTimer !== undefined) this.#clock.clearTimeout(this.#wakeTimer)
     this.#wakeTimer = undefined
   }

@@ -42,7 +42,7 @@ describe('shoal seed interrupted with SIGINT', () => {
         if (peer === seederId && bitfield.complete) { clearTimeout(timer); listening.abort(); resolve() }
       }, { signal: listening.signal })
     })
-    assert.equal(announcer.availability(seederId)?.complete, true)
+    assert.equal(announcer.isMember(seederId), true)
 
     const left = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error('no LEAVE from the seeder within 15 s of SIGINT')) }, 15_000)
@@ -55,7 +55,7 @@ describe('shoal seed interrupted with SIGINT', () => {
     })
     seeder.child.kill('SIGINT')
     await left
-    assert.equal(announcer.availability(seederId), undefined, 'the seeder is gone from the view')
+    assert.equal(announcer.isMember(seederId), false, 'the seeder is gone from the members')
     const { code } = await seeder.exited
     assert.equal(code, 0, `seeding until interrupted is a normal end; stderr: ${seeder.stderr()}`)
   })

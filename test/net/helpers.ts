@@ -3,7 +3,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ShoalNetwork } from '../../src/net/index.js'
-import type { NodeConfigInput } from '../../src/net/index.js'
+import type { HaveAnnouncer, NodeConfigInput } from '../../src/net/index.js'
+import { Availability } from '../../src/swarm/index.js'
 
 /** Tracks temp dirs and networks so `cleanup()` in after() removes all of them. */
 export class Harness {
@@ -50,4 +51,16 @@ export async function waitFor (what: string, check: () => boolean | Promise<bool
     await new Promise(resolve => setTimeout(resolve, 50))
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}
+
+/**
+ * An availability view fed from `announcer`'s events, as the node keeps one per content (the
+ * announcer itself keeps none).
+ */
+export function viewOf (announcer: HaveAnnouncer): Availability {
+  const view = new Availability(announcer.chunkCount)
+  announcer.addEventListener('bitfield', ({ detail }) => { view.peerBitfield(detail.peer, detail.bitfield) })
+  announcer.addEventListener('have', ({ detail }) => { view.peerHave(detail.peer, detail.indexes) })
+  announcer.addEventListener('leave', ({ detail }) => { view.removePeer(detail.peer) })
+  return view
 }

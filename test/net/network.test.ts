@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
 import { Bitfield } from '../../src/util/bitfield.js'
-import { Harness, waitFor } from './helpers.js'
+import { Harness, viewOf, waitFor } from './helpers.js'
 import type { HaveAnnouncer, ShoalNetwork } from '../../src/net/index.js'
 
 async function cidOf (text: string): Promise<CID> {
@@ -40,6 +40,7 @@ describe('ShoalNetwork: 1 bootstrap + 6 nodes on loopback', () => {
   it('a HAVE reaches every subscribed node and a LEAVE removes the peer', async () => {
     const cid = (await cidOf('gossip-content')).toString()
     const announcers: HaveAnnouncer[] = nodes.map(n => n.joinContent(cid, CHUNKS, new Bitfield(CHUNKS)))
+    const views = announcers.map(viewOf)
     boot.joinContent(cid, CHUNKS) // the bootstrap node routes the topic too
     const origin = nodes[0]!.peerId.toString()
     // Let the mesh form: every node must see the others' subscriptions before publishing.
@@ -51,14 +52,14 @@ describe('ShoalNetwork: 1 bootstrap + 6 nodes on loopback', () => {
     announcers[0]!.announceHave(7)
     announcers[0]!.announceHave(42)
     await waitFor('every node sees chunks 7 and 42 at node 0', () =>
-      announcers.slice(1).every(a => a.availability(origin)?.has(7) === true && a.availability(origin)?.has(42) === true))
+      views.slice(1).every(v => v.peerHas(origin, 7) && v.peerHas(origin, 42)))
     await waitFor('every node got the batched HAVE event', () => haveSeen.size === 5)
-    for (const a of announcers.slice(1)) assert.equal(a.availability(origin)!.has(8), false)
+    for (const v of views.slice(1)) assert.equal(v.peerHas(origin, 8), false)
 
     const leaves: string[] = []
     announcers.slice(1).forEach(a => { a.addEventListener('leave', ({ detail: { peer } }) => { if (peer === origin) leaves.push(peer) }) })
     await nodes[0]!.leaveContent(cid)
-    await waitFor('every node dropped node 0 from its view', () => announcers.slice(1).every(a => a.availability(origin) === undefined))
+    await waitFor('every node dropped node 0 from its view', () => views.slice(1).every(v => v.bitfield(origin) === undefined) && announcers.slice(1).every(a => !a.isMember(origin)))
     assert.equal(leaves.length, 5)
   })
 })

@@ -105,7 +105,7 @@ async function liar (h: Harness, cid: string, seeder: ShoalNode): Promise<ShoalN
   all.setAll()
   const announcer = net.joinContent(CID.parse(cid), CHUNKS, all)
   // The seeder's bitfield reaching the liar means the topic's mesh joins them both ways.
-  await waitUntil('the liar and the seeder sharing the topic', () => announcer.view.has(seeder.peerId))
+  await waitUntil('the liar and the seeder sharing the topic', () => announcer.isMember(seeder.peerId))
   return net
 }
 

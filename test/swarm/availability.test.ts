@@ -34,6 +34,30 @@ describe('Availability', () => {
     assert.deepEqual([...a.peers()], ['a'])
   })
 
+  it('tells a late observer what is known, then every change; a banned peer counts for nothing', () => {
+    const a = new Availability(8)
+    a.peerBitfield('a', field(8, [0, 1]))
+    a.peerBitfield('b', field(8, [1]))
+    const seen: string[] = []
+    const detach = a.observe({
+      availabilityIncreased: (i, peer) => seen.push(`+${i}${peer}`),
+      availabilityDecreased: (i, peer) => seen.push(`-${i}${peer}`)
+    })
+    assert.deepEqual(seen.sort(), ['+0a', '+1a', '+1b'])
+    seen.length = 0
+    a.ban('a')
+    assert.deepEqual(seen.sort(), ['-0a', '-1a'])
+    assert.equal(a.isBanned('a'), true)
+    assert.deepEqual(a.peerHave('a', [3]), [])
+    a.peerBitfield('a', field(8, [0, 1, 2]))
+    a.addPeer('a')
+    assert.deepEqual([0, 1, 2, 3].map(i => a.count(i)), [0, 1, 0, 0])
+    assert.deepEqual([...a.peers()], ['b'])
+    detach()
+    a.peerHave('b', [5])
+    assert.deepEqual(seen.sort(), ['-0a', '-1a'], 'a detached observer hears nothing')
+  })
+
   it('rejects a bitfield of the wrong length', () => {
     assert.throws(() => new Availability(10).peerBitfield('a', new Bitfield(9)), RangeError)
   })

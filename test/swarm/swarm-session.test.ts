@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SwarmSession } from '../../src/swarm/swarm-session.js'
+import { Availability } from '../../src/swarm/availability.js'
 import { Content, MemorySink, SimNetwork } from './simulator.js'
 import { Bitfield } from '../../src/util/bitfield.js'
 import type { VirtualPeerInit } from './simulator.js'
@@ -102,6 +103,37 @@ describe('SwarmSession', () => {
     s.session.addPeer('evil', s.content.full())
     assert.equal(s.session.peerInfo('evil'), undefined, 'a banned peer is not re-admitted')
     assert.ok(s.session.stats.wastedBytes > 0)
+  })
+
+  it('shares one availability view: reads what others fed into it and bans into it for every reader', async () => {
+    // the node's view of the content, fed by its gossip listener before and during the download
+    const view = new Availability(40)
+    const content = new Content(40, 1024)
+    const net = new SimNetwork()
+    net.add('evil', { has: content.full(), data: i => content.chunks[i], delayMs: 1, corrupt: true })
+    net.add('good', { has: content.full(), data: i => content.chunks[i], delayMs: 3 })
+    view.peerBitfield('evil', content.full())
+    const session = new SwarmSession({ transport: net.transport(), sink: new MemorySink(content), chunkSize: 1024, availability: view })
+    const controller = new AbortController()
+    controllers.push(controller)
+    session.addPeer('evil')
+    session.addPeer('good')
+    const run = session.run({ signal: controller.signal })
+    // good's holdings arrive through the view only (a HAVE the node recorded), never through the session
+    view.peerHave('good', range(0, 40))
+    await run
+    assert.equal(session.missing, 0)
+    assert.equal(session.isBanned('evil'), true)
+    assert.equal(view.isBanned('evil'), true, 'the ban is in the shared view')
+    assert.equal(view.bitfield('evil'), undefined, 'the banned peer holds nothing for the view\'s other readers')
+    view.peerBitfield('evil', content.full())
+    view.peerHave('evil', [1, 2])
+    assert.equal(view.count(1), 1, 'what a banned peer announces later counts for nothing')
+    // a later session of the same content starts with the ban
+    const next = new SwarmSession({ transport: net.transport(), sink: new MemorySink(content), chunkSize: 1024, availability: view })
+    next.addPeer('evil', content.full())
+    assert.equal(next.isBanned('evil'), true)
+    assert.equal(next.peerInfo('evil'), undefined)
   })
 
   it('re-queues chunks of a peer that disconnects mid-transfer', async () => {
