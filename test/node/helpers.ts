@@ -13,7 +13,10 @@ import type { ShoalInit } from '../../src/node/types.js'
 /** 64 KiB chunks, so a few MiB make many chunks. */
 export const CHUNK = 65536
 
-const RUNNER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'node-runner.js')
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const RUNNER = join(FIXTURES, 'node-runner.js')
+/** A network announcing every chunk of a content on gossip and serving nothing (test/node/fixtures/liar-runner.ts). */
+export const LIAR_RUNNER = join(FIXTURES, 'liar-runner.js')
 
 /** One JSON line written by the node-runner fixture. */
 export interface RunnerMessage {
@@ -21,7 +24,13 @@ export interface RunnerMessage {
   [key: string]: unknown
 }
 
-/** A ShoalNode in a child process (test/node/fixtures/node-runner.ts), killable for real. */
+/** What a child process runs: the node-runner fixture by default, with extra environment (e.g. test hooks). */
+export interface NodeProcessOptions {
+  script?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/** A ShoalNode in a child process (test/node/fixtures/node-runner.ts, or another fixture), killable for real. */
 export class NodeProcess {
   readonly child: ChildProcessWithoutNullStreams
   readonly messages: RunnerMessage[] = []
@@ -29,8 +38,8 @@ export class NodeProcess {
   stderr = ''
   exited = false
 
-  constructor (config: { init: ShoalInit, add?: string, get?: { cid: string, out: string } }) {
-    this.child = spawn(process.execPath, [RUNNER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
+  constructor (config: { init: ShoalInit, add?: string, get?: { cid: string, out: string } } | Record<string, unknown>, options: NodeProcessOptions = {}) {
+    this.child = spawn(process.execPath, [options.script ?? RUNNER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } })
     let buffered = ''
     this.child.stdout.setEncoding('utf8').on('data', (text: string) => {
       buffered += text
@@ -127,9 +136,9 @@ export class Harness {
     return node
   }
 
-  /** A node-runner child process (not waited for). */
-  process (config: { init: ShoalInit, add?: string, get?: { cid: string, out: string } }): NodeProcess {
-    const proc = new NodeProcess(config)
+  /** A node-runner (or `options.script`) child process (not waited for). */
+  process (config: { init: ShoalInit, add?: string, get?: { cid: string, out: string } } | Record<string, unknown>, options: NodeProcessOptions = {}): NodeProcess {
+    const proc = new NodeProcess(config, options)
     this.procs.push(proc)
     return proc
   }
