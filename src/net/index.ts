@@ -18,5 +18,5 @@ export type { DecodedAnnounce, AnnounceContext } from './announce-codec.js'
 export { addressScope, filterAddresses, effectiveAnnounceFilter } from './addresses.js'
 // what the layers above need of the xfer protocol, so they never import src/net/xfer
 export { XferAbortedError, XferRejectedError, XferTimeoutError, XFER_PROTOCOL } from './xfer/index.js'
-export type { XferBitfield, XferContentSource, XferInit, XferPeer, XferRejectReason } from './xfer/index.js'
+export type { ChunkRequestOptions, XferBitfield, XferContentSource, XferInit, XferPeer, XferRejectReason } from './xfer/index.js'
 export * as netConstants from './constants.js'

@@ -1,6 +1,6 @@
 import type { GossipCount, HaveAnnouncer } from './have-announcer.js'
 import type { NodeConfig } from './node-config.js'
-import type { XferBitfield, XferPeer } from './xfer/index.js'
+import type { ChunkRequestOptions, XferBitfield, XferPeer } from './xfer/index.js'
 import type { Bitfield } from '../util/bitfield.js'
 import type { AbortOptions, PeerId, PeerInfo, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -65,7 +65,7 @@ export interface NetworkApi extends TypedEventTarget<NetworkEvents> {
   /** The chunks `peer` offers us for `cid`. */
   getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield>
   /** Chunk `index` of `cid` from `peer` (unverified); aborting the signal cancels it on the wire. */
-  requestChunk(peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
+  requestChunk(peer: XferPeer, cid: CID, index: number, options?: ChunkRequestOptions): Promise<Uint8Array>
   /** Drops every xfer stream to `peer`. */
   closePeer(peer: XferPeer): void
 }

@@ -9,7 +9,7 @@ import { xfer } from './xfer/index.js'
 import type { ServiceFactory, ShoalLibp2p } from './create-libp2p.js'
 import type { FindProvidersOptions, NetworkApi, NetworkEvents, ProvideOptions } from './network-api.js'
 import type { NodeConfig, NodeConfigInput } from './node-config.js'
-import type { XferBitfield, XferContentSource, XferInit, XferPeer, XferProtocol } from './xfer/index.js'
+import type { ChunkRequestOptions, XferBitfield, XferContentSource, XferInit, XferPeer, XferProtocol } from './xfer/index.js'
 import type { Bitfield } from '../util/bitfield.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -226,7 +226,7 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
   }
 
   /** Chunk `index` of `cid` from `peer` (unverified); aborting the signal cancels it on the wire. */
-  async requestChunk (peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array> {
+  async requestChunk (peer: XferPeer, cid: CID, index: number, options?: ChunkRequestOptions): Promise<Uint8Array> {
     return await this.#client().requestChunk(peer, cid, index, options)
   }
 

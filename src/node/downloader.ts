@@ -220,7 +220,7 @@ export class Downloader {
       // the node's view of this content, fed from gossip by ContentAnnouncements: one view, and a
       // ban here removes the peer's holdings from what the node's other readers see
       availability,
-      transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal) },
+      transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal, o.lastResort === true) },
       sink: {
         have: store.have,
         verify: (index, data) => {
@@ -370,11 +370,11 @@ export class Downloader {
   }
 
   /** One chunk from one peer, with xfer's errors translated to what the swarm session acts on. */
-  async #request (entry: ContentEntry, peer: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
+  async #request (entry: ContentEntry, peer: string, index: number, signal: AbortSignal, lastResort: boolean): Promise<Uint8Array> {
     const started = performance.now()
     entry.inflight.set(index, (entry.inflight.get(index) ?? 0) + 1)
     try {
-      const data = await this.#init.network.requestChunk(peer, entry.cid, index, { signal })
+      const data = await this.#init.network.requestChunk(peer, entry.cid, index, lastResort ? { signal, lastResort } : { signal })
       this.#answered.set(data, started)
       this.#init.observer?.chunkRequest?.('ok', (performance.now() - started) / 1000)
       return data

@@ -56,7 +56,7 @@ export class XferSource implements XferContentSource {
     return { chunkCount: store.chunkCount, bytes: field.bytes, origin: entry?.held?.meta.mode === 'seed' }
   }
 
-  admit (cid: CID, peer: string, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
+  admit (cid: CID, peer: string, index: number, lastResort = false): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
     const entry = this.#init.entry(cid)
     const store = entry?.held?.store
     if (entry === undefined || store === undefined) return 'not-held'
@@ -72,10 +72,13 @@ export class XferSource implements XferContentSource {
     const superSeed = entry.announced?.superSeed
     // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder
     // first and asks us for another at once, instead of leaving our uplink alone for a back-off; it
-    // keeps counting us as a holder and comes back if no other holder delivers.
+    // keeps counting us as a holder and comes back if no other holder delivers (saying so: lastResort,
+    // which every claim-counting rule here honours).
     // The busy rule goes first: the seeder policies count an 'ok' as an upload at once.
-    let verdict = superSeed !== undefined ? superSeed.admit(peer, index) : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
-    if (verdict === 'ok' && superSeed === undefined) verdict = this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle }) ?? 'ok'
+    let verdict = superSeed !== undefined
+      ? superSeed.admit(peer, index, lastResort)
+      : lastResort ? 'ok' : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
+    if (verdict === 'ok' && superSeed === undefined) verdict = this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle, lastResort }) ?? 'ok'
     if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
     return verdict
   }

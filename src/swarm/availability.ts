@@ -28,10 +28,13 @@ export class Availability implements AvailabilityView {
   readonly #peers = new Map<string, Bitfield>()
   readonly #observers = new Set<AvailabilityObserver>()
   readonly #banned = new Set<string>()
+  /** Chunks some banned peer claimed (before or after its ban): a seeder may still count those claims. */
+  readonly #bannedClaims: Bitfield
 
   constructor (size: number, observer?: AvailabilityObserver) {
     this.size = size
     this.#counts = new Uint32Array(size)
+    this.#bannedClaims = new Bitfield(size)
     if (observer !== undefined) this.#observers.add(observer)
   }
 
@@ -50,7 +53,17 @@ export class Availability implements AvailabilityView {
   /** Forgets what `peer` holds and ignores whatever it announces from now on. */
   ban (peer: string): void {
     this.#banned.add(peer)
+    const field = this.#peers.get(peer)
+    if (field !== undefined) this.#noteBannedClaims(field.indexes())
     this.removePeer(peer)
+  }
+
+  /**
+   * True when a banned peer claimed `index`. Others (a seeder's policy) may count that claim, so a
+   * refusal to serve it elsewhere may point at the banned peer.
+   */
+  claimedByBanned (index: number): boolean {
+    return this.#bannedClaims.has(index)
   }
 
   /** True when `peer` was banned: nothing it claims is counted. */
@@ -90,7 +103,10 @@ export class Availability implements AvailabilityView {
   /** Replaces what `peer` holds with `bitfield` (a full announcement); ignored for a banned peer. */
   peerBitfield (peer: string, bitfield: Bitfield): void {
     if (bitfield.length !== this.size) throw new RangeError(`bitfield has ${bitfield.length} bits, content has ${this.size} chunks`)
-    if (this.#banned.has(peer)) return
+    if (this.#banned.has(peer)) {
+      this.#noteBannedClaims(bitfield.indexes())
+      return
+    }
     const old = this.#peers.get(peer)
     const next = bitfield.clone()
     this.#peers.set(peer, next)
@@ -111,7 +127,10 @@ export class Availability implements AvailabilityView {
 
   /** Records that `peer` now holds `indexes`; returns the ones that were new. Unknown peers are added, banned ones ignored. */
   peerHave (peer: string, indexes: Iterable<number>): number[] {
-    if (this.#banned.has(peer)) return []
+    if (this.#banned.has(peer)) {
+      this.#noteBannedClaims(indexes)
+      return []
+    }
     this.addPeer(peer)
     const field = this.#peers.get(peer)!
     const added: number[] = []
@@ -138,6 +157,10 @@ export class Availability implements AvailabilityView {
     this.#peers.delete(peer)
     for (const index of field.indexes()) this.#decrease(index, peer)
     return true
+  }
+
+  #noteBannedClaims (indexes: Iterable<number>): void {
+    for (const index of indexes) if (Number.isInteger(index) && index >= 0 && index < this.size) this.#bannedClaims.set(index)
   }
 
   #increase (index: number, peer: string): void {

@@ -79,15 +79,17 @@ export class FirstCopyPolicy {
   /**
    * Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload at once. The peer
    * that got the previous copy may always ask again: it evidently did not receive it. A peer sent
-   * elsewhere for `index` longer than the refusal window ago is served it. `uplinkIdle`: nothing
-   * else is queued for the uplink; once every chunk went out, a chunk fewer than `idleSpreadCopies`
-   * others hold is then served (a priority, not a refusal: an idle origin is time lost for good).
+   * elsewhere for `index` longer than the refusal window ago is served it, and so is one that says it
+   * has no other source (`lastResort`: the holders counted here are claims, which it has checked).
+   * `uplinkIdle`: nothing else is queued for the uplink; once every chunk went out, a chunk fewer
+   * than `idleSpreadCopies` others hold is then served (a priority, not a refusal: an idle origin is
+   * time lost for good).
    */
-  admit (peer: string, index: number, options: { uplinkIdle?: boolean } = {}): 'ok' | 'elsewhere' {
+  admit (peer: string, index: number, options: { uplinkIdle?: boolean, lastResort?: boolean } = {}): 'ok' | 'elsewhere' {
     if (index < 0 || index >= this.size) return 'ok'
     const uploads = this.#uploads[index]!
     const now = this.#now()
-    if (uploads > 0 && this.#lastPeer[index] !== peer && this.#wouldRefuse(index, now, options.uplinkIdle === true) && this.#refused.refuse(peer, index, now)) {
+    if (options.lastResort !== true && uploads > 0 && this.#lastPeer[index] !== peer && this.#wouldRefuse(index, now, options.uplinkIdle === true) && this.#refused.refuse(peer, index, now)) {
       return 'elsewhere'
     }
     if (uploads === 0) this.#fresh--

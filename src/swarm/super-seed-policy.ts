@@ -89,13 +89,16 @@ export class SuperSeedPolicy {
     return field
   }
 
-  /** Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload. */
-  admit (peer: string, index: number): 'ok' | 'elsewhere' {
+  /**
+   * Whether to upload chunk `index` to `peer` now; 'ok' is counted as an upload. A peer that says it
+   * has no other source (`lastResort`) is served: the holders counted here are claims it has checked.
+   */
+  admit (peer: string, index: number, lastResort = false): 'ok' | 'elsewhere' {
     if (index < 0 || index >= this.size) return 'elsewhere'
     const now = this.#now()
     if (this.#uploads[index]! > 0) {
       const covered = this.#availability.count(index) > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
-      if (covered && this.#refused.refuse(peer, index, now)) return 'elsewhere'
+      if (covered && !lastResort && this.#refused.refuse(peer, index, now)) return 'elsewhere'
     } else {
       this.#uploadedOnce++
     }

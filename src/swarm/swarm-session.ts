@@ -21,9 +21,10 @@ export interface SwarmTransport {
    * Resolves with the chunk's bytes. Rejects with an error whose `code` is ERR_PEER_DISCONNECTED (peer
    * gone: chunk re-queued, peer forgotten), ERR_PEER_BUSY (retried after a back-off), ERR_ASK_ELSEWHERE
    * (that chunk is taken from other holders for a while, then asked again) or ERR_NOT_HELD (peer's
-   * announcement was stale); any other error counts as a strike.
+   * announcement was stale); any other error counts as a strike. `lastResort`: the peer sent us
+   * elsewhere for this chunk before and we know no other holder we may ask (REQUEST last_resort).
    */
-  requestChunk(peer: string, index: number, options: { signal: AbortSignal }): Promise<Uint8Array>
+  requestChunk(peer: string, index: number, options: { signal: AbortSignal, lastResort?: boolean }): Promise<Uint8Array>
 }
 
 /** Where verified chunks go (the store). */
@@ -143,6 +144,8 @@ interface Request {
   queuePosition: number
   done: boolean
   timedOut: boolean
+  /** Asked with lastResort: the peer sent us elsewhere for it before and nobody else holds it. */
+  lastResort: boolean
 }
 
 interface PeerState {
@@ -158,6 +161,8 @@ interface PeerState {
   lastDeliveryAt: number
   /** Chunks this peer asked us to take elsewhere first (REJECT ELSEWHERE): index -> not asked again before. */
   deferred?: Map<number, number>
+  /** Every chunk this peer ever sent us elsewhere for: asking it again, with no other holder, says lastResort. */
+  elsewhere?: Set<number>
 }
 
 /**
@@ -184,6 +189,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   readonly #hungry = new Set<PeerState>()
   /** Peers held back until a time (busy back-off, a deferral ending): peer -> when to look again. */
   readonly #sleeping = new Map<PeerState, number>()
+  /** Peers with chunks deferred (REJECT ELSEWHERE): a ban may end those deferrals early. */
+  readonly #deferring = new Set<PeerState>()
   /** The earliest time in #sleeping (a lower bound). */
   #sleepUntil = Infinity
   /** The next pass looks at every peer (start, endgame, stall re-check). */
@@ -229,8 +236,25 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         this.#picker.availabilityIncreased(index)
         this.#gained(peer, index)
       },
-      availabilityDecreased: (index) => { this.#picker.availabilityDecreased(index) }
+      availabilityDecreased: (index, peer) => {
+        this.#picker.availabilityDecreased(index)
+        if (this.#deferring.size > 0 && this.#availability.isBanned(peer)) this.#bannedHolderGone(index)
+      }
     })
+  }
+
+  /**
+   * A banned peer's claim on `index` is gone: a peer that sent us elsewhere for it, with no other
+   * holder left, most likely counted that claim. It is asked again now (with lastResort), not when
+   * its deferral runs out.
+   */
+  #bannedHolderGone (index: number): void {
+    for (const q of this.#deferring) {
+      if (q.deferred?.has(index) !== true || this.#otherHolders(q, index) > 0) continue
+      q.deferred.delete(index)
+      this.#dirty.add(q)
+      this.#schedule()
+    }
   }
 
   /**
@@ -285,6 +309,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#dirty.delete(p)
       this.#hungry.delete(p)
       this.#sleeping.delete(p)
+      this.#deferring.delete(p)
     }
     this.#availability.removePeer(peer)
     this.#schedule()
@@ -493,7 +518,10 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       masked ??= field.clone()
       masked.clear(index)
     }
-    if (p.deferred!.size === 0) p.deferred = undefined
+    if (p.deferred!.size === 0) {
+      p.deferred = undefined
+      this.#deferring.delete(p)
+    }
     return { field: masked ?? field, until }
   }
 
@@ -517,7 +545,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   }
 
   #start (p: PeerState, index: number): void {
-    const req: Request = { index, controller: new AbortController(), startedAt: this.#clock.now(), queuePosition: p.inflight.size + 1, done: false, timedOut: false }
+    const lastResort = p.elsewhere?.has(index) === true && this.#otherHolders(p, index) === 0
+    const req: Request = { index, controller: new AbortController(), startedAt: this.#clock.now(), queuePosition: p.inflight.size + 1, done: false, timedOut: false, lastResort }
     if (p.inflight.size === 0) this.#activePeers++
     p.inflight.set(index, req)
     this.#requestsInFlight++
@@ -540,7 +569,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         req.timedOut = true
         req.controller.abort(new RequestTimeoutError(p.id, req.index, ms))
       }, ms)
-      const data = await this.#init.transport.requestChunk(p.id, req.index, { signal })
+      const data = await this.#init.transport.requestChunk(p.id, req.index, req.lastResort ? { signal, lastResort: true } : { signal })
       this.#clock.clearTimeout(timer)
       await this.#onData(p, req, data)
     } catch (err) {
@@ -616,9 +645,17 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       p.busyStreak++
     } else if (code === 'ERR_ASK_ELSEWHERE') {
       // A hint, not a fact: the peer still holds the chunk (it may be its last honest source), so its
-      // availability stays and it is asked again once other holders had their chance.
-      p.deferred ??= new Map()
-      p.deferred.set(req.index, this.#clock.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
+      // availability stays and it is asked again once other holders had their chance, saying
+      // lastResort when none is left. When the only others ever known to hold it are peers we banned,
+      // their claims (which the peer may count) are what sent us away: asked again at once.
+      p.elsewhere ??= new Set()
+      p.elsewhere.add(req.index)
+      const banned = !req.lastResort && this.#otherHolders(p, req.index) === 0 && this.#availability.claimedByBanned(req.index)
+      if (!banned) {
+        p.deferred ??= new Map()
+        p.deferred.set(req.index, this.#clock.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
+        this.#deferring.add(p)
+      }
     } else if (code === 'ERR_NOT_HELD') {
       this.#availability.peerLacks(p.id, req.index)
     } else {
@@ -639,10 +676,16 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
 
   #ban (p: PeerState, reason: string): void {
     this.#log('banning peer %s: %s', p.id, reason)
-    this.removePeer(p.id)
-    // in a shared view this removes the peer's holdings for the node's other readers too
+    // first, so the view's removal of its holdings is seen as a ban; in a shared view this removes
+    // them for the node's other readers too
     this.#availability.ban(p.id)
+    this.removePeer(p.id)
     this.safeDispatchEvent('banned', { detail: { peer: p.id, reason } })
+  }
+
+  /** Known holders of `index` besides `p` (banned peers hold nothing in the view). */
+  #otherHolders (p: PeerState, index: number): number {
+    return this.#availability.count(index) - (this.#availability.peerHas(p.id, index) ? 1 : 0)
   }
 
   /** Ends a request that will not deliver; idempotent. */

@@ -67,6 +67,8 @@ class MemorySource implements XferContentSource {
   throttledBytes = 0
   uploaded: number[] = []
   admitVerdict: 'ok' | 'busy' | 'not-held' = 'ok'
+  /** The lastResort flag of every admitted request, in arrival order. */
+  readonly admittedLastResort: boolean[] = []
 
   add (content: MemoryContent): void {
     this.contents.set(content.cid.toString(), content)
@@ -85,7 +87,8 @@ class MemorySource implements XferContentSource {
     return { chunkCount: count, bytes }
   }
 
-  admit (): 'ok' | 'busy' | 'not-held' {
+  admit (_cid: CID, _peer: string, _index: number, lastResort?: boolean): 'ok' | 'busy' | 'not-held' {
+    this.admittedLastResort.push(lastResort === true)
     return this.admitVerdict
   }
 
@@ -226,6 +229,9 @@ describe('XferProtocol over real libp2p nodes', () => {
     await assert.rejects(client.requestChunk(serverNode.peerId, small.cid, 1), { code: 'ERR_NOT_HELD', reason: 'not-held' })
     source.admitVerdict = 'ok'
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 1)), small.digests[1])
+    // the asker's "no other source" reaches the policy, and only when said
+    assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 2, { lastResort: true })), small.digests[2])
+    assert.deepEqual(source.admittedLastResort.slice(-2), [false, true])
   })
 
   it('sends CANCEL when an in-flight request is aborted and keeps working', async () => {

@@ -99,6 +99,16 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.admit('z', 0), 'elsewhere', 'each asker gets its own single refusal')
   })
 
+  it('serves at once a peer that says it has no other source (lastResort)', () => {
+    const { availability, policy } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    availability.peerHave('corrupter', [0])
+    assert.equal(policy.admit('y', 0), 'elsewhere')
+    assert.equal(policy.admit('y', 0, { lastResort: true }), 'ok', 'y checked the claimed holder: serve it, window or not')
+    assert.equal(policy.uploads(0), 2)
+    assert.equal(policy.admit('z', 0), 'elsewhere', 'z said nothing of the sort')
+  })
+
   it('also serves a peer still asking after the window while fresh chunks remain', () => {
     const { availability, policy, advance } = setup(3)
     assert.equal(policy.admit('x', 0), 'ok')

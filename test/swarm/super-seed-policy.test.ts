@@ -75,4 +75,14 @@ describe('SuperSeedPolicy', () => {
     assert.equal(policy.admit('c', 0), 'elsewhere', 'a refusal of b says nothing to c')
     assert.equal(policy.uploads(0), 2)
   })
+
+  it('serves at once a peer that says it has no other source (lastResort)', () => {
+    const { availability, policy, advance } = setup(4, { graceMs: 100, refusalWindowMs: 1_000 })
+    assert.equal(policy.admit('a', 0), 'ok')
+    advance(200)
+    availability.peerHave('liar', [0])
+    assert.equal(policy.admit('b', 0), 'elsewhere')
+    assert.equal(policy.admit('b', 0, true), 'ok', 'b tried the claimed holder')
+    assert.equal(policy.uploads(0), 2)
+  })
 })

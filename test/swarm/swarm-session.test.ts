@@ -253,6 +253,43 @@ describe('SwarmSession', () => {
     assert.notEqual(s.session.peerInfo('s'), undefined, 'not struck off for a hint')
   })
 
+  it('asks again with lastResort once the other claimed holders are gone, and at once when only banned peers claimed the chunk', async () => {
+    // s sends every ask elsewhere unless the asker says it has no other source; l claims every
+    // chunk and holds none (NOT_HELD), c corrupts every chunk it serves and is banned
+    const lastResorts: number[] = []
+    const s = setup(16, {
+      s: { delayMs: 2, admit: (_from, i, lastResort) => { if (lastResort) lastResorts.push(i); return lastResort ? 'ok' : 'elsewhere' } },
+      l: { delayMs: 1 },
+      c: { delayMs: 1, corrupt: true }
+    }, { elsewhereRetryMs: 20 })
+    s.net.peers.get('l')!.init.has = new Bitfield(16)
+    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
+    try {
+      await s.session.run({ signal: s.controller.signal })
+    } finally {
+      clearTimeout(bound)
+    }
+    assertComplete(s)
+    assert.equal(s.session.isBanned('c'), true)
+    assert.deepEqual([...new Set(lastResorts)].sort((a, b) => a - b), range(0, 16), 'every chunk came from s, each asked with lastResort')
+  })
+
+  it('does not wait out a deferral when only banned peers claimed the chunk', async () => {
+    // a retry far beyond the bound: only the at-once path can finish
+    const s = setup(8, {
+      s: { delayMs: 2, admit: (_from, _i, lastResort) => lastResort ? 'ok' : 'elsewhere' },
+      c: { delayMs: 1, corrupt: true }
+    }, { elsewhereRetryMs: 600_000, initialDepth: 8 })
+    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
+    try {
+      await s.session.run({ signal: s.controller.signal })
+    } finally {
+      clearTimeout(bound)
+    }
+    assertComplete(s)
+    assert.equal(s.session.isBanned('c'), true)
+  })
+
   it('runs a pass for news that can change a pick, not for a HAVE of a chunk already in flight', async () => {
     const asked: number[] = []
     const have = new Bitfield(8)

@@ -105,7 +105,7 @@ export class XferClientChannel {
   }
 
   /** Sends a request and resolves with its answer. */
-  async request<K extends RequestKind> (kind: K, index: number, options: AbortOptions = {}): Promise<XferAnswer[K]> {
+  async request<K extends RequestKind> (kind: K, index: number, options: AbortOptions & { lastResort?: boolean } = {}): Promise<XferAnswer[K]> {
     if (this.#closedWith !== undefined) throw this.#closedWith
     const signal = options.signal ?? AbortSignal.timeout(this.#options.requestTimeout)
     if (signal.aborted) throw abortError(signal)
@@ -127,7 +127,7 @@ export class XferClientChannel {
     const onAbort = (): void => { this.#abandon(request, abortError(signal)) }
     signal.addEventListener('abort', onAbort, { once: true })
     const type = kind === 'manifest' ? Frame.Type.GET_MANIFEST : kind === 'bitfield' ? Frame.Type.GET_BITFIELD : Frame.Type.REQUEST
-    this.#write(encodeFrame({ type, requestId: id, cid: this.#cid.bytes, index }), request)
+    this.#write(encodeFrame({ type, requestId: id, cid: this.#cid.bytes, index, ...(options.lastResort === true ? { lastResort: true } : {}) }), request)
     try {
       return await promise
     } finally {

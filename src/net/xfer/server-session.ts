@@ -183,7 +183,7 @@ export class XferServerSession {
       return
     }
     if (kind === 'chunk' && source.admit !== undefined) {
-      const verdict = source.admit(cid, this.#peer, frame.index)
+      const verdict = source.admit(cid, this.#peer, frame.index, frame.lastResort)
       if (verdict !== 'ok') {
         this.#reject(id, REASON_OF_VERDICT[verdict], `chunk ${frame.index} refused: ${verdict}`)
         return

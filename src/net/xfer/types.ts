@@ -13,6 +13,12 @@ export interface XferBitfield {
   origin?: boolean
 }
 
+/** Options of one chunk request. */
+export interface ChunkRequestOptions extends AbortOptions {
+  /** The asker has no other source for this chunk (REQUEST last_resort): a server that would send it elsewhere serves it. */
+  lastResort?: boolean
+}
+
 /** What the swarm scheduler asks of remote peers. */
 export interface XferClient {
   /** Raw manifest bytes; the caller verifies them against the CID. */
@@ -20,7 +26,7 @@ export interface XferClient {
   /** The chunks the peer offers to us for this content. */
   getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield>
   /** One chunk's bytes (unverified). Many may be in flight per peer; aborting sends CANCEL. */
-  requestChunk(peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
+  requestChunk(peer: XferPeer, cid: CID, index: number, options?: ChunkRequestOptions): Promise<Uint8Array>
   /** Drops every stream to that peer; its outstanding requests fail with ERR_XFER_STREAM. */
   closePeer(peer: XferPeer): void
 }
@@ -33,8 +39,9 @@ export interface XferContentSource {
   /**
    * Upload-slot / seeder policy, asked when a chunk request arrives. 'elsewhere': held, but the asker
    * should try other holders first (REJECT ELSEWHERE, never NOT_HELD, so its view of us stays intact).
+   * `lastResort`: the asker says it has no other source (REQUEST last_resort).
    */
-  admit?(cid: CID, peer: string, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held'
+  admit?(cid: CID, peer: string, index: number, lastResort?: boolean): 'ok' | 'busy' | 'elsewhere' | 'not-held'
   /** May throw ShoalError ERR_NOT_HELD / ERR_BAD_INDEX / ERR_SOURCE_CHANGED. */
   readChunk(cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
   /** Global upload token bucket, awaited before each DATA piece is sent. */

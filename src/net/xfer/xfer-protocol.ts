@@ -7,7 +7,7 @@ import { XferServerSession } from './server-session.js'
 import { FloodGuard } from './flood-guard.js'
 import type { XferChannelOptions } from './client-channel.js'
 import type { XferSessionOptions } from './server-session.js'
-import type { XferBitfield, XferClient, XferComponents, XferInit, XferPeer } from './types.js'
+import type { ChunkRequestOptions, XferBitfield, XferClient, XferComponents, XferInit, XferPeer } from './types.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
@@ -115,7 +115,7 @@ export class XferProtocol implements Startable, XferClient {
   }
 
   /** Fetches chunk `index` of `cid` from `peer`; aborting the signal sends CANCEL. */
-  async requestChunk (peer: XferPeer, cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array> {
+  async requestChunk (peer: XferPeer, cid: CID, index: number, options?: ChunkRequestOptions): Promise<Uint8Array> {
     if (!Number.isSafeInteger(index) || index < 0 || index > 0xffffffff) {
       throw new RangeError(`chunk index ${index} is not a uint32`)
     }

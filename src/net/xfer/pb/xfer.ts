@@ -15,6 +15,7 @@ export interface Frame {
   reason: Frame.RejectReason
   message: string
   origin: boolean
+  lastResort: boolean
   data: Uint8Array<ArrayBuffer>
 }
 
@@ -149,6 +150,11 @@ export namespace Frame {
           w.bool(obj.origin)
         }
 
+        if ((obj.lastResort != null && obj.lastResort !== false)) {
+          w.uint32(96)
+          w.bool(obj.lastResort)
+        }
+
         if ((obj.data != null && obj.data.byteLength > 0)) {
           w.uint32(122)
           w.bytes(obj.data)
@@ -170,6 +176,7 @@ export namespace Frame {
           reason: RejectReason.UNSPECIFIED,
           message: '',
           origin: false,
+          lastResort: false,
           data: uint8ArrayAlloc(0)
         }
 
@@ -221,6 +228,10 @@ export namespace Frame {
             }
             case 11: {
               obj.origin = reader.bool()
+              break
+            }
+            case 12: {
+              obj.lastResort = reader.bool()
               break
             }
             case 15: {
@@ -319,6 +330,13 @@ export namespace Frame {
               }
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.lastResort`,
+                value: reader.bool()
+              }
+              break
+            }
             case 15: {
               yield {
                 field: `${prefix}.data`,
@@ -393,6 +411,11 @@ export namespace Frame {
     value: boolean
   }
 
+  export interface FrameLastResortFieldEvent {
+    field: '$.lastResort'
+    value: boolean
+  }
+
   export interface FrameDataFieldEvent {
     field: '$.data'
     value: Uint8Array<ArrayBuffer>
@@ -406,7 +429,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameVersionFieldEvent | FrameTypeFieldEvent | FrameRequestIdFieldEvent | FrameCidFieldEvent | FrameIndexFieldEvent | FrameLengthFieldEvent | FrameOffsetFieldEvent | FrameChunkCountFieldEvent | FrameReasonFieldEvent | FrameMessageFieldEvent | FrameOriginFieldEvent | FrameDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameVersionFieldEvent | FrameTypeFieldEvent | FrameRequestIdFieldEvent | FrameCidFieldEvent | FrameIndexFieldEvent | FrameLengthFieldEvent | FrameOffsetFieldEvent | FrameChunkCountFieldEvent | FrameReasonFieldEvent | FrameMessageFieldEvent | FrameOriginFieldEvent | FrameLastResortFieldEvent | FrameDataFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
