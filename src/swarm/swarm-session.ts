@@ -11,7 +11,7 @@ import { realClock } from './clock.js'
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
 import { RarestFirstPicker } from './rarest-first-picker.js'
 import type { Clock, TimerHandle } from './clock.js'
-import type { Bitfield } from '../util/bitfield.js'
+import { Bitfield } from '../util/bitfield.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 
 
@@ -189,6 +189,13 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   readonly #hungry = new Set<PeerState>()
   /** Peers held back until a time (busy back-off, a deferral ending): peer -> when to look again. */
   readonly #sleeping = new Map<PeerState, number>()
+  /**
+   * Chunks some peer claimed and then failed to serve (NOT_HELD, or dropped for failures); with the
+   * chunks banned peers claimed, the only ones asked again with lastResort. A peer sent elsewhere
+   * with no holder in sight may be waiting for a first copy still on its way to someone (the
+   * seeder's grace period): saying lastResort then would only buy a duplicate.
+   */
+  readonly #failedClaims: Bitfield
   /** Peers with chunks deferred (REJECT ELSEWHERE): a ban may end those deferrals early. */
   readonly #deferring = new Set<PeerState>()
   /** The earliest time in #sleeping (a lower bound). */
@@ -229,6 +236,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       maxRequestersPerChunk: init.maxRequestersPerChunk,
       random: init.random
     })
+    this.#failedClaims = new Bitfield(this.total)
     this.#availability = init.availability ?? new Availability(this.total)
     if (this.#availability.size !== this.total) throw new SwarmStateError(`availability has ${this.#availability.size} chunks, the sink ${this.total}`)
     this.#detachAvailability = this.#availability.observe({
@@ -545,7 +553,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   }
 
   #start (p: PeerState, index: number): void {
-    const lastResort = p.elsewhere?.has(index) === true && this.#otherHolders(p, index) === 0
+    const lastResort = p.elsewhere?.has(index) === true && this.#otherHolders(p, index) === 0 &&
+      (this.#failedClaims.has(index) || this.#availability.claimedByBanned(index))
     const req: Request = { index, controller: new AbortController(), startedAt: this.#clock.now(), queuePosition: p.inflight.size + 1, done: false, timedOut: false, lastResort }
     if (p.inflight.size === 0) this.#activePeers++
     p.inflight.set(index, req)
@@ -657,6 +666,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         this.#deferring.add(p)
       }
     } else if (code === 'ERR_NOT_HELD') {
+      this.#failedClaims.set(req.index)
       this.#availability.peerLacks(p.id, req.index)
     } else {
       this.#stats.failures++
@@ -669,6 +679,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     p.strikes++
     this.#log('peer %s strike %d: %s', p.id, p.strikes, reason)
     if (p.strikes < (this.#init.maxStrikes ?? DEFAULT_MAX_STRIKES)) return
+    // what it claimed to hold it failed to serve
+    for (const index of this.#availability.bitfield(p.id)?.indexes() ?? []) this.#failedClaims.set(index)
     this.#dropped.add(p.id)
     this.removePeer(p.id)
     this.safeDispatchEvent('dropped', { detail: { peer: p.id, reason: `${p.strikes} strikes, last: ${reason}` } })

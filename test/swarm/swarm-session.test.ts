@@ -274,6 +274,17 @@ describe('SwarmSession', () => {
     assert.deepEqual([...new Set(lastResorts)].sort((a, b) => a - b), range(0, 16), 'every chunk came from s, each asked with lastResort')
   })
 
+  it('does not say lastResort when no claim failed it (the first copy may be on its way to another peer)', async () => {
+    const asks: string[] = []
+    const seen = new Map<number, number>()
+    const s = setup(6, {
+      s: { delayMs: 1, admit: (_from, i, lastResort) => { asks.push(`${i}${lastResort ? '!' : ''}`); seen.set(i, (seen.get(i) ?? 0) + 1); return seen.get(i) === 1 ? 'elsewhere' : 'ok' } }
+    }, { elsewhereRetryMs: 20 })
+    await s.session.run({ signal: s.controller.signal })
+    assertComplete(s)
+    assert.equal(asks.filter(a => a.endsWith('!')).length, 0, `asked: ${asks.join(' ')}`)
+  })
+
   it('does not wait out a deferral when only banned peers claimed the chunk', async () => {
     // a retry far beyond the bound: only the at-once path can finish
     const s = setup(8, {
