@@ -246,17 +246,17 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       },
       availabilityDecreased: (index, peer) => {
         this.#picker.availabilityDecreased(index)
-        if (this.#deferring.size > 0 && this.#availability.isBanned(peer)) this.#bannedHolderGone(index)
+        if (this.#deferring.size > 0 && this.#availability.isBanned(peer)) this.#failedHolderGone(index)
       }
     })
   }
 
   /**
-   * A banned peer's claim on `index` is gone: a peer that sent us elsewhere for it, with no other
-   * holder left, most likely counted that claim. It is asked again now (with lastResort), not when
-   * its deferral runs out.
+   * The claim on `index` of a peer we banned or dropped for failures is gone: a peer that sent us
+   * elsewhere for it, with no other holder left, most likely counted that claim. It is asked again
+   * now (with lastResort), not when its deferral runs out.
    */
-  #bannedHolderGone (index: number): void {
+  #failedHolderGone (index: number): void {
     for (const q of this.#deferring) {
       if (q.deferred?.has(index) !== true || this.#otherHolders(q, index) > 0) continue
       q.deferred.delete(index)
@@ -680,9 +680,11 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#log('peer %s strike %d: %s', p.id, p.strikes, reason)
     if (p.strikes < (this.#init.maxStrikes ?? DEFAULT_MAX_STRIKES)) return
     // what it claimed to hold it failed to serve
-    for (const index of this.#availability.bitfield(p.id)?.indexes() ?? []) this.#failedClaims.set(index)
+    const claimed = [...this.#availability.bitfield(p.id)?.indexes() ?? []]
+    for (const index of claimed) this.#failedClaims.set(index)
     this.#dropped.add(p.id)
     this.removePeer(p.id)
+    if (this.#deferring.size > 0) for (const index of claimed) this.#failedHolderGone(index)
     this.safeDispatchEvent('dropped', { detail: { peer: p.id, reason: `${p.strikes} strikes, last: ${reason}` } })
   }
 
