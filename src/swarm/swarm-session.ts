@@ -659,8 +659,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       // their claims (which the peer may count) are what sent us away: asked again at once.
       p.elsewhere ??= new Set()
       p.elsewhere.add(req.index)
-      const banned = !req.lastResort && this.#otherHolders(p, req.index) === 0 && this.#availability.claimedByBanned(req.index)
-      if (!banned) {
+      const onlyBannedClaimed = !req.lastResort && this.#otherHolders(p, req.index) === 0 && this.#availability.claimedByBanned(req.index)
+      if (!onlyBannedClaimed) {
         p.deferred ??= new Map()
         p.deferred.set(req.index, this.#clock.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
         this.#deferring.add(p)
