@@ -163,6 +163,8 @@ interface PeerState {
   deferred?: Map<number, number>
   /** Every chunk this peer ever sent us elsewhere for: asking it again, with no other holder, says lastResort. */
   elsewhere?: Set<number>
+  /** Requests it failed with an error (not a timeout): a peer dropped with any is one whose claims failed. */
+  errors: number
 }
 
 /**
@@ -190,7 +192,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   /** Peers held back until a time (busy back-off, a deferral ending): peer -> when to look again. */
   readonly #sleeping = new Map<PeerState, number>()
   /**
-   * Chunks some peer claimed and then failed to serve (NOT_HELD, or dropped for failures); with the
+   * Chunks some peer claimed and then failed to serve (NOT_HELD, or dropped with errors); with the
    * chunks banned peers claimed, the only ones asked again with lastResort. A peer sent elsewhere
    * with no holder in sight may be waiting for a first copy still on its way to someone (the
    * seeder's grace period): saying lastResort then would only buy a duplicate.
@@ -372,7 +374,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #ensurePeer (peer: string): PeerState {
     let p = this.#peers.get(peer)
     if (p === undefined) {
-      p = { id: peer, seq: this.#peerSeq++, inflight: new Map(), rateBps: 0, strikes: 0, backoffUntil: 0, busyStreak: 0, lastDeliveryAt: 0 }
+      p = { id: peer, seq: this.#peerSeq++, inflight: new Map(), rateBps: 0, strikes: 0, backoffUntil: 0, busyStreak: 0, lastDeliveryAt: 0, errors: 0 }
       this.#peers.set(peer, p)
       this.#dirty.add(p)
       this.#availability.addPeer(peer)
@@ -670,6 +672,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#availability.peerLacks(p.id, req.index)
     } else {
       this.#stats.failures++
+      p.errors++
       this.#strike(p, `request for chunk ${req.index} failed: ${(err as Error)?.message ?? String(err)}`)
     }
     this.#schedule()
@@ -679,8 +682,9 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     p.strikes++
     this.#log('peer %s strike %d: %s', p.id, p.strikes, reason)
     if (p.strikes < (this.#init.maxStrikes ?? DEFAULT_MAX_STRIKES)) return
-    // what it claimed to hold it failed to serve
-    const claimed = [...this.#availability.bitfield(p.id)?.indexes() ?? []]
+    // What it claimed to hold it failed to serve. Not for timeouts alone: a slow peer (or a busy
+    // machine) is no liar, and counting its claims as failed would buy duplicates from the seeder.
+    const claimed = p.errors === 0 ? [] : [...this.#availability.bitfield(p.id)?.indexes() ?? []]
     for (const index of claimed) this.#failedClaims.set(index)
     this.#dropped.add(p.id)
     this.removePeer(p.id)
