@@ -66,6 +66,8 @@ export interface NetworkApi extends TypedEventTarget<NetworkEvents> {
   getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield>
   /** Chunk `index` of `cid` from `peer` (unverified); aborting the signal cancels it on the wire. */
   requestChunk(peer: XferPeer, cid: CID, index: number, options?: ChunkRequestOptions): Promise<Uint8Array>
+  /** Gives back a chunk from requestChunk once nothing references it; its buffer is reused. */
+  releaseChunk(chunk: Uint8Array): void
   /** Drops every xfer stream to `peer`. */
   closePeer(peer: XferPeer): void
 }

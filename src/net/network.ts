@@ -230,6 +230,11 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     return await this.#client().requestChunk(peer, cid, index, options)
   }
 
+  /** Gives back a chunk from requestChunk once nothing references it (its buffer is reused). */
+  releaseChunk (chunk: Uint8Array): void {
+    this.#xfer?.releaseChunk(chunk)
+  }
+
   /** Drops every xfer stream to `peer`; its outstanding requests fail with ERR_XFER_STREAM. */
   closePeer (peer: XferPeer): void {
     this.#xfer?.closePeer(peer)

@@ -228,8 +228,12 @@ export class Downloader {
           if (this.#answered.delete(data)) this.#init.observer?.chunkRequest?.(ok ? 'ok' : 'bad-chunk')
           return ok
         },
-        // verify() above has just hashed this buffer against the manifest; the store need not again
-        write: async (index, data) => { await this.#write(held, index, data) }
+        // verify() above has just hashed this buffer against the manifest; the store need not again.
+        // Once written nothing holds the buffer, so the network reuses it for a later chunk.
+        write: async (index, data) => {
+          await this.#write(held, index, data)
+          network.releaseChunk(data)
+        }
       },
       chunkSize: layout.chunkSize,
       maxActivePeers: this.#init.maxPeersPerContent,

@@ -191,6 +191,23 @@ describe('XferProtocol over real libp2p nodes', () => {
     chunks.forEach((chunk, n) => { assert.equal(sha256hex(chunk), small.digests[indexes[n]!], `chunk ${indexes[n]}`) })
   })
 
+  it('reuses the buffer of a released chunk for the next one, with the right bytes in it', async () => {
+    await startPair()
+    const first = await client.requestChunk(serverNode.peerId, small.cid, 3)
+    assert.equal(sha256hex(first), small.digests[3])
+    const kept = await client.requestChunk(serverNode.peerId, small.cid, 4)
+    client.releaseChunk(first)
+    client.releaseChunk(first)
+    const second = await client.requestChunk(serverNode.peerId, small.cid, 5)
+    assert.equal(second.buffer, first.buffer, 'the released buffer came back')
+    assert.equal(sha256hex(second), small.digests[5])
+    const third = await client.requestChunk(serverNode.peerId, small.cid, 6)
+    assert.notEqual(third.buffer, first.buffer, 'a double release does not hand one buffer out twice')
+    assert.notEqual(third.buffer, kept.buffer, 'an unreleased chunk is never reused')
+    assert.equal(sha256hex(third), small.digests[6])
+    assert.equal(sha256hex(kept), small.digests[4])
+  })
+
   it('moves a 16 MiB chunk and a manifest bigger than one piece', async () => {
     await startPair()
     const big = await makeContent(2, 16 * MiB)

@@ -7,6 +7,7 @@ import type { AbortOptions, Logger, Stream, StreamCloseEvent, StreamMessageEvent
 import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { PartialFrameTimer } from './partial-frame-timer.js'
+import type { ChunkBufferPool } from './chunk-buffer-pool.js'
 
 /** Limits and timers a channel needs, already resolved against the defaults. */
 export interface XferChannelOptions {
@@ -17,6 +18,8 @@ export interface XferChannelOptions {
   progressTimeout: number
   frameTimeout: number
   idleTimeout: number
+  /** Where chunk bodies come from; the consumer gives them back with XferClient.releaseChunk. */
+  chunkPool: ChunkBufferPool
 }
 
 type RequestKind = 'manifest' | 'bitfield' | 'chunk'
@@ -184,6 +187,8 @@ export class XferClientChannel {
   #abandon (request: OutstandingRequest, err: Error): void {
     if (request.abandoned || this.#requests.get(request.id) !== request) return
     request.abandoned = true
+    // never handed out, so nobody else holds it
+    if (request.kind === 'chunk' && request.body !== undefined) this.#options.chunkPool.release(request.body)
     request.body = undefined
     request.reject(err)
     if (!request.sent) {
@@ -231,13 +236,10 @@ export class XferClientChannel {
           throw new XferProtocolError(`DATA at ${frame.offset}+${piece.byteLength} does not continue ${request.received}/${request.length}`)
         }
         if (!request.abandoned) {
-          if (piece.byteLength === request.length) {
-            // The whole body in one piece: hand out a plain view of the decoded frame, no second copy.
-            request.body = new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength)
-          } else {
-            request.body ??= new Uint8Array(request.length)
-            request.body.set(piece, request.received)
-          }
+          // A chunk goes into a pooled buffer even when it arrived in one piece: the decoded frame
+          // is young garbage at once, while the body lives until written (see ChunkBufferPool).
+          request.body ??= request.kind === 'chunk' ? this.#options.chunkPool.take(request.length) : new Uint8Array(request.length)
+          request.body.set(piece, request.received)
         }
         request.received += piece.byteLength
         if (request.received === request.length) this.#complete(request, request.body ?? new Uint8Array(0))

@@ -27,6 +27,12 @@ export const DEFAULT_MAX_FRAME_SIZE = DEFAULT_PIECE_SIZE + FRAME_HEADER_ALLOWANC
  * headroom that the socket never runs dry between pieces, however small the pieces are.
  */
 export const DEFAULT_SEND_LOW_WATER = 1 * MiB
+/**
+ * Released chunk buffers a client keeps for reuse. Only chunks between arrival and their file write
+ * circulate (a few at a time on one pair), so 64 chunks of the default 256 KiB is plenty, and a
+ * swarm's bursts beyond it fall back to fresh buffers.
+ */
+export const DEFAULT_CHUNK_POOL_BYTES = 16 * MiB
 /** Largest chunk a client accepts (the manifest format allows 64 KiB .. 16 MiB). */
 export const DEFAULT_MAX_CHUNK_SIZE = 16 * MiB
 /** Largest manifest a client accepts. */

@@ -27,6 +27,11 @@ export interface XferClient {
   getBitfield(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<XferBitfield>
   /** One chunk's bytes (unverified). Many may be in flight per peer; aborting sends CANCEL. */
   requestChunk(peer: XferPeer, cid: CID, index: number, options?: ChunkRequestOptions): Promise<Uint8Array>
+  /**
+   * Gives back a buffer requestChunk resolved with, once nothing references it any more (it will be
+   * overwritten by a later chunk). Optional: a chunk never released is ordinary garbage.
+   */
+  releaseChunk(chunk: Uint8Array): void
   /** Drops every stream to that peer; its outstanding requests fail with ERR_XFER_STREAM. */
   closePeer(peer: XferPeer): void
 }
@@ -87,4 +92,5 @@ export interface XferInit {
   maxInboundStreamsPerPeer?: number
   floodStrikes?: number
   floodRefusalMs?: number
+  chunkPoolBytes?: number
 }

@@ -5,6 +5,7 @@ import { XferClientChannel } from './client-channel.js'
 import { XferStreamError } from './errors.js'
 import { XferServerSession } from './server-session.js'
 import { FloodGuard } from './flood-guard.js'
+import { ChunkBufferPool } from './chunk-buffer-pool.js'
 import type { XferChannelOptions } from './client-channel.js'
 import type { XferSessionOptions } from './server-session.js'
 import type { ChunkRequestOptions, XferBitfield, XferClient, XferComponents, XferInit, XferPeer } from './types.js'
@@ -32,6 +33,7 @@ export class XferProtocol implements Startable, XferClient {
   /** Inbound sessions by remote peer, for the per-peer bound and for dropping a flooder's streams at once. */
   readonly #sessionsByPeer = new Map<string, Set<XferServerSession>>()
   readonly #floodGuard: FloodGuard
+  readonly #chunkPool: ChunkBufferPool
   #started = false
   #stopController = new AbortController()
 
@@ -41,6 +43,7 @@ export class XferProtocol implements Startable, XferClient {
     this.#log = components.logger?.forComponent('shoal:net:xfer') ?? defaultLogger('shoal:net:xfer')
     const pieceSize = init.pieceSize ?? C.DEFAULT_PIECE_SIZE
     const maxFrameSize = init.maxFrameSize ?? Math.max(C.DEFAULT_MAX_FRAME_SIZE, pieceSize + C.FRAME_HEADER_ALLOWANCE)
+    this.#chunkPool = new ChunkBufferPool(init.chunkPoolBytes ?? C.DEFAULT_CHUNK_POOL_BYTES)
     this.#channelOptions = {
       maxFrameSize,
       maxChunkSize: init.maxChunkSize ?? C.DEFAULT_MAX_CHUNK_SIZE,
@@ -48,7 +51,8 @@ export class XferProtocol implements Startable, XferClient {
       requestTimeout: init.requestTimeout ?? C.DEFAULT_REQUEST_TIMEOUT_MS,
       progressTimeout: init.progressTimeout ?? C.DEFAULT_PROGRESS_TIMEOUT_MS,
       frameTimeout: init.frameTimeout ?? C.DEFAULT_FRAME_TIMEOUT_MS,
-      idleTimeout: init.clientIdleTimeout ?? C.DEFAULT_CLIENT_IDLE_TIMEOUT_MS
+      idleTimeout: init.clientIdleTimeout ?? C.DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
+      chunkPool: this.#chunkPool
     }
     this.#sessionOptions = {
       maxFrameSize,
@@ -120,6 +124,11 @@ export class XferProtocol implements Startable, XferClient {
       throw new RangeError(`chunk index ${index} is not a uint32`)
     }
     return this.#channel(peer, cid).request('chunk', index, options)
+  }
+
+  /** Takes back a chunk from requestChunk that the caller no longer references; its memory is reused. */
+  releaseChunk (chunk: Uint8Array): void {
+    this.#chunkPool.release(chunk)
   }
 
   /** Drops every outbound stream to `peer`. */
