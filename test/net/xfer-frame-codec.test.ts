@@ -26,6 +26,43 @@ describe('xfer frame codec', () => {
     assert.equal(frames[2]!.message, 'later')
   })
 
+  it('hands a large DATA piece out as the buffers it arrived in, and decodes everything else whole', () => {
+    const data = Uint8Array.from({ length: 20_000 }, (_, i) => (i * 7) & 0xff)
+    const wire = new Uint8ArrayList(
+      encodeDataFrame({ type: Frame.Type.DATA, requestId: 4, offset: 0 }, data),
+      encodeDataFrame({ type: Frame.Type.DATA, requestId: 5, offset: 8 }, data.subarray(0, 100)),
+      encodeFrame({ type: Frame.Type.BITFIELD, requestId: 6, chunkCount: 8 * 6000, data: data.subarray(0, 6000) })
+    ).subarray()
+    const decoder = new FrameDecoder(64 * 1024)
+    const out: Array<{ frame: Frame, piece?: Uint8Array }> = []
+    // 3000-byte reads, as a socket delivers them: every large frame spans several buffers
+    for (let at = 0; at < wire.byteLength; at += 3000) {
+      for (const { frame, piece } of decoder.pushDetached(wire.subarray(at, at + 3000))) out.push({ frame, piece: piece?.subarray() })
+    }
+    assert.equal(out.length, 3)
+    assert.equal(out[0]!.frame.requestId, 4)
+    assert.equal(out[0]!.frame.data.byteLength, 0, 'the piece is not in the frame')
+    assert.deepEqual(out[0]!.piece, data)
+    assert.equal(out[1]!.piece, undefined, 'a small piece is decoded with its frame')
+    assert.deepEqual(new Uint8Array(out[1]!.frame.data), data.subarray(0, 100))
+    assert.equal(out[2]!.piece, undefined, 'only DATA frames are split')
+    assert.deepEqual(new Uint8Array(out[2]!.frame.data), data.subarray(0, 6000))
+  })
+
+  it('decodes a DATA frame with a repeated data field as protons does (last wins)', () => {
+    const first = new Uint8Array(5000).fill(1)
+    const last = new Uint8Array(6000).fill(2)
+    const header = Frame.encode({ version: 1, type: Frame.Type.DATA, requestId: 1 })
+    const field = (bytes: Uint8Array): Uint8Array[] => [Uint8Array.of((15 << 3) | 2), encodeVarint(bytes.byteLength), bytes]
+    const body = new Uint8ArrayList(header, ...field(first), ...field(last)).subarray()
+    const wire = new Uint8ArrayList(encodeVarint(body.byteLength), body).subarray()
+    const decoder = new FrameDecoder(64 * 1024)
+    const out = [...decoder.pushDetached(new Uint8ArrayList(wire.subarray(0, 7000), wire.subarray(7000)))]
+    assert.equal(out.length, 1)
+    assert.equal(out[0]!.piece, undefined)
+    assert.deepEqual(new Uint8Array(out[0]!.frame.data), last)
+  })
+
   it('reports a partial frame until it completes', () => {
     const decoder = new FrameDecoder(1024)
     const wire = encodeFrame({ type: Frame.Type.CANCEL, requestId: 3 }).subarray()

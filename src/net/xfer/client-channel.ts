@@ -204,7 +204,7 @@ export class XferClientChannel {
   #onData (data: StreamMessageEvent['data']): void {
     this.#armProgress()
     try {
-      for (const frame of this.#decoder.push(data)) this.#onFrame(frame)
+      for (const { frame, piece } of this.#decoder.pushDetached(data)) this.#onFrame(frame, piece)
     } catch (err) {
       const cause = err instanceof XferProtocolError ? err : new XferProtocolError(`bad frame: ${(err as Error).message}`, { cause: err })
       this.#log.error('protocol error from peer - %e', cause)
@@ -214,7 +214,8 @@ export class XferClientChannel {
     this.#frameTimer.update(this.#decoder.hasPartialFrame)
   }
 
-  #onFrame (frame: Frame): void {
+  /** `piece`: a DATA frame's piece still in the buffers it arrived in (frame.data is empty then). */
+  #onFrame (frame: Frame, piece?: Uint8ArrayList): void {
     const request = this.#requests.get(frame.requestId)
     if (request === undefined) throw new XferProtocolError(`${frame.type} for request ${frame.requestId}, which is not outstanding`)
     switch (frame.type) {
@@ -231,17 +232,25 @@ export class XferClientChannel {
       }
       case Frame.Type.DATA: {
         if (request.length === -1) throw new XferProtocolError('DATA before its header')
-        const piece = frame.data
-        if (frame.offset !== request.received || piece.byteLength === 0 || request.received + piece.byteLength > request.length) {
-          throw new XferProtocolError(`DATA at ${frame.offset}+${piece.byteLength} does not continue ${request.received}/${request.length}`)
+        const pieceLength = piece?.byteLength ?? frame.data.byteLength
+        if (frame.offset !== request.received || pieceLength === 0 || request.received + pieceLength > request.length) {
+          throw new XferProtocolError(`DATA at ${frame.offset}+${pieceLength} does not continue ${request.received}/${request.length}`)
         }
         if (!request.abandoned) {
-          // A chunk goes into a pooled buffer even when it arrived in one piece: the decoded frame
-          // is young garbage at once, while the body lives until written (see ChunkBufferPool).
+          // A chunk goes into a pooled buffer even when it arrived in one piece: the received
+          // buffers are young garbage at once, while the body lives until written (ChunkBufferPool).
           request.body ??= request.kind === 'chunk' ? this.#options.chunkPool.take(request.length) : new Uint8Array(request.length)
-          request.body.set(piece, request.received)
+          if (piece === undefined) {
+            request.body.set(frame.data, request.received)
+          } else {
+            let at = request.received
+            for (const buf of piece) {
+              request.body.set(buf, at)
+              at += buf.byteLength
+            }
+          }
         }
-        request.received += piece.byteLength
+        request.received += pieceLength
         if (request.received === request.length) this.#complete(request, request.body ?? new Uint8Array(0))
         return
       }

@@ -7,6 +7,11 @@ import { Frame } from './pb/xfer.js'
 const DATA_FIELD_KEY = (15 << 3) | 2
 /** A uint32 varint never needs more than five bytes. */
 const MAX_VARINT_BYTES = 5
+/**
+ * A DATA piece at least this long that arrived in several buffers is handed out as those buffers
+ * instead of being joined: the receiver copies it once, into the chunk's own buffer.
+ */
+const DETACH_MIN_BYTES = 4 * 1024
 
 /** Encodes a control frame (no body data) with its length prefix. */
 export function encodeFrame (frame: Partial<Frame>): Uint8ArrayList {
@@ -59,15 +64,28 @@ export class FrameDecoder {
 
   /** Appends received bytes and yields every frame now complete. */
   * push (data: Uint8Array | Uint8ArrayList): Generator<Frame> {
+    for (const { frame } of this.#frames(data, false)) yield frame
+  }
+
+  /**
+   * As push(), but a large DATA frame's piece comes as `piece`, the received buffers it spans
+   * (views, not copies; frame.data is then empty). Valid until the next call.
+   */
+  * pushDetached (data: Uint8Array | Uint8ArrayList): Generator<DecodedFrame> {
+    yield * this.#frames(data, true)
+  }
+
+  * #frames (data: Uint8Array | Uint8ArrayList, detach: boolean): Generator<DecodedFrame> {
     this.#buffer.append(data)
     while (this.#buffer.byteLength > 0) {
       const prefix = this.#readLength()
       if (prefix === undefined) return
       const { length, bytes } = prefix
       if (this.#buffer.byteLength < bytes + length) return
-      const body = this.#buffer.subarray(bytes, bytes + length)
+      const body = this.#buffer.sublist(bytes, bytes + length)
       this.#buffer.consume(bytes + length)
-      yield decodeFrame(body)
+      const detached = detach ? detachData(body) : undefined
+      yield detached ?? { frame: decodeFrame(body.subarray()) }
     }
   }
 
@@ -90,6 +108,76 @@ export class FrameDecoder {
     if (available === MAX_VARINT_BYTES) throw new XferProtocolError('frame length prefix is not a valid varint')
     return undefined
   }
+}
+
+/** A frame as the client reads it: a large DATA piece may stay in the buffers it arrived in. */
+export interface DecodedFrame {
+  frame: Frame
+  piece?: Uint8ArrayList
+}
+
+/**
+ * Splits a DATA frame whose data field is large and spans several buffers into its header (decoded
+ * as usual) and the piece's buffers, by walking the top-level protobuf fields. Returns undefined for
+ * everything else (the caller decodes the frame whole), including any field layout it does not
+ * expect, such as a repeated data field: protons then decides, so the result never differs.
+ */
+function detachData (body: Uint8ArrayList): DecodedFrame | undefined {
+  // in one buffer, subarray() is a view already: nothing to save
+  if (body.byteLength < DETACH_MIN_BYTES || !spansBuffers(body)) return undefined
+  let at = 0
+  let field: { keyAt: number, start: number, end: number } | undefined
+  while (at < body.byteLength) {
+    const keyAt = at
+    const key = readVarint(body, at)
+    if (key === undefined) return undefined
+    at = key.next
+    switch (key.value & 7) {
+      case 0: {
+        const value = readVarint(body, at)
+        if (value === undefined) return undefined
+        at = value.next
+        break
+      }
+      case 1: at += 8; break
+      case 5: at += 4; break
+      case 2: {
+        const len = readVarint(body, at)
+        if (len === undefined) return undefined
+        const end = len.next + len.value
+        if (end > body.byteLength) return undefined
+        if (key.value === DATA_FIELD_KEY) {
+          if (field !== undefined) return undefined
+          field = { keyAt, start: len.next, end }
+        }
+        at = end
+        break
+      }
+      default: return undefined
+    }
+  }
+  if (at !== body.byteLength || field === undefined || field.end - field.start < DETACH_MIN_BYTES) return undefined
+  const header = new Uint8ArrayList(body.sublist(0, field.keyAt), body.sublist(field.end)).subarray()
+  const frame = decodeFrame(header)
+  if (frame.type !== Frame.Type.DATA) return undefined
+  return { frame, piece: body.sublist(field.start, field.end) }
+}
+
+function spansBuffers (list: Uint8ArrayList): boolean {
+  let count = 0
+  for (const _ of list) if (++count > 1) return true
+  return false
+}
+
+/** An unsigned varint below 2^32 at `at`, or undefined when it is not one. */
+function readVarint (list: Uint8ArrayList, at: number): { value: number, next: number } | undefined {
+  let value = 0
+  for (let i = 0; i < MAX_VARINT_BYTES && at + i < list.byteLength; i++) {
+    const byte = list.get(at + i)
+    value += (byte & 0x7f) * 2 ** (7 * i)
+    if ((byte & 0x80) === 0) return value <= 0xffffffff ? { value, next: at + i + 1 } : undefined
+  }
+  return undefined
 }
 
 /** Decodes and validates one frame body. */
