@@ -81,3 +81,8 @@ export const GOSSIP_MAX_INBOUND_DATA_LENGTH = MAX_ANNOUNCE_BYTES
 /** File names inside the data directory. */
 export const DATASTORE_DIR = 'datastore'
 export const IDENTITY_FILE = 'identity.key'
+
+/** Prefix of a named signal topic (small coordination messages, e.g. the registry mirrors' claims). */
+export const SIGNAL_TOPIC_PREFIX = '/shoal/1/signal/'
+/** Largest message on a signal topic (bytes): it carries a few ids, never data. */
+export const SIGNAL_MAX_BYTES = 1024

@@ -12,6 +12,8 @@ export { generateSwarmKey, writeSwarmKeyFile, loadSwarmKey, parseSwarmKey } from
 export { BootstrapDialer, bootstrapDialer } from './bootstrap-dialer.js'
 export type { BootstrapDialerInit, BootstrapDialerComponents } from './bootstrap-dialer.js'
 export { HaveAnnouncer, haveTopic } from './have-announcer.js'
+export { SignalTopic, signalTopic } from './signal-topic.js'
+export type { SignalTopicEvents } from './signal-topic.js'
 export type { GossipCount, HaveAnnouncerEvents, HaveAnnouncerInit, HaveAnnouncerComponents, LeaveReason } from './have-announcer.js'
 export { encodeHave, encodeBitfield, encodeLeave, decodeAnnounce } from './announce-codec.js'
 export type { DecodedAnnounce, AnnounceContext } from './announce-codec.js'

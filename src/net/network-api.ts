@@ -1,5 +1,6 @@
 import type { GossipCount, HaveAnnouncer } from './have-announcer.js'
 import type { NodeConfig } from './node-config.js'
+import type { SignalTopic } from './signal-topic.js'
 import type { ChunkRequestOptions, XferBitfield, XferPeer } from './xfer/index.js'
 import type { Bitfield } from '../util/bitfield.js'
 import type { AbortOptions, PeerId, PeerInfo, TypedEventTarget } from '@libp2p/interface'
@@ -60,6 +61,8 @@ export interface NetworkApi extends TypedEventTarget<NetworkEvents> {
   joinContent(cid: CID | string, chunkCount: number, currentBitfield?: Bitfield): HaveAnnouncer
   /** Leaves the announcement topic of `cid` (publishing LEAVE). */
   leaveContent(cid: CID | string): Promise<void>
+  /** Joins the signal topic `name` (small signed messages among its members); the same one if already joined. */
+  joinSignals(name: string): SignalTopic
   /** Raw manifest bytes of `cid` from `peer`; the caller verifies them against the CID. */
   getManifest(peer: XferPeer, cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** The chunks `peer` offers us for `cid`. */

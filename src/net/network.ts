@@ -5,6 +5,7 @@ import { FIND_PROVIDERS_TIMEOUT_MS, NETWORK_STOP_TIMEOUT_MS, PROVIDE_RETRY_INTER
 import { createShoalLibp2p } from './create-libp2p.js'
 import { HaveAnnouncer } from './have-announcer.js'
 import { resolveNodeConfig } from './node-config.js'
+import { SignalTopic } from './signal-topic.js'
 import { xfer } from './xfer/index.js'
 import type { ServiceFactory, ShoalLibp2p } from './create-libp2p.js'
 import type { FindProvidersOptions, NetworkApi, NetworkEvents, ProvideOptions } from './network-api.js'
@@ -38,6 +39,7 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
   #node?: ShoalLibp2p
   #xfer?: XferProtocol
   readonly #announcers = new Map<string, HaveAnnouncer>()
+  readonly #signals = new Map<string, SignalTopic>()
   // CIDs whose last provide reached no DHT server; retried until one stores the record.
   readonly #unprovided = new Map<string, CID>()
   readonly #providing = new Map<string, CID>()
@@ -92,6 +94,8 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     const stopping = (async () => {
       await Promise.all([...this.#announcers.values()].map(async a => a.leave().catch(() => {})))
       this.#announcers.clear()
+      for (const signals of this.#signals.values()) signals.leave()
+      this.#signals.clear()
       this.#unprovided.clear()
       this.#providing.clear()
       node.removeEventListener('peer:connect', this.#onConnect)
@@ -213,6 +217,17 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     const announcer = this.#announcers.get(cid.toString())
     this.#announcers.delete(cid.toString())
     await announcer?.leave()
+  }
+
+  /** Joins the signal topic `name`; the same SignalTopic if already joined. */
+  joinSignals (name: string): SignalTopic {
+    const existing = this.#signals.get(name)
+    if (existing !== undefined) return existing
+    const node = this.libp2p
+    const signals = new SignalTopic({ peerId: node.peerId, pubsub: node.services.pubsub, events: node, logger: this.#logger }, name)
+    signals.join()
+    this.#signals.set(name, signals)
+    return signals
   }
 
   /** Raw manifest bytes of `cid` from `peer`; the caller verifies them against the CID. */

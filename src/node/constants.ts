@@ -57,7 +57,23 @@ export const READ_AHEAD_BYTES = 16 * 1024 * 1024
 export const READ_ENTRY_POLL_MS = 10
 /** How long one DHT lookup of a content alias waits for a provider (ms): a miss must answer fast. */
 export const ALIAS_FIND_TIMEOUT_MS = 2_000
-/** How long a node that just claimed an alias looks for others that claimed it at the same moment (ms). */
-export const CLAIM_RIVALS_TIMEOUT_MS = 3_000
-/** Most rival claimers looked for (the lookup returns once this many are known). */
-export const MAX_CLAIM_RIVALS = 8
+/** Signal topic of alias wants, claims and holders (docs/registry.md, "Who fetches a blob"). */
+export const ALIAS_SIGNALS = 'aliases'
+/**
+ * How long a node that wants an alias listens for others that want it too before the choice of the
+ * one that fetches it (ms): every wanter heard in that window is in the choice, so nodes asked at
+ * the same moment choose the same one. Signals cross a connected peer in a few ms.
+ */
+export const CLAIM_GATHER_MS = 300
+/** A want counts in the choice this long after it was heard (ms). */
+export const WANT_TTL_MS = 5_000
+/** A claimer repeats its claim (with the bytes it has) this often while it fetches (ms). */
+export const CLAIM_REPEAT_MS = 1_000
+/** A claim not repeated for this long is taken for a dead claimer (ms). */
+export const CLAIM_SILENT_MS = 4_000
+/** A claimer whose byte count did not grow for this long is taken for stalled (ms). */
+export const CLAIM_STALL_MS = 10_000
+/** Aliases whose signals are remembered at once; the oldest is forgotten past this (peers are untrusted). */
+export const MAX_SIGNALLED_ALIASES = 1_024
+/** How often a waiter re-checks its claimer's liveness between signals (ms). */
+export const CLAIM_CHECK_MS = 250

@@ -63,7 +63,7 @@ export class Downloader {
     let providers: string[] = []
     let held = entry.held
     if (held === undefined) {
-      const found = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal)
+      const found = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal, options.peers)
       providers = found.providers
       held = await this.#init.opener.openDownload(entry.cid, out, options.overwrite === true, found.manifest)
     }
@@ -98,9 +98,10 @@ export class Downloader {
 
   /**
    * Returns the peers that provide the content, after the manifest has been taken from one of them:
-   * from the DHT's providers, or from a peer already connected if one answers first.
+   * from the DHT's providers, or from a peer already connected or named by the caller
+   * (GetOptions.peers) if one answers first.
    */
-  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal, hinted: string[] = []): Promise<{ providers: string[], manifest: VerifiedManifest }> {
     // Providers that failed to hand over bytes matching the CID: skipped for this content, so a
     // hostile provider costs one fetch, not one per retry.
     const failed = new Set<string>()
@@ -109,7 +110,7 @@ export class Downloader {
     try {
       return await Promise.any([
         this.#manifestFromProviders(entry, timeoutMs, raceSignal, failed),
-        this.#manifestFromConnected(entry, raceSignal, failed)
+        this.#manifestFromConnected(entry, raceSignal, failed, hinted)
       ])
     } catch (err) {
       signal.throwIfAborted()
@@ -125,15 +126,16 @@ export class Downloader {
    * before the content exists: the DHT lookup took ~0.9 s of the 1.1-1.3 s to the manifest (warm
    * bench, 2026-12-02) while the origin was one stream away. Rejects when none of them serves it.
    */
-  async #manifestFromConnected (entry: ContentEntry, signal: AbortSignal, failed: Set<string>): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+  async #manifestFromConnected (entry: ContentEntry, signal: AbortSignal, failed: Set<string>, hinted: string[]): Promise<{ providers: string[], manifest: VerifiedManifest }> {
     const { network } = this.#init
-    const peers = network.connectedPeers().slice(0, CONNECTED_MANIFEST_ASKS).map(p => p.toString())
+    // peers the caller named are asked too: a DHT lookup takes seconds while links are full
+    const peers = [...new Set([...hinted, ...network.connectedPeers().slice(0, CONNECTED_MANIFEST_ASKS).map(p => p.toString())])]
     return await Promise.any(peers.map(async peer => {
       const bytes = await network.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
       try {
         const manifest = decodeManifest(bytes, entry.cid)
         this.#log('manifest of %s from %s: %d bytes', entry.key, peer, manifest.size)
-        return { providers: [peer], manifest: { manifest, bytes } }
+        return { providers: [peer, ...hinted.filter(p => p !== peer)], manifest: { manifest, bytes } }
       } catch (err) {
         // a broken manifest that matches the CID is the content's own: the DHT path reports it
         if (isShoalError(err, ManifestErrorCode.CID_MISMATCH)) failed.add(peer)

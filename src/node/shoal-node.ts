@@ -126,7 +126,6 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     const source = new XferSource({
       // a manifest request for an alias is answered with the manifest of the content it names
       entry: cid => this.#contents.get(this.aliases.target(cid.toString()) ?? cid.toString()),
-      claimed: cid => this.aliases.claimAnswer(cid.toString()),
       uploadBucket: traffic.uploadBucket,
       uploadSlots: traffic.uploadSlots,
       onUploaded: bytes => { traffic.uploaded.add(bytes) },

@@ -109,6 +109,8 @@ export interface GetOptions {
   onProgress?: (progress: Progress) => void
   /** How long to wait for a first provider before failing with ERR_NOT_FOUND (ms). */
   findTimeoutMs?: number
+  /** Peers said to hold the content (e.g. by a signal), asked for its manifest before the DHT. */
+  peers?: string[]
   /**
    * Replace existing files at the destination that shoal did not create. Default false: such a file
    * fails the get with ERR_ALREADY_EXISTS before anything is written. Never replaces a folder.

@@ -11,8 +11,6 @@ import { TEST_HOOK_CORRUPT_UPLOADS_ENV, TEST_HOOKS_ENV } from './constants.js'
 
 export interface XferSourceInit {
   entry(cid: CID): ContentEntry | undefined
-  /** The answer to a manifest request for a CID that is no content's (a live claim), if any. */
-  claimed?: (cid: CID) => Uint8Array | undefined
   uploadBucket: TokenBucket
   uploadSlots: UploadSlots
   onUploaded(bytes: number): void
@@ -45,7 +43,7 @@ export class XferSource implements XferContentSource {
   }
 
   manifestBytes (cid: CID): Uint8Array | undefined {
-    return this.#init.entry(cid)?.held?.manifestBytes ?? this.#init.claimed?.(cid)
+    return this.#init.entry(cid)?.held?.manifestBytes
   }
 
   bitfield (cid: CID, peer: string): XferBitfield | undefined {

@@ -4,14 +4,13 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '@libp2p/interface'
 import { buildManifest } from '../content/index.js'
 import { managedOutOf, MANAGED_STORE_DIR } from '../node/managed-store.js'
-import type { AliasLookup } from '../node/content-aliases.js'
+import type { ClaimDecision } from '../node/alias-claims.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
-import { CLAIM_JITTER_MS, CLAIM_POLL_MS, CLAIM_PROVIDE_TIMEOUT_MS, CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, UPSTREAM_STALL_MS } from './constants.js'
+import { CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, UPSTREAM_STALL_MS } from './constants.js'
 import type { DigestMap, HeldDigest } from './digest-map.js'
 import { aliasCidOf } from './oci-digest.js'
 import type { OciDigest } from './oci-digest.js'
@@ -40,10 +39,11 @@ export interface BlobSourceStats {
 }
 
 /**
- * Gets a blob onto this node, verified against its digest: held already, else from peers found
- * through its alias CID on the DHT (waiting for a peer that claimed it from the upstream), else
- * from the upstream into the managed store, added (seeded) and announced under its alias. One fetch
- * per digest runs at a time; concurrent requests join it.
+ * Gets a blob onto this node, verified against its digest: held already, else from a peer that has
+ * it or from the one mirror chosen to fetch it from the upstream (the alias claims' signals, the DHT
+ * as a fallback), else from the upstream into the managed store under this node's claim, added
+ * (seeded) and announced under its alias. One fetch per digest runs at a time; concurrent requests
+ * join it.
  */
 export class BlobSource {
   readonly stats: BlobSourceStats = { fromUpstream: 0, fromPeers: 0, upstreamBytes: 0, mismatches: 0 }
@@ -91,51 +91,62 @@ export class BlobSource {
   async #fetch (wanted: BlobWanted): Promise<HeldDigest> {
     const signal = AbortSignal.timeout(CLAIM_WAIT_MS + FETCH_BOUND_MS)
     const alias = aliasCidOf(wanted.digest)
-    // asked at once so that a blob the upstream does not have answers 404 without a DHT wait
+    const aliases = this.#node.aliases
+    // asked at once so that a blob the upstream does not have answers 404 without waiting on peers
     const head = this.#upstreamHead(wanted, signal)
     // awaited below on most paths; one that throws first must not leave a rejection unhandled
     head.catch(() => {})
     const deadline = Date.now() + CLAIM_WAIT_MS
-    let jittered = false
+    // peers that claimed it and failed, or named a content that could not be fetched: not asked again
+    const failed = new Set<string>()
     for (;;) {
       const liars = this.#liarsOf(wanted)
-      const lookup = liars.size >= MAX_LYING_PEERS
-        ? Promise.resolve<AliasLookup>({ found: false, pending: false })
-        : this.#node.aliases.lookup(alias, { signal, exclude: liars })
-      lookup.catch(() => {})
-      const first = await Promise.race([head.then(h => ({ head: h })), lookup.then(l => ({ lookup: l }))])
-      if ('head' in first) refuseMissing(first.head, wanted)
-      const found = await lookup
-      if (found.found) {
-        try {
-          return await this.#fromPeer(wanted, found.cid, found.peer)
-        } catch (err) {
-          this.#log('blob %s from peers failed, trying elsewhere: %e', wanted.digest.text, err)
-        }
-        if ((await head).status === 'found') {
-          const got = await this.#fromUpstream(wanted, alias, signal)
-          if (got !== undefined) return got
+      const exclude = new Set([...liars, ...failed])
+      let decision: ClaimDecision = { kind: 'self' }
+      if (liars.size < MAX_LYING_PEERS && Date.now() < deadline) {
+        const deciding = aliases.claims.decide(alias, { signal, exclude })
+        deciding.catch(() => {})
+        const first = await Promise.race([head.then(h => ({ head: h })), deciding.then(() => ({}))])
+        if ('head' in first) refuseMissing(first.head, wanted)
+        decision = await deciding
+      }
+      if (decision.kind === 'claimer') {
+        const outcome = await aliases.claims.waitFor(alias, decision.peer, { signal, exclude })
+        if (outcome.kind === 'failed') {
+          this.#log('%s: %s was to fetch it but %s; choosing again', wanted.digest.text, decision.peer, outcome.reason)
+          failed.add(decision.peer)
           continue
         }
-        if (Date.now() > deadline) throw unknown(wanted, 'peers failed and the upstream is unreachable')
-        continue
+        decision = outcome
+      }
+      if (decision.kind === 'holder') {
+        try {
+          return await this.#fromPeer(wanted, decision.cid, decision.peer)
+        } catch (err) {
+          this.#log('blob %s from %s failed, trying elsewhere: %e', wanted.digest.text, decision.peer, err)
+          aliases.claims.forgetHolder(alias, decision.peer)
+          failed.add(decision.peer)
+          continue
+        }
       }
       const upstream = await head
       refuseMissing(upstream, wanted)
-      if (found.pending && Date.now() < deadline) {
-        // a peer is fetching it from the upstream right now: its copy crosses the upstream's link once
-        await sleep(CLAIM_POLL_MS, undefined, { signal })
-        continue
+      // a holder that is no member of the signal topic (not a mirror) is found on the DHT only
+      const lonely = aliases.claims.members().length === 0
+      if ((upstream.status === 'down' || lonely) && liars.size < MAX_LYING_PEERS) {
+        const found = await aliases.lookup(alias, { signal, exclude })
+        if (found.found) {
+          try {
+            return await this.#fromPeer(wanted, found.cid, found.peer)
+          } catch (err) {
+            this.#log('blob %s from %s failed: %e', wanted.digest.text, found.peer, err)
+            failed.add(found.peer)
+            if (upstream.status === 'down') continue
+          }
+        }
       }
       if (upstream.status === 'down') throw unknown(wanted, `no peer holds it and the upstream is unreachable (${upstream.reason})`)
-      // alone, no other node can be racing this one to the upstream
-      if (!jittered && found.alone !== true) {
-        jittered = true
-        await sleep(Math.random() * CLAIM_JITTER_MS, undefined, { signal })
-        continue
-      }
-      const got = await this.#fromUpstream(wanted, alias, signal)
-      if (got !== undefined) return got
+      return await this.#fromUpstream(wanted, alias, signal)
     }
   }
 
@@ -154,7 +165,9 @@ export class BlobSource {
     }, 1_000)
     let result
     try {
-      result = await this.#node.fetch(cid, { signal: stalled.signal, onProgress: () => { last = Date.now() } })
+      // every peer said to hold it is asked for the manifest before the DHT, which is slow while links are full
+      const holders = [...this.#node.aliases.claims.holders(aliasCidOf(wanted.digest))].filter(([p, c]) => c === cid && p !== peer).map(([p]) => p)
+      result = await this.#node.fetch(cid, { signal: stalled.signal, peers: [peer, ...holders], onProgress: () => { last = Date.now() } })
     } finally {
       clearInterval(watchdog)
     }
@@ -172,20 +185,12 @@ export class BlobSource {
   }
 
   /**
-   * Downloads from the upstream to a temp name, checks the digest, moves it into the store and seeds
-   * it; undefined when another node claimed it at the same time and wins the tie (lower peer id):
-   * the caller then waits for that node.
+   * Downloads from the upstream to a temp name under this node's claim (the mirrors waiting for it
+   * see its progress), checks the digest, moves it into the store, seeds it and tells the waiters.
    */
-  async #fromUpstream (wanted: BlobWanted, alias: string, signal: AbortSignal): Promise<HeldDigest | undefined> {
-    // others that want it now find this node and wait for it instead of all pulling from the upstream
-    await this.#node.aliases.claim(alias, { signal, timeoutMs: CLAIM_PROVIDE_TIMEOUT_MS })
-    const rivals = await this.#node.aliases.liveClaimers(alias, { signal })
-    const self = this.#node.peerId
-    if (rivals.some(peer => peer < self)) {
-      this.#log('%s: %s claimed it too and goes first', wanted.digest.text, rivals.find(peer => peer < self))
-      await this.#node.aliases.unclaim(alias)
-      return undefined
-    }
+  async #fromUpstream (wanted: BlobWanted, alias: string, signal: AbortSignal): Promise<HeldDigest> {
+    const claim = this.#node.aliases.claims.claim(alias)
+    let ok = false
     const store = join(this.#node.init.dataDir, MANAGED_STORE_DIR)
     const incoming = join(store, INCOMING_DIR, randomBytes(8).toString('hex'))
     const name = `sha256-${wanted.digest.hex}`
@@ -205,7 +210,7 @@ export class BlobSource {
       const watchdog = setInterval(() => { if (Date.now() - last > UPSTREAM_STALL_MS) stall.abort(new ShoalError('ERR_UPSTREAM', `the upstream sent nothing for ${UPSTREAM_STALL_MS} ms`)) }, 1_000)
       try {
         await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), new Transform({
-          transform (chunk: Buffer, _enc, done) { hash.update(chunk); bytes += chunk.length; last = Date.now(); done(null, chunk) }
+          transform (chunk: Buffer, _enc, done) { hash.update(chunk); bytes += chunk.length; last = Date.now(); claim.progress(bytes); done(null, chunk) }
         }), createWriteStream(temp, { mode: 0o600 }), { signal: AbortSignal.any([signal, stall.signal]) })
       } finally {
         clearInterval(watchdog)
@@ -220,12 +225,14 @@ export class BlobSource {
       const held = await this.#seed(wanted.digest, temp, bytes, signal)
       this.stats.fromUpstream++
       this.#log('%s %s from the upstream: %d bytes, content %s', wanted.repository, wanted.digest.text, bytes, held.cid)
+      ok = true
       return held
     } catch (err) {
       if (!(err instanceof OciError)) this.#log.error('fetching %s from the upstream failed: %e', wanted.digest.text, err)
-      await this.#node.aliases.unclaim(alias)
       throw err
     } finally {
+      // a failed fetch tells the waiters at once, so they choose again instead of waiting out the silence
+      claim.end(!ok)
       await rm(incoming, { recursive: true, force: true })
     }
   }

@@ -11,13 +11,6 @@ export const PEER_STALL_MS = 10_000
  * fetching it from the upstream itself (ms): the upstream's bytes then cross its uplink once.
  */
 export const CLAIM_WAIT_MS = 120_000
-/** Pause between lookups while a claimer has not finished (ms). */
-export const CLAIM_POLL_MS = 500
-/**
- * Before the first node claims a blob nobody provides, it waits a random time up to this (ms) and
- * looks again, so that nodes asked at the same moment rarely all go to the upstream.
- */
-export const CLAIM_JITTER_MS = 3_000
 /** Peers whose blob failed its digest check, per blob, before giving up on peers for it. */
 export const MAX_LYING_PEERS = 3
 /** Upstream bearer tokens are renewed this long before they expire (ms). */
@@ -44,5 +37,3 @@ export const MANIFEST_MEDIA_TYPES = [
 ]
 /** Bound of one blob's fetch once started, from peers or the upstream (ms). */
 export const FETCH_BOUND_MS = 30 * 60_000
-/** Longest wait for a claim to reach the DHT before fetching from the upstream (ms). */
-export const CLAIM_PROVIDE_TIMEOUT_MS = 10_000

@@ -73,6 +73,8 @@ export class RegistryServer {
     const resolved = this.#resolved!
     const { port } = parseAddress(this.#init.address)
     this.#loopback = resolved.loopback
+    // before the digests load: the holders they re-announce must reach the mirrors already listening
+    node.aliases.claims.join()
     const digests = new DigestMap(node)
     await digests.load()
     this.#node = node

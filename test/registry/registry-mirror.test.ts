@@ -93,6 +93,10 @@ describe('registry mirror: skopeo through shoal from docker-registry', { skip: S
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), whole.subarray(1000, 2000))
     const past = await fetch(`${m.registry}/v2/test/img/blobs/${layer.digest}`, { headers: { range: `bytes=${layer.size}-` } })
     assert.equal(past.status, 416)
+    // RFC 9110: a reversed range is invalid syntax, so the header is ignored and the whole blob sent
+    const reversed = await fetch(`${m.registry}/v2/test/img/blobs/${layer.digest}`, { headers: { range: 'bytes=5-4' } })
+    assert.equal(reversed.status, 200)
+    assert.deepEqual(Buffer.from(await reversed.arrayBuffer()), whole)
     const head = await fetch(`${m.registry}/v2/test/img/manifests/v1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
     assert.equal(head.status, 200)
     assert.equal(head.headers.get('docker-content-digest'), image.manifestDigest)

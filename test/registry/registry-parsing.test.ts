@@ -9,10 +9,9 @@ import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { checkName, parseDigest, parseReference } from '../../src/registry/oci-digest.js'
 import { OciError } from '../../src/registry/oci-error.js'
-import { parseRange } from '../../src/registry/serve-held-file.js'
 import { parseChallenge } from '../../src/registry/upstream-client.js'
 import { aliasCidOf, mediaTypeOf, Upstreams, UpstreamCredentials } from '../../src/registry/index.js'
-import { claimCidOf } from '../../src/node/content-aliases.js'
+import { decodeAliasSignal, encodeAliasSignal } from '../../src/node/alias-signal-codec.js'
 import { runShoal } from '../cli/helpers.js'
 
 const HEX = 'a'.repeat(64)
@@ -32,27 +31,28 @@ describe('registry parsing', () => {
     for (const bad of ['', 'A', 'a//b', '../x', 'a/', '-a', 'a'.repeat(256)]) assert.throws(() => checkName(bad), OciError, bad)
   })
 
-  it('the alias of a digest is CIDv1 raw whose sha2-256 multihash is the digest; its claim CID differs', async () => {
+  it('the alias of a digest is CIDv1 raw whose sha2-256 multihash is the digest', () => {
     const alias = CID.parse(aliasCidOf(parseDigest(`sha256:${HEX}`)))
     assert.equal(alias.version, 1)
     assert.equal(alias.code, 0x55)
     assert.equal(alias.multihash.code, 0x12)
     assert.equal(Buffer.from(alias.multihash.digest).toString('hex'), HEX)
-    const claim = await claimCidOf(alias.toString())
-    assert.notEqual(claim.toString(), alias.toString())
-    assert.equal((await claimCidOf(alias.toString())).toString(), claim.toString(), 'every node derives the same claim CID')
   })
 
-  it('ranges: one range, suffix and open ranges; past the end is unsatisfiable; others ignored', () => {
-    assert.deepEqual(parseRange('bytes=0-99', 1000), [0, 99])
-    assert.deepEqual(parseRange('bytes=900-', 1000), [900, 999])
-    assert.deepEqual(parseRange('bytes=-100', 1000), [900, 999])
-    assert.deepEqual(parseRange('bytes=990-5000', 1000), [990, 999])
-    assert.equal(parseRange('bytes=1000-', 1000), 'unsatisfiable')
-    assert.equal(parseRange('bytes=5-4', 1000), 'unsatisfiable')
-    assert.equal(parseRange('bytes=0-1,5-6', 1000), undefined)
-    assert.equal(parseRange('items=0-1', 1000), undefined)
-    assert.equal(parseRange(undefined, 1000), undefined)
+  it('alias signals round-trip; anything malformed from a peer is refused', () => {
+    const alias = CID.parse(aliasCidOf(parseDigest(`sha256:${HEX}`)))
+    const cid = CID.parse('bafyreigdmqpykrgxyaxtlafqpqhzrb7qy2rh75nldvfd4tucqmqqme5yje')
+    for (const signal of [{ kind: 'want', alias }, { kind: 'drop', alias }, { kind: 'claim', alias, bytes: 12345678 }, { kind: 'have', alias, cid }] as const) {
+      const back = decodeAliasSignal(encodeAliasSignal(signal))
+      assert.equal(back.kind, signal.kind)
+      assert.equal(back.alias.toString(), alias.toString())
+      if (signal.kind === 'claim' && back.kind === 'claim') assert.equal(back.bytes, signal.bytes)
+      if (signal.kind === 'have' && back.kind === 'have') assert.equal(back.cid.toString(), cid.toString())
+    }
+    const good = encodeAliasSignal({ kind: 'claim', alias, bytes: 1 })
+    const bad = [new Uint8Array(0), Uint8Array.of(2, 0, 1, 0), Uint8Array.of(1, 9, 36, ...alias.bytes), good.subarray(0, good.length - 1),
+      encodeAliasSignal({ kind: 'claim', alias, bytes: 0.5 }), Uint8Array.of(1, 0, 36, ...alias.bytes, 0), Uint8Array.of(1, 0, 4, 1, 2, 3, 4)]
+    for (const data of bad) assert.throws(() => decodeAliasSignal(data), /malformed alias signal/)
   })
 
   it('WWW-Authenticate challenges, quoted and bare, with escapes', () => {

@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { ShoalError } from '../../errors.js'
 import type { ReadTarget } from '../../node/types.js'
 import { API_IDLE_SOCKET_TIMEOUT_MS, DATA_FIND_TIMEOUT_MS } from '../constants.js'
-import { parseRange } from '../parse-range.js'
+import { parseRange } from '../../util/parse-range.js'
 import type { Route, RouteContext, RouteResult } from '../route.js'
 
 const log = logger('shoal:api:data')
