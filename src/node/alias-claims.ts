@@ -5,7 +5,7 @@ import { CID } from 'multiformats/cid'
 import type { NetworkApi, SignalTopic } from '../net/index.js'
 import { decodeAliasSignal, encodeAliasSignal } from './alias-signal-codec.js'
 import type { AliasSignal } from './alias-signal-codec.js'
-import { ALIAS_SIGNALS, CLAIM_CHECK_MS, CLAIM_GATHER_MS, CLAIM_REPEAT_MS, CLAIM_SILENT_MS, CLAIM_STALL_MS, MAX_SIGNALLED_ALIASES, WANT_TTL_MS } from './constants.js'
+import { ALIAS_SIGNALS, CLAIM_CHECK_MS, CLAIM_GATHER_MS, CLAIM_QUEUE_MAX_MS, CLAIM_REPEAT_MS, CLAIM_SILENT_MS, CLAIM_SLOTS, CLAIM_STALL_MS, MAX_SIGNALLED_ALIASES, WANT_TTL_MS } from './constants.js'
 
 /**
  * Who gets an alias's content from elsewhere: a peer that has it (`holder`, the content it named,
@@ -88,15 +88,21 @@ export class AliasClaims {
       await this.#changed(until - Date.now(), options.signal)
     }
     const holder = this.#holder(alias, options.exclude)
-    if (holder !== undefined) return { kind: 'holder', ...holder }
+    if (holder !== undefined) {
+      this.#log('%s: held by %s', alias, holder.peer)
+      return { kind: 'holder', ...holder }
+    }
     const heard = this.#entry(alias)
     const now = Date.now()
-    const claimers = [...heard.claims].filter(([peer, c]) => !options.exclude.has(peer) && now - c.at < CLAIM_SILENT_MS).map(([peer]) => peer)
-    if (claimers.length > 0) return { kind: 'claimer', peer: best(alias, claimers) }
+    const claimers = this.#liveClaims(alias, options.exclude).map(([peer]) => peer)
+    if (claimers.length > 0) {
+      this.#log('%s: claimed by %s', alias, claimers.join(', '))
+      return { kind: 'claimer', peer: best(alias, claimers) }
+    }
     const self = this.#network()?.peerId.toString() ?? ''
     const wanters = [...heard.wanters].filter(([peer, at]) => !options.exclude.has(peer) && now - at < WANT_TTL_MS).map(([peer]) => peer)
     const chosen = best(alias, [self, ...wanters])
-    this.#log('%s: %d other wanter(s), %s fetches it', alias, wanters.length, chosen === self ? 'this node' : chosen)
+    this.#log('%s: %d other wanter(s) of %d member(s), %s fetches it', alias, wanters.length, this.members().length, chosen === self ? 'this node' : chosen)
     return chosen === self ? { kind: 'self' } : { kind: 'claimer', peer: chosen }
   }
 
@@ -116,7 +122,9 @@ export class AliasClaims {
       if (heard.dropped.has(claimer)) return { kind: 'failed', reason: 'it dropped its claim' }
       if (claim === undefined && now - started > CLAIM_GATHER_MS + CLAIM_SILENT_MS) return { kind: 'failed', reason: 'it never claimed it' }
       if (claim !== undefined && now - claim.at > CLAIM_SILENT_MS) return { kind: 'failed', reason: `its claim went silent for ${CLAIM_SILENT_MS} ms` }
-      if (claim !== undefined && now - claim.grewAt > CLAIM_STALL_MS) return { kind: 'failed', reason: `its fetch stalled at ${claim.bytes} bytes` }
+      // a claim with no byte yet may be queued behind other fetches (turn()), for a bounded time
+      const stallMs = claim?.bytes === 0 ? CLAIM_QUEUE_MAX_MS + CLAIM_STALL_MS : CLAIM_STALL_MS
+      if (claim !== undefined && now - claim.grewAt > stallMs) return { kind: 'failed', reason: `its fetch stalled at ${claim.bytes} bytes` }
       await this.#changed(CLAIM_CHECK_MS, options.signal)
     }
   }
@@ -141,6 +149,71 @@ export class AliasClaims {
         if (dropped) this.#publish({ kind: 'drop', alias: cid })
       }
     }
+  }
+
+  /**
+   * Right after claiming, before any byte moves: listens CLAIM_GATHER_MS for rival claims and
+   * returns the one to yield to, if any (one that already moves bytes, or ranks higher in the
+   * rendezvous choice). Mirrors that decided over different sets of wanters settle here.
+   */
+  async confirm (alias: string, options: { signal: AbortSignal, exclude: ReadonlySet<string> }): Promise<string | undefined> {
+    const until = Date.now() + CLAIM_GATHER_MS
+    while (Date.now() < until) await this.#changed(until - Date.now(), options.signal)
+    const self = this.#network()?.peerId.toString() ?? ''
+    const rivals = this.#liveClaims(alias, options.exclude)
+    const moving = rivals.filter(([, c]) => c.bytes > 0).map(([peer]) => peer)
+    if (moving.length > 0) return best(alias, moving)
+    const chosen = best(alias, [self, ...rivals.map(([peer]) => peer)])
+    return chosen === self ? undefined : chosen
+  }
+
+  /**
+   * Waits until this node's claim on `alias` is among the CLAIM_SLOTS first of every live claim it
+   * heard (those moving bytes first, then the queued ones in rendezvous order of their aliases), or
+   * CLAIM_QUEUE_MAX_MS passed. Every claimer orders the same claims the same way, so as one fetch
+   * ends the next one in line starts.
+   */
+  async turn (alias: string, options: { signal: AbortSignal }): Promise<void> {
+    const until = Date.now() + CLAIM_QUEUE_MAX_MS
+    let waited = false
+    for (;;) {
+      const now = Date.now()
+      const moving: string[] = []
+      const queued: string[] = []
+      for (const [other, heard] of this.#heard) {
+        for (const [peer, c] of heard.claims) {
+          if (now - c.at >= CLAIM_SILENT_MS) continue
+          const key = `${other}\0${peer}`
+          if (c.bytes > 0) moving.push(key)
+          else queued.push(key)
+        }
+      }
+      const selfId = this.#network()?.peerId.toString() ?? ''
+      const self = `${alias}\0${selfId}`
+      for (const [other, bytes] of this.#claiming) {
+        if (bytes > 0) moving.push(`${other}\0${selfId}`)
+        else queued.push(`${other}\0${selfId}`)
+      }
+      if (!queued.includes(self)) queued.push(self)
+      queued.sort((a, b) => rank(a).localeCompare(rank(b)))
+      const position = moving.length + queued.indexOf(self)
+      if (position < CLAIM_SLOTS || now >= until) {
+        if (waited) this.#log('%s: its turn after %d other fetch(es)', alias, moving.length)
+        return
+      }
+      waited = true
+      await this.#changed(Math.min(CLAIM_CHECK_MS, until - now), options.signal)
+    }
+  }
+
+  /** A rival claimer that has received more of `alias` than this node's `bytes`: the one to yield to mid-fetch. */
+  ahead (alias: string, bytes: number, exclude: ReadonlySet<string>): string | undefined {
+    return this.#liveClaims(alias, exclude).find(([, c]) => c.bytes > bytes)?.[0]
+  }
+
+  #liveClaims (alias: string, exclude: ReadonlySet<string>): Array<[string, { at: number, bytes: number }]> {
+    const now = Date.now()
+    return [...this.#heard.get(alias)?.claims ?? []].filter(([peer, c]) => !exclude.has(peer) && now - c.at < CLAIM_SILENT_MS)
   }
 
   /** Tells the topic this node holds `alias` as content `cid` (and ends its claim on it). */
@@ -253,6 +326,10 @@ export class AliasClaims {
       this.#wake.delete(wake)
     }
   }
+}
+
+function rank (key: string): string {
+  return createHash('sha256').update(key).digest('hex')
 }
 
 /** The peer with the highest sha256(alias, peer) (rendezvous hashing): every node computes the same one. */

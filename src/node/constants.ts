@@ -64,7 +64,7 @@ export const ALIAS_SIGNALS = 'aliases'
  * one that fetches it (ms): every wanter heard in that window is in the choice, so nodes asked at
  * the same moment choose the same one. Signals cross a connected peer in a few ms.
  */
-export const CLAIM_GATHER_MS = 300
+export const CLAIM_GATHER_MS = 500
 /** A want counts in the choice this long after it was heard (ms). */
 export const WANT_TTL_MS = 5_000
 /** A claimer repeats its claim (with the bytes it has) this often while it fetches (ms). */
@@ -73,6 +73,15 @@ export const CLAIM_REPEAT_MS = 1_000
 export const CLAIM_SILENT_MS = 4_000
 /** A claimer whose byte count did not grow for this long is taken for stalled (ms). */
 export const CLAIM_STALL_MS = 10_000
+/**
+ * Most contents fetched from elsewhere (a registry mirror: from the upstream) at one time across the
+ * nodes that hear each other's claims; further claimers queue. The upstream's link is shared either
+ * way; one after the other, the first blobs are whole early and spread among peers while the next
+ * ones still arrive, instead of all finishing together at the end.
+ */
+export const CLAIM_SLOTS = 2
+/** A queued claimer starts anyway after this long (ms): a claim that never moves holds nobody for longer. */
+export const CLAIM_QUEUE_MAX_MS = 60_000
 /** Aliases whose signals are remembered at once; the oldest is forgotten past this (peers are untrusted). */
 export const MAX_SIGNALLED_ALIASES = 1_024
 /** How often a waiter re-checks its claimer's liveness between signals (ms). */

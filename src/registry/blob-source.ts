@@ -7,10 +7,10 @@ import { pipeline } from 'node:stream/promises'
 import type { Logger } from '@libp2p/interface'
 import { buildManifest } from '../content/index.js'
 import { managedOutOf, MANAGED_STORE_DIR } from '../node/managed-store.js'
-import type { ClaimDecision } from '../node/alias-claims.js'
+import type { ClaimDecision, ClaimHandle } from '../node/alias-claims.js'
 import type { ShoalNode } from '../node/shoal-node.js'
 import { isShoalError, ShoalError } from '../util/shoal-error.js'
-import { CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, UPSTREAM_STALL_MS } from './constants.js'
+import { CLAIM_WAIT_MS, FETCH_BOUND_MS, INCOMING_DIR, MAX_LYING_PEERS, PEER_STALL_MS, QUEUE_MIN_BYTES, UPSTREAM_STALL_MS } from './constants.js'
 import type { DigestMap, HeldDigest } from './digest-map.js'
 import { aliasCidOf } from './oci-digest.js'
 import type { OciDigest } from './oci-digest.js'
@@ -99,11 +99,16 @@ export class BlobSource {
     const deadline = Date.now() + CLAIM_WAIT_MS
     // peers that claimed it and failed, or named a content that could not be fetched: not asked again
     const failed = new Set<string>()
+    // set when this node's own claim lost to a rival's: wait for that one without choosing again
+    let yielded: string | undefined
     for (;;) {
       const liars = this.#liarsOf(wanted)
       const exclude = new Set([...liars, ...failed])
       let decision: ClaimDecision = { kind: 'self' }
-      if (liars.size < MAX_LYING_PEERS && Date.now() < deadline) {
+      if (yielded !== undefined) {
+        decision = { kind: 'claimer', peer: yielded }
+        yielded = undefined
+      } else if (liars.size < MAX_LYING_PEERS && Date.now() < deadline) {
         const deciding = aliases.claims.decide(alias, { signal, exclude })
         deciding.catch(() => {})
         const first = await Promise.race([head.then(h => ({ head: h })), deciding.then(() => ({}))])
@@ -146,7 +151,20 @@ export class BlobSource {
         }
       }
       if (upstream.status === 'down') throw unknown(wanted, `no peer holds it and the upstream is unreachable (${upstream.reason})`)
-      return await this.#fromUpstream(wanted, alias, signal)
+      const claim = aliases.claims.claim(alias)
+      const rival = lonely ? undefined : await aliases.claims.confirm(alias, { signal, exclude }).catch(err => { claim.end(true); throw err })
+      if (rival !== undefined) {
+        this.#log('%s: %s claimed it too and goes first', wanted.digest.text, rival)
+        claim.end(true)
+        yielded = rival
+        continue
+      }
+      // small blobs (configs, manifests) do not queue: they hold the link for a moment only
+      if (upstream.status === 'found' && upstream.size >= QUEUE_MIN_BYTES) await aliases.claims.turn(alias, { signal }).catch(err => { claim.end(true); throw err })
+      const got = await this.#fromUpstream(wanted, claim, exclude, signal)
+      if ('held' in got) return got.held
+      this.#log('%s: %s received more of it from the upstream; waiting for it', wanted.digest.text, got.yielded)
+      yielded = got.yielded
     }
   }
 
@@ -180,6 +198,7 @@ export class BlobSource {
       throw new ShoalError('ERR_DIGEST_MISMATCH', `the content a peer named for ${wanted.digest.text} does not match it`)
     }
     this.stats.fromPeers++
+    this.#log('%s from peers (%s first): %d bytes, content %s', wanted.digest.text, peer, result.size, cid)
     await this.#digests.put(wanted.digest, cid)
     return { digest: wanted.digest, cid, path: result.path, size: result.size }
   }
@@ -188,9 +207,11 @@ export class BlobSource {
    * Downloads from the upstream to a temp name under this node's claim (the mirrors waiting for it
    * see its progress), checks the digest, moves it into the store, seeds it and tells the waiters.
    */
-  async #fromUpstream (wanted: BlobWanted, alias: string, signal: AbortSignal): Promise<HeldDigest> {
-    const claim = this.#node.aliases.claims.claim(alias)
+  async #fromUpstream (wanted: BlobWanted, claim: ClaimHandle, exclude: ReadonlySet<string>, signal: AbortSignal): Promise<{ held: HeldDigest } | { yielded: string }> {
+    const alias = aliasCidOf(wanted.digest)
+    const claims = this.#node.aliases.claims
     let ok = false
+    let yielded: string | undefined
     const store = join(this.#node.init.dataDir, MANAGED_STORE_DIR)
     const incoming = join(store, INCOMING_DIR, randomBytes(8).toString('hex'))
     const name = `sha256-${wanted.digest.hex}`
@@ -207,11 +228,23 @@ export class BlobSource {
       let bytes = 0
       const stall = new AbortController()
       let last = Date.now()
-      const watchdog = setInterval(() => { if (Date.now() - last > UPSTREAM_STALL_MS) stall.abort(new ShoalError('ERR_UPSTREAM', `the upstream sent nothing for ${UPSTREAM_STALL_MS} ms`)) }, 1_000)
+      const watchdog = setInterval(() => {
+        if (Date.now() - last > UPSTREAM_STALL_MS) stall.abort(new ShoalError('ERR_UPSTREAM', `the upstream sent nothing for ${UPSTREAM_STALL_MS} ms`))
+        // two claimers that missed each other: the one behind stops, freeing the upstream's link
+        if (yielded !== undefined) return
+        yielded = claims.ahead(alias, bytes, exclude)
+        if (yielded !== undefined) stall.abort(new ShoalError('ERR_ABORTED', `${yielded} has more of it`))
+      }, 1_000)
       try {
         await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), new Transform({
           transform (chunk: Buffer, _enc, done) { hash.update(chunk); bytes += chunk.length; last = Date.now(); claim.progress(bytes); done(null, chunk) }
         }), createWriteStream(temp, { mode: 0o600 }), { signal: AbortSignal.any([signal, stall.signal]) })
+      } catch (err) {
+        if (yielded !== undefined) {
+          this.stats.upstreamBytes += bytes
+          return { yielded }
+        }
+        throw err
       } finally {
         clearInterval(watchdog)
       }
@@ -226,7 +259,7 @@ export class BlobSource {
       this.stats.fromUpstream++
       this.#log('%s %s from the upstream: %d bytes, content %s', wanted.repository, wanted.digest.text, bytes, held.cid)
       ok = true
-      return held
+      return { held }
     } catch (err) {
       if (!(err instanceof OciError)) this.#log.error('fetching %s from the upstream failed: %e', wanted.digest.text, err)
       throw err

@@ -11,6 +11,8 @@ export const PEER_STALL_MS = 10_000
  * fetching it from the upstream itself (ms): the upstream's bytes then cross its uplink once.
  */
 export const CLAIM_WAIT_MS = 120_000
+/** Blobs from this size (bytes) wait their turn among the mirrors' upstream fetches (AliasClaims.turn); smaller ones go at once. */
+export const QUEUE_MIN_BYTES = 1024 * 1024
 /** Peers whose blob failed its digest check, per blob, before giving up on peers for it. */
 export const MAX_LYING_PEERS = 3
 /** Upstream bearer tokens are renewed this long before they expire (ms). */
