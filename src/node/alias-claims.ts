@@ -118,6 +118,11 @@ export class AliasClaims {
       if (holder !== undefined) return { kind: 'holder', ...holder }
       const heard = this.#entry(alias)
       const now = Date.now()
+      // the chosen one may have heard other wanters and chosen another: whoever claims it is followed
+      if (!heard.claims.has(claimer)) {
+        const live = this.#liveClaims(alias, options.exclude).map(([peer]) => peer)
+        if (live.length > 0) claimer = best(alias, live)
+      }
       const claim = heard.claims.get(claimer)
       if (heard.dropped.has(claimer)) return { kind: 'failed', reason: 'it dropped its claim' }
       if (claim === undefined && now - started > CLAIM_GATHER_MS + CLAIM_SILENT_MS) return { kind: 'failed', reason: 'it never claimed it' }
