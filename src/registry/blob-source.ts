@@ -116,7 +116,12 @@ export class BlobSource {
         decision = await deciding
       }
       if (decision.kind === 'claimer') {
-        const outcome = await aliases.claims.waitFor(alias, decision.peer, { signal, exclude })
+        // bounded: a claimer that fakes progress holds this node CLAIM_WAIT_MS at most
+        const bounded = AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, deadline - Date.now()))])
+        const outcome = await aliases.claims.waitFor(alias, decision.peer, { signal: bounded, exclude }).catch((err: unknown) => {
+          if (signal.aborted) throw err
+          return { kind: 'failed' as const, reason: `it did not deliver within ${CLAIM_WAIT_MS} ms` }
+        })
         if (outcome.kind === 'failed') {
           this.#log('%s: %s was to fetch it but %s; choosing again', wanted.digest.text, decision.peer, outcome.reason)
           failed.add(decision.peer)
