@@ -109,7 +109,7 @@ export interface GetOptions {
   onProgress?: (progress: Progress) => void
   /** How long to wait for a first provider before failing with ERR_NOT_FOUND (ms). */
   findTimeoutMs?: number
-  /** Peers said to hold the content (e.g. by a signal), asked for its manifest before the DHT. */
+  /** Peers said to hold the content (e.g. by a signal), asked for its manifest at once, beside the DHT lookup. */
   peers?: string[]
   /**
    * Replace existing files at the destination that shoal did not create. Default false: such a file

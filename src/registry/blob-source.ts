@@ -188,7 +188,7 @@ export class BlobSource {
     }, 1_000)
     let result
     try {
-      // every peer said to hold it is asked for the manifest before the DHT, which is slow while links are full
+      // every peer said to hold it is asked for the manifest at once: the DHT is slow while links are full
       const holders = [...this.#node.aliases.claims.holders(aliasCidOf(wanted.digest))].filter(([p, c]) => c === cid && p !== peer).map(([p]) => p)
       result = await this.#node.fetch(cid, { signal: stalled.signal, peers: [peer, ...holders], onProgress: () => { last = Date.now() } })
     } finally {
