@@ -1,7 +1,8 @@
 // Mirrors asked for the same blobs at the same moment: each serves every blob whole, and the
 // upstream serves each blob once: the mirrors that want a blob choose one of them to fetch it
 // (signals and rendezvous hashing, before any upstream byte moves) and the others wait for it.
-// A chosen mirror whose upstream stalls mid-blob does not hold the others: they choose again.
+// Each blob comes from the mirror the rendezvous choice names (main, lowest peer id first, fails
+// this). A chosen mirror whose upstream stalls mid-blob does not hold the others: they choose again.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
@@ -97,6 +98,9 @@ describe('registry mirror: simultaneous pulls', { skip: SKIP, timeout: 60_000 },
     console.log(`${MIRRORS} mirrors x ${image.layers.length} layers at once in ${Date.now() - started} ms: upstream blob GETs ${gets} (of ${MIRRORS * image.layers.length} without sharing); from peers ${stats.reduce((a, s) => a + s.fromPeers, 0)}, from the upstream ${stats.reduce((a, s) => a + s.fromUpstream, 0)} (${stats.map(s => s.fromUpstream).join(', ')} per mirror)`)
     assert.equal(stats.reduce((a, s) => a + s.fromPeers + s.fromUpstream, 0), MIRRORS * image.layers.length)
     for (const layer of image.layers) assert.equal(upstream.blobGets().get(layer.digest), 1, `the upstream's access log shows ${layer.digest} served once`)
+    // each layer came from the mirror the rendezvous choice names, so different layers from different mirrors
+    const expected = nodes.map(n => image.layers.filter(layer => chosenOf(layer.digest, nodes.map(m => m.peerId)) === n.peerId).length)
+    assert.deepEqual(stats.map(s => s.fromUpstream), expected, 'upstream fetches per mirror')
   })
 
   it('a chosen mirror whose upstream stalls mid-blob: the others choose again and get it once from the upstream', async () => {
