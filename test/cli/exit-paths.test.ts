@@ -63,7 +63,7 @@ describe('shoal exits on every error path', { timeout: 240_000 }, () => {
     await rm(work, { recursive: true, force: true })
   })
 
-  /** Mounts a 2 MiB tmpfs at a fresh folder, runs `fn`, unmounts whatever happened. */
+  /** Mounts a 2 MiB tmpfs at a fresh folder, runs `fn`, unmounts whatever happened. Skips where mount(8) is not allowed (not root): a full disk cannot be made otherwise. */
   async function onSmallTmpfs (t: { skip: (why: string) => void }, name: string, fn: (mount: string) => Promise<void>): Promise<void> {
     if (!canMount) { t.skip('needs root to mount a small tmpfs'); return }
     const mount = dir(name)

@@ -64,6 +64,7 @@ describe('deploy/kubernetes/*.yaml (offline: typed Kubernetes models, no cluster
     assert.throws(() => parseManifest(text.replace('kind: DaemonSet', 'kind: [DaemonSet')), /YAML/)
   })
 
+  // Runs as root only (CI is root): handing the data dir to uid 1000 is a chown, which other users cannot do.
   it('its init container installs each hosts.toml and hands the data dir to uid 1000 (the script, run on temp dirs)', { skip: process.getuid?.() !== 0 ? 'chown needs root' : false }, () => {
     const objects = parseManifest(text)
     const pod = (objects.find(o => o.kind === 'DaemonSet') as unknown as { spec: { template: { spec: { initContainers: Array<{ command: string[], volumeMounts: Array<{ name: string, mountPath: string }> }> } } } }).spec.template.spec

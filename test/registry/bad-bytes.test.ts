@@ -12,6 +12,8 @@ import { RegistryServer, Upstreams, UpstreamCredentials, aliasCidOf, parseDigest
 import { Harness, randomFile, waitUntil } from '../node/helpers.js'
 import { buildTestImage, registryTools, skopeo, startRegistry, type RunningRegistry, type TestImage } from './helpers.js'
 
+// Skipped, with the reason ensureDebianTools returns, only where docker-registry, skopeo or htpasswd are
+// missing and cannot be installed (not root, or no apt); as root (CI) the project installs them and it runs.
 const SKIP = registryTools()
 
 describe('registry mirror: bytes that do not match their digest', { skip: SKIP, timeout: 60_000 }, () => {

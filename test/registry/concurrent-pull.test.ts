@@ -13,6 +13,8 @@ import { aliasCidOf, parseDigest, RegistryServer, Upstreams, UpstreamCredentials
 import { Harness, waitUntil } from '../node/helpers.js'
 import { buildTestImage, registryTools, skopeo, startRegistry, type RunningRegistry, type TestImage } from './helpers.js'
 
+// Skipped, with the reason ensureDebianTools returns, only where docker-registry, skopeo or htpasswd are
+// missing and cannot be installed (not root, or no apt); as root (CI) the project installs them and it runs.
 const SKIP = registryTools()
 const MIRRORS = 3
 
