@@ -3,11 +3,11 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ShoalNode } from '../../src/node/shoal-node.js'
+import { freePort } from '../net/helpers.js'
 import type { ShoalInit } from '../../src/node/types.js'
 
 /** 64 KiB chunks, so a few MiB make many chunks. */
@@ -209,14 +209,6 @@ export async function within<T> (what: string, ms: number, promise: Promise<T>):
 
 /** A loopback TCP multiaddr where nothing listens (a port that was free a moment ago). */
 export async function freePortAddress (): Promise<string> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const free = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolve(free) })
-    })
-  })
+  const port = await freePort()
   return `/ip4/127.0.0.1/tcp/${port}`
 }

@@ -1,13 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { ensureDebianTools } from '../../scripts/lib/debian-packages.js'
+import { freePort } from '../net/helpers.js'
 import { run } from '../testnet/helpers.js'
 
 export { buildTestImage } from '../../scripts/lib/oci-image.js'
 export type { TestImage } from '../../scripts/lib/oci-image.js'
+
+/** A port on 127.0.0.1 that was free a moment ago (test/net's helper, for the registry tests). */
+export { freePort }
 
 /** Makes docker-registry, skopeo and htpasswd available (installing them as root); why not, or undefined. */
 export function registryTools (): string | undefined {
@@ -16,19 +19,6 @@ export function registryTools (): string | undefined {
     { command: 'skopeo', pkg: 'skopeo' },
     { command: 'htpasswd', pkg: 'apache2-utils' }
   ])
-}
-
-/** A port on 127.0.0.1 that was free a moment ago. */
-export async function freePort (): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolve(port) })
-    })
-  })
 }
 
 /** A running Debian docker-registry (CNCF distribution 2.8) with its access log. */
