@@ -714,9 +714,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#picker.abandon(req.index, p.id)
     // Wanted again: a peer that holds it and had room for it may pick it now (none when the peer that
     // gave it back is its only known holder, as for a fresh chunk the origin answered 'busy' for).
-    const others = this.#availability.count(req.index) - (this.#availability.peerHas(p.id, req.index) ? 1 : 0)
-    if (others > 0 && this.#picker.wanted(req.index)) {
-      for (const q of this.#hungry) if (this.#availability.peerHas(q.id, req.index)) this.#dirty.add(q)
+    // the cheap tests first: a 'busy' answer ends most requests, and the scan is per hungry peer
+    if (this.#hungry.size === 0 || !this.#picker.wanted(req.index)) return
+    const index = req.index
+    const others = this.#availability.count(index) - (this.#availability.peerHas(p.id, index) ? 1 : 0)
+    if (others > 0) {
+      for (const q of this.#hungry) if (!this.#dirty.has(q) && this.#availability.peerHas(q.id, index)) this.#dirty.add(q)
     }
   }
 
@@ -742,6 +745,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     const rateBps = (this.#stats.bytes - this.#lastProgressBytes) * 1000 / elapsed
     this.#lastProgressAt = now
     this.#lastProgressBytes = this.#stats.bytes
+    // an event nobody listens to costs an object and a dispatch per interval and session
+    if (this.listenerCount('progress') === 0) return
     let peers = 0
     for (const p of this.#peers.values()) if (p.inflight.size > 0) peers++
     this.safeDispatchEvent('progress', { detail: { have: this.total - this.#picker.missing, total: this.total, bytes: this.#stats.bytes, rateBps, peers } })
