@@ -141,8 +141,11 @@ export class Availability implements AvailabilityView {
       this.#noteBannedClaims(indexes)
       return []
     }
-    this.addPeer(peer)
-    const field = this.#peers.get(peer)!
+    let field = this.#peers.get(peer)
+    if (field === undefined) {
+      field = new Bitfield(this.size)
+      this.#peers.set(peer, field)
+    }
     const added: number[] = []
     for (const index of indexes) {
       if (index < 0 || index >= this.size || !Number.isInteger(index)) continue

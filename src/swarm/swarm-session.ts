@@ -273,8 +273,10 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
    * pass looks at every peer anyway.
    */
   #gained (peer: string, index: number): void {
+    // wanted() first: a typed-array read, where endgame sums counters, and this runs per HAVE and member
+    if (!(this.#picker.wanted(index) || this.#picker.endgame)) return
     const p = this.#peers.get(peer)
-    if (p === undefined || !(this.#picker.endgame || this.#picker.wanted(index))) return
+    if (p === undefined) return
     this.#dirty.add(p)
     this.#schedule()
   }
