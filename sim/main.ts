@@ -95,6 +95,8 @@ async function main (): Promise<void> {
       'clock-ms': { type: 'string' },
       seed: { type: 'string' },
       uplink: { type: 'string' },
+      'uplink-model': { type: 'string' },
+      'send-buffer-kib': { type: 'string' },
       spread: { type: 'string' },
       slots: { type: 'string' },
       'have-flush-ms': { type: 'string' },
@@ -115,6 +117,7 @@ async function main (): Promise<void> {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
     say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--slots 8]')
+    say('  [--uplink-model fifo|conn] [--send-buffer-kib 1024] (conn: per-stream queues and send buffers, as the xfer server)')
     say('  [--idle-admit on|off] [--busy-uplink on|off] [--have-leading on|off] [--busy backlog=3 ...] (production rules, off: the old ones)')
     say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate]')
     return
@@ -149,6 +152,8 @@ async function main (): Promise<void> {
     gossipTickMs: Math.max(1, num(values['gossip-tick-ms'], DEFAULT_SCENARIO.gossipTickMs)),
     clockResolutionMs: num(values['clock-ms'], DEFAULT_SCENARIO.clockResolutionMs),
     uplinkOrder: (values.uplink ?? 'fifo') as 'fifo' | 'rarest',
+    uplinkModel: (values['uplink-model'] ?? 'fifo') as 'fifo' | 'conn',
+    sendBufferBytes: values['send-buffer-kib'] === undefined ? undefined : num(values['send-buffer-kib'], 1024) * 1024,
     uploadSlots: values.slots === undefined ? undefined : Math.max(1, Math.round(num(values.slots, 8))),
     firstCopySpread: values.spread === undefined ? undefined : num(values.spread, 2),
     haveFlushMs: values['have-flush-ms'] === undefined ? undefined : num(values['have-flush-ms'], 500),
@@ -164,6 +169,8 @@ async function main (): Promise<void> {
   if (!['flash', 'staggered', 'churn'].includes(o.arrival)) throw new Error(`--arrival: flash, staggered or churn, not ${o.arrival}`)
   if (!['equal', 'mixed'].includes(o.capacity)) throw new Error(`--capacity: equal or mixed, not ${o.capacity}`)
   if (!['fifo', 'rarest'].includes(o.uplinkOrder)) throw new Error(`--uplink: fifo or rarest, not ${o.uplinkOrder}`)
+  if (!['fifo', 'conn'].includes(o.uplinkModel!)) throw new Error(`--uplink-model: fifo or conn, not ${o.uplinkModel}`)
+  if (o.uplinkModel === 'conn' && o.uplinkOrder === 'rarest') throw new Error('--uplink rarest needs --uplink-model fifo')
   if (!['first-copy', 'super-seed', 'none'].includes(o.policy)) throw new Error(`--policy: first-copy, super-seed or none, not ${o.policy}`)
   const out = values.out
 

@@ -33,6 +33,9 @@ export interface ScenarioOptions {
   gossipTickMs: number
   clockResolutionMs: number
   uplinkOrder: 'fifo' | 'rarest'
+  /** See SimConfig.uplinkModel, sendBufferBytes. */
+  uplinkModel?: 'fifo' | 'conn'
+  sendBufferBytes?: number
   firstCopySpread?: number
   haveFlushMs?: number
   /** See SimConfig.idleAdmit, busyUplink, busyOverrides, haveLeading. */
@@ -122,6 +125,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     originMaxPeers: DEFAULT_MAX_CONNECTIONS,
     uploadSlots: o.uploadSlots ?? DEFAULT_UPLOAD_SLOTS,
     uplinkOrder: o.uplinkOrder,
+    uplinkModel: o.uplinkModel,
+    sendBufferBytes: o.sendBufferBytes,
     firstCopySpread: o.firstCopySpread,
     haveFlushMs: o.haveFlushMs,
     idleAdmit: o.idleAdmit,
@@ -144,8 +149,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
  */
 export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy', experiment: Partial<ScenarioOptions> = {}): SimConfig {
   // The experiment switches (--session, --spread, ...) apply here too; the network is the bench's.
-  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder } = { ...DEFAULT_SCENARIO, ...experiment }
-  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
+  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder, uplinkModel, sendBufferBytes } = { ...DEFAULT_SCENARIO, ...experiment }
+  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder, uplinkModel, sendBufferBytes, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
   config.peers.forEach((p, i) => { p.arriveMs = CALIBRATION_START_MS[0] + i * (CALIBRATION_START_MS[1] - CALIBRATION_START_MS[0]) / 7 })
   return config
 }

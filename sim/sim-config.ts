@@ -48,6 +48,17 @@ export interface SimConfig {
    */
   uplinkOrder: 'fifo' | 'rarest'
   /**
+   * How a holder's uplink is fed. 'fifo' (default): one queue over all requesters, one chunk on the
+   * wire at a time, a chunk counts as sent when it left the uplink. 'conn': the real xfer server's
+   * shape: one FIFO of admitted bodies per requester (its stream), each stream writing bodies ahead
+   * into a send buffer of `sendBufferBytes` (the stream's low-water mark plus what the kernel takes),
+   * and the uplink draining the connections' buffers in turn. A body in a send buffer counts as
+   * sent (UploadBacklog forgets it) and can no longer be cancelled.
+   */
+  uplinkModel?: 'fifo' | 'conn'
+  /** With uplinkModel 'conn': bytes a stream may have buffered before it stops writing the next body. */
+  sendBufferBytes?: number
+  /**
    * An uplink with nothing queued serves a request past its upload slots and (once every chunk went
    * out) past the origin's first-copy refusals: UploadSlots / FirstCopyPolicy `uplinkIdle`, as
    * production does (xfer-source's UploadBacklog). Default true; false: the old rule, to compare.

@@ -1,4 +1,5 @@
 import { BITFIELD_ON_SUBSCRIBE_DELAY_MS, BITFIELD_REPUBLISH_INTERVAL_MS, HAVE_FLUSH_DELAY_MS, HAVE_FLUSH_MAX_INDEXES } from '../src/net/constants.js'
+import { DEFAULT_SEND_LOW_WATER } from '../src/net/xfer/constants.js'
 import { REDISCOVER_INTERVAL_MS } from '../src/node/constants.js'
 import { Availability } from '../src/swarm/availability.js'
 import { ErrorCode, ShoalError } from '../src/errors.js'
@@ -27,6 +28,17 @@ interface Job {
   cancelled: boolean
   /** Bytes of it are on the wire already: a cancel comes too late to save them. */
   sending: boolean
+  /** REQUEST last_resort: the requester was sent elsewhere for it before and knows no other holder. */
+  lastResort: boolean
+}
+
+/** uplinkModel 'conn': what a holder keeps for one requester (its xfer stream and connection). */
+interface Conn {
+  /** Admitted bodies the stream has not written yet (UploadBacklog counts these). */
+  readonly queue: Job[]
+  /** Bodies written into the send buffer, oldest first: sent as far as the server knows, not cancellable. */
+  readonly buffered: Job[]
+  bufferedBytes: number
 }
 
 /** One virtual host: its links, what it holds, its upload policy and (for a receiver) its real SwarmSession. */
@@ -52,6 +64,8 @@ export class SimNode {
   accessMs = 0
   uploadedBytes = 0
   readonly #queue: Job[] = []
+  /** uplinkModel 'conn': one per requester with something queued or buffered; the uplink takes them in turn (Map order). */
+  readonly #conns = new Map<SimNode, Conn>()
   #sending = false
   #busyError?: PeerBusyError
   /** When this host's downlink has received everything already sent to it. */
@@ -92,7 +106,7 @@ export class SimNode {
       sim.reply(job, this, () => { job.reject(new PeerDisconnectedError(this.id)) })
       return
     }
-    const verdict = this.#admit(job.from, job.index)
+    const verdict = this.#admit(job.from, job.index, job.lastResort)
     if (verdict === 'busy') {
       // one error per node: the session reads only its code, and 'busy' is most answers
       this.#busyError ??= new PeerBusyError(this.id)
@@ -105,26 +119,31 @@ export class SimNode {
       sim.reply(job, this, () => { job.reject(new ChunkNotHeldError(this.id, job.index)) })
     } else if (this.kind !== 'staller') {
       // A staller takes the request and never answers: only the requester's timeout ends it.
+      if (this.sim.config.uplinkModel === 'conn') {
+        this.#enqueueOnConn(job)
+        return
+      }
       this.#queue.push(job)
       if (!this.#sending) this.#sendNext()
     }
   }
 
   /** xfer-source's admit: held? upload slot? then the seeder's policy. */
-  #admit (from: SimNode, index: number): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
+  #admit (from: SimNode, index: number, lastResort: boolean): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
     if (this.kind === 'liar') return 'not-held'
     if (this.kind === 'honest' || this.kind === 'origin') {
       if (!this.have.has(index)) return 'not-held'
     }
     // as xfer-source's UploadBacklog: nothing queued for the uplink means a refusal would leave it idle
     // xfer-source's UploadBacklog: uploads admitted and not yet sent, the one on the wire included
-    const backlog = this.#queue.reduce((n, job) => n + (job.cancelled ? 0 : 1), this.#sending ? 1 : 0)
+    const backlog = this.sim.config.uplinkModel === 'conn' ? this.#connBacklog() : this.#queue.reduce((n, job) => n + (job.cancelled ? 0 : 1), this.#sending ? 1 : 0)
     const uplinkIdle = this.sim.config.idleAdmit !== false && backlog <= UPLOAD_IDLE_BACKLOG
     if (this.slots.acquire(from.id, { uplinkIdle }) === 'busy') return 'busy'
-    if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index)
+    if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index, lastResort)
     // as xfer-source: the busy rule first, since the first-copy rule counts an 'ok' as an upload
-    if (this.busyUplink?.admit(from.id, index, backlog) === 'elsewhere') return 'elsewhere'
-    return this.firstCopy?.admit(from.id, index, { uplinkIdle }) ?? 'ok'
+    // and, as there, a last resort is never sent elsewhere by a claim-counting rule
+    if (!lastResort && this.busyUplink?.admit(from.id, index, backlog) === 'elsewhere') return 'elsewhere'
+    return this.firstCopy?.admit(from.id, index, { uplinkIdle, lastResort }) ?? 'ok'
   }
 
   /**
@@ -143,6 +162,12 @@ export class SimNode {
     }
     this.#sending = true
     job.sending = true
+    this.#transmit(job, () => { this.#sendNext() })
+  }
+
+  /** Puts `job`'s chunk on the uplink now; `next` runs when its last byte left. */
+  #transmit (job: Job, next: () => void): void {
+    const sim = this.sim
     const size = sim.config.chunkSize
     const now = sim.clock.now()
     const lat = sim.latency(this, job.from)
@@ -154,7 +179,7 @@ export class SimNode {
     this.uploadedBytes += size
     sim.onUpload(this, job, now, upEnd)
     const sent = job
-    sim.clock.at(upEnd, () => { this.#sendNext() })
+    sim.clock.at(upEnd, next)
     sim.clock.at(downEnd, () => {
       if (!this.online) {
         if (!sent.cancelled) sent.reject(new PeerDisconnectedError(this.id))
@@ -165,6 +190,74 @@ export class SimNode {
         return
       }
       sent.resolve(this.kind === 'corrupt' ? sim.corruptToken : sim.tokens[sent.index]!)
+    })
+  }
+
+  /** As UploadBacklog sees it with per-stream queues: admitted bodies no stream has written yet. */
+  #connBacklog (): number {
+    let n = 0
+    for (const conn of this.#conns.values()) for (const job of conn.queue) if (!job.cancelled) n++
+    return n
+  }
+
+  #enqueueOnConn (job: Job): void {
+    let conn = this.#conns.get(job.from)
+    if (conn === undefined) {
+      conn = { queue: [], buffered: [], bufferedBytes: 0 }
+      this.#conns.set(job.from, conn)
+    }
+    conn.queue.push(job)
+    this.#writeAhead(conn)
+    if (!this.#sending) this.#sendNextConn()
+  }
+
+  /**
+   * The stream's pump: it writes the next body while its buffer is at most the low-water mark
+   * (waitForSendCapacity), so a body is "sent" that long before its bytes leave the host.
+   */
+  #writeAhead (conn: Conn): void {
+    const limit = this.sim.config.sendBufferBytes ?? DEFAULT_SEND_LOW_WATER
+    while (conn.queue.length > 0 && conn.bufferedBytes <= limit) {
+      const job = conn.queue.shift()!
+      if (job.cancelled) continue
+      job.sending = true
+      conn.buffered.push(job)
+      conn.bufferedBytes += this.sim.config.chunkSize
+    }
+  }
+
+  /**
+   * The uplink with one connection per requester: whole chunks from the connections' send buffers
+   * in turn (TCP shares a link between flows; whole chunks in turn finish each body later than
+   * interleaving would, but the link's bytes and the buffers' depth are the same).
+   */
+  #sendNextConn (): void {
+    const sim = this.sim
+    let conn: Conn | undefined
+    let to: SimNode | undefined
+    for (const [from, c] of this.#conns) {
+      if (c.buffered.length > 0) {
+        conn = c
+        to = from
+        break
+      }
+      // everything it had queued was cancelled
+      if (c.queue.length === 0) this.#conns.delete(from)
+    }
+    if (conn === undefined || to === undefined || !this.online) {
+      this.#sending = false
+      return
+    }
+    // round robin: the connection goes to the end of the turn
+    this.#conns.delete(to)
+    this.#conns.set(to, conn)
+    this.#sending = true
+    const job = conn.buffered.shift()!
+    this.#transmit(job, () => {
+      conn.bufferedBytes -= sim.config.chunkSize
+      this.#writeAhead(conn)
+      if (conn.queue.length === 0 && conn.buffered.length === 0) this.#conns.delete(to)
+      this.#sendNextConn()
     })
   }
 
@@ -190,7 +283,10 @@ export class SimNode {
 
   /** Fails everything queued (this node left). */
   dropQueue (): void {
-    for (const job of this.#queue.splice(0)) {
+    const jobs = this.#queue.splice(0)
+    for (const conn of this.#conns.values()) jobs.push(...conn.buffered, ...conn.queue)
+    this.#conns.clear()
+    for (const job of jobs) {
       if (!job.cancelled) this.sim.reply(job, this, () => { job.reject(new PeerDisconnectedError(this.id)) })
     }
     this.#sending = false
@@ -293,7 +389,7 @@ export class SwarmSim {
 
   #startSession (node: SimNode): void {
     const session = new SwarmSession({
-      transport: { requestChunk: async (peer, index, o) => await this.#request(node, peer, index, o.signal) },
+      transport: { requestChunk: async (peer, index, o) => await this.#request(node, peer, index, o.signal, o.lastResort === true) },
       sink: {
         have: node.have,
         verify: (index, data) => data === this.tokens[index],
@@ -320,11 +416,11 @@ export class SwarmSim {
     }, () => { /* aborted: the node left */ })
   }
 
-  async #request (from: SimNode, peerId: string, index: number, signal: AbortSignal): Promise<Uint8Array> {
+  async #request (from: SimNode, peerId: string, index: number, signal: AbortSignal, lastResort: boolean): Promise<Uint8Array> {
     const peer = this.#byId(peerId)
     if (peer === undefined || !peer.online || !from.neighbours.has(peer)) throw new PeerDisconnectedError(peerId)
     return await new Promise<Uint8Array>((resolve, reject) => {
-      const job: Job = { from, index, resolve, reject, cancelled: false, sending: false }
+      const job: Job = { from, index, resolve, reject, cancelled: false, sending: false, lastResort }
       // The listener is not removed once the promise settles: an abort after that only marks a job
       // nobody looks at any more, and removing it was a visible share of the profile. The signal is
       // the request's own and dies with it.
