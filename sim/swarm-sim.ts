@@ -63,6 +63,8 @@ export class SimNode {
   /** One-way access latency this host adds, ms. */
   accessMs = 0
   uploadedBytes = 0
+  /** uplinkModel 'conn': the most bytes one connection's send buffer held (the write-ahead the model adds). */
+  peakSendBuffer = 0
   readonly #queue: Job[] = []
   /** uplinkModel 'conn': one per requester with something queued or buffered; the uplink takes them in turn (Map order). */
   readonly #conns = new Map<SimNode, Conn>()
@@ -223,6 +225,7 @@ export class SimNode {
       job.sending = true
       conn.buffered.push(job)
       conn.bufferedBytes += this.sim.config.chunkSize
+      if (conn.bufferedBytes > this.peakSendBuffer) this.peakSendBuffer = conn.bufferedBytes
     }
   }
 
