@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CALIBRATION_MEASURED_T_LAST_S, CALIBRATION_START_MS, DEFAULT_SCENARIO, buildScenario, calibrationScenario } from './scenario.js'
-import { formatReport, simReport } from './sim-report.js'
+import { formatDiagnostics, formatReport, simReport } from './sim-report.js'
 import { svgPlot } from './svg-plot.js'
 import { SwarmSim } from './swarm-sim.js'
 import type { Arrival, Capacity, ScenarioOptions } from './scenario.js'
@@ -32,6 +32,8 @@ function say (line = ''): void {
 
 interface Run { label: string, sim: SwarmSim, report: SimReport }
 
+let diagnostics = false
+
 async function runOne (label: string, config: SimConfig): Promise<Run> {
   const t0 = performance.now()
   const sim = new SwarmSim(config)
@@ -45,6 +47,7 @@ async function runOne (label: string, config: SimConfig): Promise<Run> {
   const report = simReport(sim, (performance.now() - t0) / 1000)
   say(`== ${label}`)
   say(formatReport(report))
+  if (diagnostics) say(formatDiagnostics(sim, report))
   return { label, sim, report }
 }
 
@@ -110,6 +113,7 @@ async function main (): Promise<void> {
       out: { type: 'string', default: 'sim-out' },
       scaling: { type: 'boolean', default: false },
       calibrate: { type: 'boolean', default: false },
+      diag: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false }
     }
   })
@@ -119,7 +123,7 @@ async function main (): Promise<void> {
     say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--slots 8]')
     say('  [--uplink-model fifo|conn] [--send-buffer-kib 1024] (conn: per-stream queues and send buffers, as the xfer server)')
     say('  [--idle-admit on|off] [--busy-uplink on|off] [--have-leading on|off] [--busy backlog=3 ...] (production rules, off: the old ones)')
-    say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate]')
+    say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate] [--diag]')
     return
   }
   const num = (v: string | undefined, d: number): number => {
@@ -173,6 +177,7 @@ async function main (): Promise<void> {
   if (o.uplinkModel === 'conn' && o.uplinkOrder === 'rarest') throw new Error('--uplink rarest needs --uplink-model fifo')
   if (!['first-copy', 'super-seed', 'none'].includes(o.policy)) throw new Error(`--policy: first-copy, super-seed or none, not ${o.policy}`)
   const out = values.out
+  diagnostics = values.diag
 
   if (values.calibrate) {
     const run = await runOne('calibration: 1 seeder + 8 receivers, 20 Mbit/s, 32 MiB, 256 KiB', calibrationScenario(o.seed, o.policy, o))

@@ -89,3 +89,30 @@ export function formatReport (r: SimReport): string {
     `${f(r.passesPerSession, 0)} scheduler passes per session; ${r.events} events at ${r.steps} instants in ${f(r.wallS)} s wall, peak RSS ${f(r.peakRssMB, 0)} MB`
   ].join('\n')
 }
+
+/**
+ * Where efficiency goes (--diag): when the origin's last fresh chunk left, how busy its uplink was
+ * until then, the tail after it, the receivers' lag behind it, gossip hops and the holders' answers.
+ */
+export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
+  const c = sim.config
+  const first = [...sim.totals.originFirstSent]
+  const lastFreshMs = Math.max(...first)
+  const uploads = sim.totals.originUploads
+  const chunkMs = c.chunkSize * 1000 / c.originUp
+  const startMs = uploads.length === 0 ? 0 : Math.min(...uploads.map(([end]) => end)) - chunkMs
+  const beforeFresh = uploads.filter(([end]) => end <= lastFreshMs).length
+  const busyShare = beforeFresh * chunkMs / Math.max(1, lastFreshMs - startMs)
+  const fresh = c.chunks * chunkMs
+  const done = sim.nodes.filter(n => n.kind === 'honest' && n.doneAt !== Infinity).map(n => n.doneAt).sort((a, b) => a - b)
+  const lag = (p: number): number => (done[Math.min(done.length - 1, Math.ceil(p * done.length) - 1)]! - lastFreshMs) / 1000
+  const v = sim.verdicts
+  const asked = v.ok + v.busy + v.elsewhere + v['not-held']
+  const f = (x: number, d = 1): string => Number.isFinite(x) ? x.toFixed(d) : '-'
+  return [
+    `origin: first upload starts ${f(startMs / 1000, 2)} s, last fresh chunk left at ${f(lastFreshMs / 1000, 2)} s (${f(fresh / 1000)} s of uplink at best), uplink busy ${f(busyShare * 100)}% until then, ${beforeFresh - c.chunks} re-sends before it`,
+    `tail: T_last - last fresh ${f(r.tLastS - lastFreshMs / 1000, 2)} s; finish - last fresh p50 ${f(lag(0.5), 2)} s, p99 ${f(lag(0.99), 2)} s`,
+    `gossip: ${sim.gossipHops} hops of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks`,
+    `answers to chunk requests: ${asked} (${f(asked / Math.max(1, r.honest), 0)} per receiver): ok ${f(v.ok / asked * 100)}%, busy ${f(v.busy / asked * 100)}%, elsewhere ${f(v.elsewhere / asked * 100)}%, not held ${f(v['not-held'] / asked * 100)}%`
+  ].join('\n')
+}

@@ -109,6 +109,7 @@ export class SimNode {
       return
     }
     const verdict = this.#admit(job.from, job.index, job.lastResort)
+    this.sim.verdicts[verdict]++
     if (verdict === 'busy') {
       // one error per node: the session reads only its code, and 'busy' is most answers
       this.#busyError ??= new PeerBusyError(this.id)
@@ -300,6 +301,8 @@ export class SimNode {
 export interface SimTotals {
   /** Uploads of the origin: [virtual ms at which the chunk left its uplink, bytes]. */
   originUploads: Array<[number, number]>
+  /** Per chunk, when its first copy left the origin's uplink (virtual ms; Infinity: never). */
+  originFirstSent: Float64Array
 }
 
 /**
@@ -318,7 +321,9 @@ export class SwarmSim {
   readonly origin: SimNode
   readonly nodes: SimNode[] = []
   readonly online: SimNode[] = []
-  readonly totals: SimTotals = { originUploads: [] }
+  readonly totals: SimTotals
+  /** Answers of every holder to chunk requests, by kind (--diag). */
+  readonly verdicts = { ok: 0, busy: 0, elsewhere: 0, 'not-held': 0 }
   /** Bytes whose request was cancelled after they went on the wire. */
   lateBytes = 0
   /** Peers some session banned. */
@@ -329,6 +334,7 @@ export class SwarmSim {
 
   constructor (readonly config: SimConfig) {
     this.clock = new VirtualClock({ resolutionMs: config.clockResolutionMs })
+    this.totals = { originUploads: [], originFirstSent: new Float64Array(config.chunks).fill(Infinity) }
     this.random = seededRandom(config.seed)
     this.full = new Bitfield(config.chunks)
     this.full.setAll()
@@ -370,8 +376,15 @@ export class SwarmSim {
     this.clock.at(this.clock.now() + this.latency(from, job.from), () => { if (!job.cancelled) answer() })
   }
 
-  onUpload (node: SimNode, _job: Job, _start: number, end: number): void {
-    if (node === this.origin) this.totals.originUploads.push([end, this.config.chunkSize])
+  onUpload (node: SimNode, job: Job, _start: number, end: number): void {
+    if (node !== this.origin) return
+    this.totals.originUploads.push([end, this.config.chunkSize])
+    if (end < this.totals.originFirstSent[job.index]!) this.totals.originFirstSent[job.index] = end
+  }
+
+  /** Gossip hops an announcement takes at this swarm's size (--diag). */
+  get gossipHops (): number {
+    return this.#hops
   }
 
   #addNode (id: string, up: number, down: number, kind: PeerKind | 'origin'): SimNode {
