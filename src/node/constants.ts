@@ -6,11 +6,12 @@ export const MANIFEST_RETRY_MS = 250
 export const PEER_QUERY_TIMEOUT_MS = 10_000
 /**
  * A download asks this many already connected peers for the manifest while the DHT lookup runs (a
- * fleet's agents are connected to the origin before the content exists). 0: off, until a quiet netns
- * run shows it helps: the one warm A/B that had it (session 18) ran under a heavier load than its
- * base and cannot tell (manifest at 2.2-2.9 s against 1.2-1.5 s, node start-up slower by as much).
+ * fleet's agents are connected to the origin before the content exists; the lookup took 1.2-1.8 s of
+ * the warm bench's start and waits on the origin's own provide). Enough to cover a 10-host fleet
+ * (bootstrap included); a peer without the content answers UNKNOWN_CONTENT in one round trip, and
+ * the stream it opens carries the chunk requests later.
  */
-export const CONNECTED_MANIFEST_ASKS = 0
+export const CONNECTED_MANIFEST_ASKS = 16
 /** While downloading, how often the DHT is asked again for more providers (ms). */
 export const REDISCOVER_INTERVAL_MS = 10_000
 /** Re-ask a peer for its bitfield at most this often (ms); gossip keeps it fresh in between. */

@@ -3,7 +3,7 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
 import type { ChunkLayout } from '../content/index.js'
 import { netConstants, XferAbortedError, XferRejectedError, XferTimeoutError } from '../net/index.js'
-import type { NetworkApi } from '../net/index.js'
+import type { NetworkApi, XferBitfield } from '../net/index.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError, SwarmSession } from '../swarm/index.js'
 import type { TokenBucket } from '../swarm/index.js'
 import { Bitfield } from '../util/bitfield.js'
@@ -21,6 +21,14 @@ import type { ChunkRequestOutcome, GetOptions, GetResult, NodeObserver, ShoalEve
 interface SessionRate {
   rateBps: number
   peers: number
+}
+
+/** The manifest, who provides the content, and the bitfield of the peer that sent the manifest, asked for at once. */
+interface FoundManifest {
+  providers: string[]
+  manifest: VerifiedManifest
+  /** Asked of providers[0] as soon as its manifest arrived, so the answer overlaps opening the store. */
+  firstBitfield?: Promise<XferBitfield>
 }
 
 export interface DownloaderInit {
@@ -61,10 +69,12 @@ export class Downloader {
     const started = Date.now()
     const { signal } = options
     let providers: string[] = []
+    let firstBitfield: Promise<XferBitfield> | undefined
     let held = entry.held
     if (held === undefined) {
       const found = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal, options.peers)
       providers = found.providers
+      firstBitfield = found.firstBitfield
       held = await this.#init.opener.openDownload(entry.cid, out, options.overwrite === true, found.manifest)
     }
     const announced = this.#init.publish(entry, held)
@@ -76,7 +86,7 @@ export class Downloader {
     const latest: SessionRate = { rateBps: 0, peers: 0 }
     const offCommit = store.onCommit(() => { this.#emitProgress(entry, held, latest) })
     try {
-      if (!store.complete) await this.#swarm(entry, held, announced, providers, signal, latest)
+      if (!store.complete) await this.#swarm(entry, held, announced, providers, signal, latest, firstBitfield)
       await store.flush()
     } catch (err) {
       // stopped or failed: commit what was written, so what ls says now is what a restart keeps
@@ -101,17 +111,24 @@ export class Downloader {
    * from the DHT's providers, or from a peer already connected or named by the caller
    * (GetOptions.peers) if one answers first.
    */
-  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal, hinted: string[] = []): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+  async #fetchManifest (entry: ContentEntry, timeoutMs: number, signal: AbortSignal, hinted: string[] = []): Promise<FoundManifest> {
     // Providers that failed to hand over bytes matching the CID: skipped for this content, so a
     // hostile provider costs one fetch, not one per retry.
     const failed = new Set<string>()
     const race = new AbortController()
     const raceSignal = AbortSignal.any([signal, race.signal])
     try {
-      return await Promise.any([
+      const found = await Promise.any([
         this.#manifestFromProviders(entry, timeoutMs, raceSignal, failed),
         this.#manifestFromConnected(entry, raceSignal, failed, hinted)
       ])
+      const first = found.providers[0]
+      if (first === undefined) return found
+      // The session's first request waits for this answer; asked now, its round trip (behind the
+      // provider's busy uplink) runs while the store opens instead of after.
+      const firstBitfield = this.#init.network.getBitfield(first, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+      firstBitfield.catch(() => {})
+      return { ...found, firstBitfield }
     } catch (err) {
       signal.throwIfAborted()
       // the DHT's answer (not found, unreachable, a broken manifest) is the one that explains
@@ -126,7 +143,7 @@ export class Downloader {
    * before the content exists: the DHT lookup took ~0.9 s of the 1.1-1.3 s to the manifest (warm
    * bench, 2026-12-02) while the origin was one stream away. Rejects when none of them serves it.
    */
-  async #manifestFromConnected (entry: ContentEntry, signal: AbortSignal, failed: Set<string>, hinted: string[]): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+  async #manifestFromConnected (entry: ContentEntry, signal: AbortSignal, failed: Set<string>, hinted: string[]): Promise<FoundManifest> {
     const { network } = this.#init
     // peers the caller named are asked too: a DHT lookup takes seconds while links are full
     const peers = [...new Set([...hinted, ...network.connectedPeers().slice(0, CONNECTED_MANIFEST_ASKS).map(p => p.toString())])]
@@ -135,7 +152,11 @@ export class Downloader {
       try {
         const manifest = decodeManifest(bytes, entry.cid)
         this.#log('manifest of %s from %s: %d bytes', entry.key, peer, manifest.size)
-        return { providers: [peer, ...hinted.filter(p => p !== peer)], manifest: { manifest, bytes } }
+        // Every peer asked is probed for its bitfield, not only the one that answered first: in a
+        // fleet that may be a receiver that opened its store a moment ago and holds nothing yet, and
+        // a session that knows only it waits for gossip to learn of the origin (warm bench: first
+        // chunks 10-22 s after the add).
+        return { providers: [peer, ...peers.filter(p => p !== peer)], manifest: { manifest, bytes } }
       } catch (err) {
         // a broken manifest that matches the CID is the content's own: the DHT path reports it
         if (isShoalError(err, ManifestErrorCode.CID_MISMATCH)) failed.add(peer)
@@ -144,7 +165,7 @@ export class Downloader {
     }))
   }
 
-  async #manifestFromProviders (entry: ContentEntry, timeoutMs: number, signal: AbortSignal, failed: Set<string>): Promise<{ providers: string[], manifest: VerifiedManifest }> {
+  async #manifestFromProviders (entry: ContentEntry, timeoutMs: number, signal: AbortSignal, failed: Set<string>): Promise<FoundManifest> {
     const { network } = this.#init
     const log = this.#log
     const started = Date.now()
@@ -168,7 +189,8 @@ export class Downloader {
           // checked against the CID before anything in it is trusted
           const manifest = decodeManifest(bytes, entry.cid)
           log('manifest of %s from %s: %d bytes', entry.key, peer, manifest.size)
-          return { providers: candidates, manifest: { manifest, bytes } }
+          // the peer that answered goes first: its bitfield is asked for at once
+          return { providers: [peer, ...candidates.filter(p => p !== peer)], manifest: { manifest, bytes } }
         } catch (err) {
           // Bytes that hash to the CID but break a rule are the content itself: every honest
           // provider serves the same bytes, so asking others cannot help.
@@ -213,7 +235,7 @@ export class Downloader {
     })
   }
 
-  async #swarm (entry: ContentEntry, held: HeldContent, announced: AnnouncedContent, providers: string[], signal: AbortSignal, latest: SessionRate): Promise<void> {
+  async #swarm (entry: ContentEntry, held: HeldContent, announced: AnnouncedContent, providers: string[], signal: AbortSignal, latest: SessionRate, firstBitfield?: Promise<XferBitfield>): Promise<void> {
     const { network, downloadBucket } = this.#init
     const log = this.#log
     const { store, layout } = held
@@ -253,17 +275,24 @@ export class Downloader {
       entry.peers.add(peer)
       session.addPeer(peer, bitfield)
     }
-    const probe = async (peer: string): Promise<void> => {
+    /**
+     * Asks `peer` for its bitfield (or takes `asked`, the answer to a request already sent) and adds
+     * it; resolves with the number of chunks it offers (0 when it did not answer).
+     */
+    const probe = async (peer: string, asked?: Promise<XferBitfield>): Promise<number> => {
       const last = entry.bitfieldAsked.get(peer) ?? 0
-      if (session.isBanned(peer) || Date.now() - last < BITFIELD_REFRESH_MS) return
+      if (session.isBanned(peer) || (asked === undefined && Date.now() - last < BITFIELD_REFRESH_MS)) return 0
       entry.bitfieldAsked.set(peer, Date.now())
       try {
-        const answer = await network.getBitfield(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
+        const answer = await (asked ?? network.getBitfield(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) }))
         if (answer.chunkCount !== layout.chunkCount) throw new Error(`bitfield of ${answer.chunkCount} chunks, expected ${layout.chunkCount}`)
         if (answer.origin === true) entry.sources.markOrigin(peer)
-        addPeer(peer, new Bitfield(answer.chunkCount, answer.bytes))
+        const bitfield = new Bitfield(answer.chunkCount, answer.bytes)
+        addPeer(peer, bitfield)
+        return bitfield.count
       } catch (err) {
         if (!signal.aborted) log('bitfield of %s from %s failed: %e', entry.key, peer, err)
+        return 0
       }
     }
 
@@ -324,11 +353,10 @@ export class Downloader {
     })
 
     for (const peer of [...availability.peers()]) addPeer(peer)
-    // Start with the first provider's bitfield known, so the session does not begin by reporting a
-    // stall; the other probes go on in the background.
-    const probes = providers.map(async peer => {
-      await probe(peer)
-      if (!known.has(peer)) throw new Error(`no bitfield from ${peer}`)
+    // Start once some provider offers a chunk, so the session does not begin by reporting a stall
+    // (nor with only peers that hold nothing yet); the other probes go on in the background.
+    const probes = providers.map(async (peer, i) => {
+      if (await probe(peer, i === 0 ? firstBitfield : undefined) === 0) throw new Error(`no chunk offered by ${peer}`)
     })
     await Promise.any(probes).catch(() => {})
     log('bitfields of %s: %d of %d provider(s) after %d ms', entry.key, providers.filter(p => known.has(p)).length, providers.length, Date.now() - swarmStarted)
@@ -357,7 +385,7 @@ export class Downloader {
   }
 
   /** Asks the DHT for providers at once, then every interval (or at once when the session stalls). */
-  async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<void>, signal: AbortSignal, wake: { controller: AbortController }): Promise<void> {
+  async #rediscover (entry: ContentEntry, probe: (peer: string) => Promise<unknown>, signal: AbortSignal, wake: { controller: AbortController }): Promise<void> {
     // The first lookup runs at once: the manifest came from the first provider found, and the other
     // providers (receivers provide as soon as they start) are the trading partners worth knowing now.
     let first = true

@@ -268,6 +268,31 @@ describe('XferProtocol over real libp2p nodes', () => {
     assert.ok(!source.uploaded.includes(7) || source.uploaded.filter(i => i === 7).length === 1)
   })
 
+  it('answers a bitfield request ahead of the chunks queued before it', async () => {
+    await startPair()
+    const first = gate()
+    const second = gate()
+    source.holds.set(10, first.promise)
+    source.holds.set(11, second.promise)
+    const chunks = [10, 11, 12].map(async i => client.requestChunk(serverNode.peerId, small.cid, i))
+    const bitfield = client.getBitfield(serverNode.peerId, small.cid)
+    // admitted on arrival, and frames of one stream arrive in order: once 13 is in, so is the bitfield request
+    const last = client.requestChunk(serverNode.peerId, small.cid, 13)
+    await waitFor(() => source.admittedLastResort.length === 4, 'all four chunk requests to arrive')
+    let chunk11Done = false
+    void chunks[1]!.then(() => { chunk11Done = true })
+    first.open()
+    // chunk 11's read is held: in arrival order the bitfield would wait behind it
+    let answered = false
+    void bitfield.then(() => { answered = true })
+    await waitFor(() => answered, 'the bitfield answer while chunk 11 is still held')
+    assert.equal(chunk11Done, false)
+    assert.equal((await bitfield).chunkCount, 100)
+    second.open()
+    const bodies = await Promise.all([...chunks, last])
+    assert.deepEqual(bodies.map(sha256hex), [10, 11, 12, 13].map(i => small.digests[i]))
+  })
+
   it('stops a body between pieces on CANCEL and keeps the stream usable', async () => {
     await startPair({ pieceSize: 16 * KiB })
     const throttle = gate()

@@ -57,9 +57,10 @@ interface PendingReject {
 }
 
 /**
- * The server end of one inbound stream. Requests are queued and answered strictly in arrival order,
+ * The server end of one inbound stream. Chunk requests are queued and answered in arrival order,
  * one body at a time, so a slow chunk delays the ones behind it but the client's pipeline keeps the
- * link busy; chunk reads start `readAhead` requests early to overlap disk and network. Refusals
+ * link busy; manifest and bitfield requests go ahead of the queued chunks (not of the body on the
+ * wire); chunk reads start `readAhead` requests early to overlap disk and network. Refusals
  * decided on arrival (busy, unknown content, malformed CID) are sent at once, out of order. A CANCEL
  * drops a queued request, or stops a body between two pieces; either way the request ends with
  * REJECT CANCELLED unless its body was already complete.
@@ -191,9 +192,25 @@ export class XferServerSession {
     }
     const job: Job = { id, kind, cid, index: frame.index, controller: new AbortController(), cancelled: false }
     this.#jobs.set(id, job)
-    this.#queue.push(job)
+    this.#enqueue(job)
     this.#readAhead()
     if (!this.#pumping) void this.#pump()
+  }
+
+  /**
+   * Chunks queue in arrival order; a manifest or bitfield request goes ahead of every queued chunk
+   * (behind earlier such requests), so the answer a client needs to plan its requests does not wait
+   * for seconds of bodies at one peer's share of a busy uplink (64 queued 256 KiB chunks at 2.4 MB/s
+   * shared by 8 peers: 55 s).
+   */
+  #enqueue (job: Job): void {
+    if (job.kind === 'chunk') {
+      this.#queue.push(job)
+      return
+    }
+    const firstChunk = this.#queue.findIndex(queued => queued.kind === 'chunk')
+    if (firstChunk === -1) this.#queue.push(job)
+    else this.#queue.splice(firstChunk, 0, job)
   }
 
   #onCancel (id: number): void {
