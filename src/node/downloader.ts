@@ -72,6 +72,8 @@ export class Downloader {
     let firstBitfield: Promise<XferBitfield> | undefined
     let held = entry.held
     if (held === undefined) {
+      // the start path's first step: the time from a caller's get to here is not the network's
+      this.#log('looking for the manifest of %s (%d peer(s) connected)', entry.key, this.#init.network.connectedPeers().length)
       const found = await this.#fetchManifest(entry, options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS, signal, options.peers)
       providers = found.providers
       firstBitfield = found.firstBitfield
@@ -291,7 +293,8 @@ export class Downloader {
         addPeer(peer, bitfield)
         return bitfield.count
       } catch (err) {
-        if (!signal.aborted) log('bitfield of %s from %s failed: %e', entry.key, peer, err)
+        // a refusal is an answer (most often: that peer does not hold the content yet), not a fault to trace
+        if (!signal.aborted) log('bitfield of %s from %s failed: %s', entry.key, peer, err instanceof XferRejectedError ? err.message : err)
         return 0
       }
     }
