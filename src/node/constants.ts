@@ -12,11 +12,6 @@ export const PEER_QUERY_TIMEOUT_MS = 10_000
  * the stream it opens carries the chunk requests later.
  */
 export const CONNECTED_MANIFEST_ASKS = 16
-/**
- * How long the DHT lookup for a manifest waits for the connected peers asked first (ms); it starts at
- * once when all of them refused. One round trip on a LAN, with room for a loaded host.
- */
-export const CONNECTED_MANIFEST_WAIT_MS = 1_000
 /** While downloading, how often the DHT is asked again for more providers (ms). */
 export const REDISCOVER_INTERVAL_MS = 10_000
 /** Re-ask a peer for its bitfield at most this often (ms); gossip keeps it fresh in between. */

@@ -12,7 +12,7 @@ import type { AnnouncedContent, ContentEntry, HeldContent } from './content-entr
 import type { ContentOpener, VerifiedManifest } from './content-opener.js'
 import { peerShareField } from './content-sources.js'
 import {
-  BITFIELD_REFRESH_MS, CONNECTED_MANIFEST_ASKS, CONNECTED_MANIFEST_WAIT_MS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
+  BITFIELD_REFRESH_MS, CONNECTED_MANIFEST_ASKS, DEFAULT_FIND_TIMEOUT_MS, MANIFEST_RETRY_MS, NO_PEERS_TIMEOUT_MS,
   PEER_QUERY_TIMEOUT_MS, REDISCOVER_INTERVAL_MS
 } from './constants.js'
 import type { ChunkRequestOutcome, GetOptions, GetResult, NodeObserver, ShoalEvents, SourceKind } from './types.js'
@@ -120,15 +120,9 @@ export class Downloader {
     const race = new AbortController()
     const raceSignal = AbortSignal.any([signal, race.signal])
     try {
-      const connected = this.#manifestFromConnected(entry, raceSignal, failed, hinted)
       const found = await Promise.any([
-        (async () => {
-          // Connected peers answer within a round trip, or refuse at once; until then the DHT lookup
-          // (a query touching every node, just when a whole fleet starts the same download) waits.
-          await Promise.race([connected.catch(() => {}), sleep(CONNECTED_MANIFEST_WAIT_MS, undefined, { signal: raceSignal })])
-          return await this.#manifestFromProviders(entry, timeoutMs, raceSignal, failed)
-        })(),
-        connected
+        this.#manifestFromProviders(entry, timeoutMs, raceSignal, failed),
+        this.#manifestFromConnected(entry, raceSignal, failed, hinted)
       ])
       const first = found.providers[0]
       if (first === undefined) return found
