@@ -5,7 +5,8 @@
  *   - shoal get: a real ShoalNode `get` from a ShoalNode seeding a file (DHT lookup, manifest,
  *     swarm session, verification and store writes included; a fresh receiver per round);
  *   - xfer: the /shoal/xfer protocol alone from in-memory chunks, with and without sha256.
- * Prints, never asserts. `node dist/scripts/bench-pair.js` runs it alone, configured by:
+ * Each figure comes with the CPU time the whole process (both threads and libuv's pool) spent on
+ * it, per GiB moved: unlike MiB/s it hardly moves when other jobs share the cores. Prints, never asserts. `node dist/scripts/bench-pair.js` runs it alone, configured by:
  *
  *   SHOAL_BENCH_MB      megabytes (MiB) moved per run          (default 256)
  *   SHOAL_BENCH_CHUNK   chunk size in KiB                     (default 1024)
@@ -20,13 +21,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { XferProtocol } from '../src/net/xfer/index.js'
+import { shoalNoise } from '../src/net/shoal-noise.js'
 import { ShoalError } from '../src/util/shoal-error.js'
 import { ShoalNode } from '../src/node/shoal-node.js'
 import { writeRandomFile } from './lib/shoal-process.js'
@@ -65,11 +66,12 @@ function configure (c: Resolved): void {
   chunkCount = Math.ceil(totalBytes / chunkSize)
 }
 
+/** The transport stack of src/net/create-libp2p.ts (TCP, shoalNoise, yamux defaults) and nothing else. */
 async function makeNode (): Promise<Libp2p> {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [shoalNoise()],
     streamMuxers: [yamux()]
   })
 }
@@ -86,9 +88,23 @@ async function drained (stream: Stream): Promise<void> {
   }
 }
 
-async function baseline (server: PeerId, client: Libp2p): Promise<number> {
-  const stream = await client.dialProtocol(server, BASELINE_PROTOCOL)
+/** One run's speed and the CPU the process spent on it, in CPU-s per GiB moved. */
+interface Run { mibs: number, cpuPerGiB: number }
+
+/** Starts a measurement; the returned function ends it for `bytes` moved. */
+function measure (): (bytes: number) => Run {
   const started = performance.now()
+  const cpu = process.cpuUsage()
+  return (bytes) => {
+    const seconds = (performance.now() - started) / 1000
+    const used = process.cpuUsage(cpu)
+    return { mibs: bytes / MiB / seconds, cpuPerGiB: (used.user + used.system) / 1e6 / (bytes / (1024 * MiB)) }
+  }
+}
+
+async function baseline (server: PeerId, client: Libp2p): Promise<Run> {
+  const stream = await client.dialProtocol(server, BASELINE_PROTOCOL)
+  const done = measure()
   let received = 0
   await new Promise<void>((resolve, reject) => {
     stream.addEventListener('message', evt => {
@@ -98,13 +114,13 @@ async function baseline (server: PeerId, client: Libp2p): Promise<number> {
     stream.addEventListener('close', () => { if (received < totalBytes) reject(new Error(`baseline stream closed after ${received} bytes`)) })
     stream.send(Uint8Array.of(1))
   })
-  const seconds = (performance.now() - started) / 1000
+  const run = done(totalBytes)
   await stream.close()
-  return totalBytes / MiB / seconds
+  return run
 }
 
-async function xferRun (client: XferProtocol, server: PeerId, cid: CID, digests: string[], verify = true): Promise<number> {
-  const started = performance.now()
+async function xferRun (client: XferProtocol, server: PeerId, cid: CID, digests: string[], verify = true): Promise<Run> {
+  const done = measure()
   let next = 0
   let bytes = 0
   const worker = async (): Promise<void> => {
@@ -116,8 +132,7 @@ async function xferRun (client: XferProtocol, server: PeerId, cid: CID, digests:
     }
   }
   await Promise.all(Array.from({ length: cfg.depth }, worker))
-  const seconds = (performance.now() - started) / 1000
-  return bytes / MiB / seconds
+  return done(bytes)
 }
 
 function median (values: number[]): number {
@@ -181,24 +196,24 @@ function xferInit (): XferInit {
   return cfg.pieceKiB === undefined ? {} : { pieceSize: cfg.pieceKiB * KiB }
 }
 
-/** One `get` by a fresh ShoalNode; MiB/s of the get() call (the node's start is not counted). */
-async function shoalGet (ready: ServerReady, round: number): Promise<number> {
+/** One `get` by a fresh ShoalNode; the get() call is measured (the node's start is not counted). */
+async function shoalGet (ready: ServerReady, round: number): Promise<Run> {
   const dir = join(dirname(cfg.file), `getter-${round}`)
   const node = new ShoalNode({ dataDir: join(dir, 'data'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [ready.seederAddr] })
   try {
     await node.start()
-    const started = performance.now()
+    const done = measure()
     const result = await node.get(ready.seededCid, { out: join(dir, 'out') })
-    const seconds = (performance.now() - started) / 1000
+    const run = done(totalBytes)
     if (result.size !== totalBytes) throw new Error(`get returned ${result.size} bytes, expected ${totalBytes}`)
-    return totalBytes / MiB / seconds
+    return run
   } finally {
     await node.stop()
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-/** The pair figures, one line per round and a median summary. */
+/** The pair figures (MiB/s, medians over the rounds), one line per round and a median summary. */
 export interface PairResult { baseline: number, get: number, xfer: number, xferRaw: number }
 
 /** Runs the single-pair part; prints its figures. */
@@ -247,22 +262,24 @@ single pair over unshaped loopback: ${cfg.totalMiB} MiB per run, chunk ${chunkSi
     await baseline(serverPeer, clientNode)
     await xferRun(client, serverPeer, cid, digests)
     // Rounds interleave the runs so background load hits them alike.
-    const base: number[] = []
-    const got: number[] = []
-    const xf: number[] = []
-    const raw: number[] = []
+    const base: Run[] = []
+    const got: Run[] = []
+    const xf: Run[] = []
+    const raw: Run[] = []
+    const show = (run: Run): string => `${run.mibs.toFixed(1)} MiB/s (${run.cpuPerGiB.toFixed(2)} CPU-s/GiB)`
     for (let r = 0; r < cfg.rounds; r++) {
       base.push(await baseline(serverPeer, clientNode))
       got.push(await shoalGet(ready, r))
       xf.push(await xferRun(client, serverPeer, cid, digests))
       raw.push(await xferRun(client, serverPeer, cid, digests, false))
-      console.log(`  round ${r + 1}: bare stream ${base[r]!.toFixed(1)} MiB/s   shoal get ${got[r]!.toFixed(1)} MiB/s   xfer ${xf[r]!.toFixed(1)} MiB/s   xfer unverified ${raw[r]!.toFixed(1)} MiB/s`)
+      console.log(`  round ${r + 1}: bare stream ${show(base[r]!)}   shoal get ${show(got[r]!)}   xfer ${show(xf[r]!)}   xfer unverified ${show(raw[r]!)}   ratio ${(got[r]!.mibs / base[r]!.mibs).toFixed(2)}`)
     }
-    const res = { baseline: median(base), get: median(got), xfer: median(xf), xferRaw: median(raw) }
-    console.log(`  bare libp2p stream (TCP+Noise+yamux):       ${res.baseline.toFixed(1)} MiB/s (median)`)
-    console.log(`  shoal get (ShoalNode, verified, stored):    ${res.get.toFixed(1)} MiB/s   ratio ${(res.get / res.baseline).toFixed(2)} (goal >= 0.8)`)
-    console.log(`  xfer protocol alone (sha256, no store):     ${res.xfer.toFixed(1)} MiB/s   ratio ${(res.xfer / res.baseline).toFixed(2)}`)
-    console.log(`  xfer protocol alone (no sha256, no store):  ${res.xferRaw.toFixed(1)} MiB/s   ratio ${(res.xferRaw / res.baseline).toFixed(2)}`)
+    const res = { baseline: median(base.map(run => run.mibs)), get: median(got.map(run => run.mibs)), xfer: median(xf.map(run => run.mibs)), xferRaw: median(raw.map(run => run.mibs)) }
+    const cpu = (runs: Run[]): string => `${median(runs.map(run => run.cpuPerGiB)).toFixed(2)} CPU-s/GiB`
+    console.log(`  bare libp2p stream (TCP+shoalNoise+yamux):  ${res.baseline.toFixed(1)} MiB/s (median)   ${cpu(base)}`)
+    console.log(`  shoal get (ShoalNode, verified, stored):    ${res.get.toFixed(1)} MiB/s   ratio ${(res.get / res.baseline).toFixed(2)} (goal >= 0.8)   ${cpu(got)}`)
+    console.log(`  xfer protocol alone (sha256, no store):     ${res.xfer.toFixed(1)} MiB/s   ratio ${(res.xfer / res.baseline).toFixed(2)}   ${cpu(xf)}`)
+    console.log(`  xfer protocol alone (no sha256, no store):  ${res.xferRaw.toFixed(1)} MiB/s   ratio ${(res.xferRaw / res.baseline).toFixed(2)}   ${cpu(raw)}`)
     return res
   } finally {
     for (const stop of stops) await stop().catch(() => {})
