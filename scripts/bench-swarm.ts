@@ -80,9 +80,31 @@ export interface SwarmRun {
   verified: boolean
   /** CPU time of every shoal process during the download phase, ms */
   cpuMs: number
+  /** the same per process kind (cold runs): the bootstrap, the seeder, each receiver (corrupters included) */
+  cpuByKind?: CpuByKind
   wallMs: number
   /** set when some receivers corrupted what they served; the other figures are the honest receivers' */
   corrupt?: CorruptFigures
+}
+
+/** CPU-ms of a cold run per process kind, from the gets' spawn to the last receiver done. */
+export interface CpuByKind {
+  bootstrap: number
+  seeder: number
+  receivers: number[]
+  /** per receiver: spawn to its node being up (its `node` line) */
+  receiverStarts: number[]
+}
+
+/**
+ * Node options of the bench nodes that SHOAL_BENCH_CPU_PROF asks for: a V8 CPU profile of the
+ * seeder and receiver 1, written to that folder when each exits (profiling inflates CPU: read shares).
+ */
+export function cpuProfEnv (role: 'seeder' | 'receiver 1'): NodeJS.ProcessEnv {
+  const dir = process.env.SHOAL_BENCH_CPU_PROF
+  if (dir === undefined || dir === '') return {}
+  const options = `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${role.replace(' ', '')}-${Date.now()}.cpuprofile`
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${options}`.trim() }
 }
 
 export function fmtS (ms: number): string {
@@ -118,15 +140,17 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const seedArgs = ['seed', file, ...common(SEEDER_HOST, 'seeder'), '--bootstrap', bootAddr]
     if (cfg.chunkSize !== undefined) seedArgs.push('--chunk-size', cfg.chunkSize)
     if (superSeed) seedArgs.push('--super-seed')
-    const seeder = ShoalProcess.inHost(bed, SEEDER_HOST, 'seeder', seedArgs, { ...env, ...TRACE_ENV })
+    const seeder = ShoalProcess.inHost(bed, SEEDER_HOST, 'seeder', seedArgs, { ...env, ...TRACE_ENV, ...cpuProfEnv('seeder') })
     const seederTrace = NodeTrace.of(seeder)
     procs.push(seeder)
     const added = (await seeder.waitFor('result', START_TIMEOUT_MS)).event
     const cid = String(added.cid)
     // let the seeder's provide and gossip join settle so every run starts from the same state
     await new Promise(resolve => setTimeout(resolve, 2_000))
-    const cpuOf = async (list: ShoalProcess[]): Promise<number> => (await Promise.all(list.map(async p => await processCpuMs(p.child.pid!).catch(() => 0)))).reduce((a, b) => a + b, 0)
+    const cpuEach = async (list: ShoalProcess[]): Promise<number[]> => await Promise.all(list.map(async p => await processCpuMs(p.child.pid!).catch(() => 0)))
+    const cpuOf = async (list: ShoalProcess[]): Promise<number> => (await cpuEach(list)).reduce((a, b) => a + b, 0)
     const cpu0 = await cpuOf(procs)
+    const [boot0, seeder0] = await cpuEach([boot, seeder])
     const tx0 = await bed.txBytes(SEEDER_HOST)
     const outs = Array.from({ length: cfg.receivers }, (_, r) => join(runDir, `out-${r}`))
     await Promise.all(outs.map(async out => { await mkdir(out, { recursive: true }) }))
@@ -141,7 +165,7 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       const corrupting = r >= cfg.receivers - corrupters
       const debug = r === 0 ? process.env.SHOAL_BENCH_DEBUG : undefined
       const p = ShoalProcess.inHost(bed, host, `${corrupting ? 'corrupter' : 'receiver'} ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', outs[r]!, '--seed-time', 'inf', '--bootstrap', bootAddr],
-        { ...env, ...traceEnv(debug), ...(corrupting ? CORRUPT_ENV : {}) })
+        { ...env, ...traceEnv(debug), ...(corrupting ? CORRUPT_ENV : {}), ...(r === 0 ? cpuProfEnv('receiver 1') : {}) })
       const trace = NodeTrace.of(p)
       if (debug !== undefined) keepDebugLog(p, () => start)
       procs.push(p)
@@ -152,6 +176,11 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       traces.push(trace)
       receivers.push(p)
     }
+    const all = [...receivers, ...bad.map(b => b.p)]
+    const receiverStarts = Promise.all(all.map(async p => {
+      await p.waitFor('node', START_TIMEOUT_MS)
+      return await processCpuMs(p.child.pid!).catch(() => 0)
+    }))
     const results = await Promise.all(receivers.map(async p => {
       const done = await p.waitFor('result', cfg.timeoutMs)
       const node = await p.waitFor('node', 1)
@@ -160,6 +189,8 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const wallMs = performance.now() - start
     const seederTxBytes = await bed.txBytes(SEEDER_HOST) - tx0
     const cpuMs = await cpuOf(procs) - cpu0
+    const [boot1, seeder1, ...receivers1] = await cpuEach([boot, seeder, ...all])
+    const cpuByKind: CpuByKind = { bootstrap: boot1! - boot0!, seeder: seeder1! - seeder0!, receivers: receivers1, receiverStarts: await receiverStarts }
     const hashes = await Promise.all(results.map(async r => await sha256File(r.path)))
     const finishMs = results.map(r => r.at - start)
     const tLastMs = Math.max(...finishMs)
@@ -181,6 +212,7 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       seeder: figures.seeder,
       seederTxBytes,
       cpuMs,
+      cpuByKind,
       wallMs,
       verified: hashes.every(h => h === sha),
       ...(corrupt === undefined ? {} : { corrupt })
@@ -227,6 +259,12 @@ export function printSwarm (run: SwarmRun, cfg: SwarmBenchConfig, tMinS: number)
   const goal = run.superSeed ? 1.08 : 1.15
   console.log(`  seeder egress: ${(run.seederTxBytes / MiB).toFixed(1)} MiB on the wire = ${egress.toFixed(2)} x F (goal <= ${goal}; includes TCP/IP+Ethernet headers, ~1.05 x payload)`)
   console.log(`  CPU: the ${cfg.receivers + 2} shoal ${run.warm ? 'daemons' : 'processes'} used ${(run.cpuMs / 1000).toFixed(1)} CPU-s in ${fmtS(run.wallMs)} = ${(100 * run.cpuMs / run.wallMs / cpus().length).toFixed(0)}% of ${cpus().length} cores (${run.warm ? 'from the add on; the daemons were up before' : 'start-up included'})`)
+  if (run.cpuByKind !== undefined) {
+    const k = run.cpuByKind
+    const s = (ms: number): string => (ms / 1000).toFixed(2)
+    const range = (xs: number[]): string => `${s(Math.min(...xs))}-${s(Math.max(...xs))}`
+    console.log(`  CPU-s by process: bootstrap ${s(k.bootstrap)}, seeder ${s(k.seeder)}, receivers ${s(k.receivers.reduce((a, b) => a + b, 0))} (each ${range(k.receivers)}, of which spawn to node up ${range(k.receiverStarts)})`)
+  }
   console.log(`  every ${run.corrupt === undefined ? '' : 'honest '}receiver's sha256 equals the source: ${run.verified ? 'yes' : 'NO'}`)
   if (run.corrupt !== undefined) {
     const c = run.corrupt
