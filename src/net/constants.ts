@@ -78,6 +78,25 @@ export const MAX_ANNOUNCE_BYTES = MAX_CHUNK_COUNT / 8 + 1_024
 /** GossipSub decode limit of a message's data section. */
 export const GOSSIP_MAX_INBOUND_DATA_LENGTH = MAX_ANNOUNCE_BYTES
 
+/*
+ * GossipSub mesh degree. Every announcement is flood-published to every topic member the origin is
+ * connected to, so in a swarm where all members know each other the mesh's forwards only deliver
+ * copies, and each copy costs its receiver a Noise frame, an RPC decode and a duplicate lookup.
+ * With GossipSub's defaults (D 6, Dlo 4, Dhi 12) a member of a 10-node swarm received each
+ * announcement 5.7 times (receiver 1 of `bench-cpu.js`: 1472 messages for ~260 published); with
+ * these 2.1 times (542), the mesh still spreading to members the origin is not connected to (a
+ * random graph of degree 2-4 is connected) and IHAVE gossip repairing losses.
+ */
+export const GOSSIP_MESH_D = 3
+export const GOSSIP_MESH_D_LOW = 2
+export const GOSSIP_MESH_D_HIGH = 4
+/** Mesh peers kept by score when pruning down to D; the rest are picked at random. */
+export const GOSSIP_MESH_D_SCORE = 2
+/** Outbound mesh links kept (below D_LOW and at most D/2): resists an inbound-only eclipse. */
+export const GOSSIP_MESH_D_OUT = 1
+/** Non-mesh peers sent IHAVE gossip each heartbeat. */
+export const GOSSIP_D_LAZY = 3
+
 /** File names inside the data directory. */
 export const DATASTORE_DIR = 'datastore'
 export const IDENTITY_FILE = 'identity.key'

@@ -2,7 +2,15 @@
 // (e.g. back to @chainsafe/libp2p-gossipsub once it supports libp2p 3) is a change here alone.
 import { createHash } from 'node:crypto'
 import { gossipsub, StrictSign, TopicValidatorResult } from '@libp2p/gossipsub'
-import { GOSSIP_MAX_INBOUND_DATA_LENGTH } from './constants.js'
+import {
+  GOSSIP_D_LAZY,
+  GOSSIP_MAX_INBOUND_DATA_LENGTH,
+  GOSSIP_MESH_D,
+  GOSSIP_MESH_D_HIGH,
+  GOSSIP_MESH_D_LOW,
+  GOSSIP_MESH_D_OUT,
+  GOSSIP_MESH_D_SCORE
+} from './constants.js'
 import type { GossipSub, GossipsubMessage, GossipsubOpts, Message, TopicValidatorFn } from '@libp2p/gossipsub'
 
 export { TopicValidatorResult }
@@ -21,6 +29,8 @@ export type { GossipSub, GossipsubMessage, Message as GossipMessage, TopicValida
  * - allowPublishToZeroTopicPeers: announcing before anyone else joined is normal, not an error.
  * - fastMsgIdFn: a copy of a message already accepted is recognised as a duplicate before its
  *   signature is checked (see rawMessageId).
+ * - A mesh of degree 2-4 instead of 4-12: with flood publishing, the mesh's forwards are mostly
+ *   copies (see GOSSIP_MESH_D).
  */
 export function shoalGossipsub (): ReturnType<typeof gossipsub> {
   return gossipsub({
@@ -31,6 +41,12 @@ export function shoalGossipsub (): ReturnType<typeof gossipsub> {
     floodPublish: true,
     maxInboundDataLength: GOSSIP_MAX_INBOUND_DATA_LENGTH,
     fastMsgIdFn: rawMessageId,
+    D: GOSSIP_MESH_D,
+    Dlo: GOSSIP_MESH_D_LOW,
+    Dhi: GOSSIP_MESH_D_HIGH,
+    Dscore: GOSSIP_MESH_D_SCORE,
+    Dout: GOSSIP_MESH_D_OUT,
+    Dlazy: GOSSIP_D_LAZY,
     scoreParams: {
       IPColocationFactorWeight: 0,
       IPColocationFactorThreshold: 1_000_000
