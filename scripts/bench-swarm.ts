@@ -17,6 +17,7 @@ import type { BtBaselineResult } from './lib/bt-baseline.js'
 import { cpuPerGiB, NodeTrace, printDiagnostics, TRACE_ENV, traceFigures } from './lib/run-diagnostics.js'
 import type { ReceiverTimes, SeederFigures } from './lib/run-diagnostics.js'
 import { runWarmOnce } from './bench-warm.js'
+import { keepTrace, withTraceDebug } from './lib/trace-dir.js'
 
 const MiB = 1024 * 1024
 export const PORT = 4001
@@ -140,8 +141,10 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const seedArgs = ['seed', file, ...common(SEEDER_HOST, 'seeder'), '--bootstrap', bootAddr]
     if (cfg.chunkSize !== undefined) seedArgs.push('--chunk-size', cfg.chunkSize)
     if (superSeed) seedArgs.push('--super-seed')
-    const seeder = ShoalProcess.inHost(bed, SEEDER_HOST, 'seeder', seedArgs, { ...env, ...TRACE_ENV, ...cpuProfEnv('seeder') })
+    const seeder = ShoalProcess.inHost(bed, SEEDER_HOST, 'seeder', seedArgs, { ...env, ...withTraceDebug(TRACE_ENV), ...cpuProfEnv('seeder') })
     const seederTrace = NodeTrace.of(seeder)
+    const runName = `${runDir.slice(runDir.lastIndexOf('/') + 1)}${corrupters > 0 ? `-corrupt${corrupters}` : ''}`
+    keepTrace(seeder, runName, 'seeder')
     procs.push(seeder)
     const added = (await seeder.waitFor('result', START_TIMEOUT_MS)).event
     const cid = String(added.cid)
@@ -165,8 +168,9 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
       const corrupting = r >= cfg.receivers - corrupters
       const debug = r === 0 ? process.env.SHOAL_BENCH_DEBUG : undefined
       const p = ShoalProcess.inHost(bed, host, `${corrupting ? 'corrupter' : 'receiver'} ${r + 1}`, ['get', cid, ...common(host, `r${r}`), '-o', outs[r]!, '--seed-time', 'inf', '--bootstrap', bootAddr],
-        { ...env, ...traceEnv(debug), ...(corrupting ? CORRUPT_ENV : {}), ...(r === 0 ? cpuProfEnv('receiver 1') : {}) })
+        { ...env, ...withTraceDebug(traceEnv(debug)), ...(corrupting ? CORRUPT_ENV : {}), ...(r === 0 ? cpuProfEnv('receiver 1') : {}) })
       const trace = NodeTrace.of(p)
+      keepTrace(p, runName, `${corrupting ? 'corrupter' : 'receiver'}${r + 1}`)
       if (debug !== undefined) keepDebugLog(p, () => start)
       procs.push(p)
       if (corrupting) {

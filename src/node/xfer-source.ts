@@ -32,6 +32,7 @@ export class XferSource implements XferContentSource {
   /** Chunk uploads admitted and not sent yet, over all contents: is the uplink about to idle? */
   readonly #backlog = new UploadBacklog()
   readonly #log: Logger
+  readonly #admitLog: Logger
   /** Test hook only (TEST_HOOK_CORRUPT_UPLOADS_ENV): serve every chunk with a byte flipped. */
   readonly #corruptUploads: boolean
 
@@ -39,6 +40,7 @@ export class XferSource implements XferContentSource {
     this.#init = init
     // DEBUG=shoal:node:upload traces every chunk sent (mode, peer, index): the tuning log's tool
     this.#log = init.logger.forComponent('shoal:node:upload')
+    this.#admitLog = init.logger.forComponent('shoal:node:admit')
     this.#corruptUploads = corruptUploadsHook(init.logger.forComponent('shoal:node'))
   }
 
@@ -76,8 +78,14 @@ export class XferSource implements XferContentSource {
     let verdict = superSeed !== undefined
       ? superSeed.admit(peer, index, lastResort)
       : lastResort ? 'ok' : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
-    if (verdict === 'ok' && superSeed === undefined) verdict = this.#firstCopyPolicy(entry)?.admit(peer, index, { uplinkIdle, lastResort }) ?? 'ok'
+    const firstCopy = verdict === 'ok' && superSeed === undefined ? this.#firstCopyPolicy(entry) : undefined
+    if (firstCopy !== undefined) verdict = firstCopy.admit(peer, index, { uplinkIdle, lastResort })
     if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
+    const policy = superSeed ?? firstCopy
+    // DEBUG=shoal:node:admit: every seeder-policy decision and why, to tell which path let a duplicate through
+    if (policy !== undefined && this.#admitLog.enabled) {
+      this.#admitLog('%s %d %s uploads=%d holders=%d backlog=%d', peer, index, policy.lastReason, policy.uploads(index), entry.announced?.availability.count(index) ?? 0, backlog)
+    }
     return verdict
   }
 

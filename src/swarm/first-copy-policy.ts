@@ -2,6 +2,13 @@ import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_IDLE_SPREAD, DEFAULT_FI
 import type { AvailabilityView } from './availability.js'
 import { RefusalWindow } from './refusal-window.js'
 
+/**
+ * Why a seeder policy answered: a first upload, a re-upload to a peer with no other source
+ * (`last-resort`), to the peer that got the previous copy, of a chunk nobody else covers, or after
+ * the refusal window ran out; or a refusal.
+ */
+export type AdmitReason = 'fresh' | 'last-resort' | 'same-peer' | 'uncovered' | 'window-over' | 'refused'
+
 export interface FirstCopyPolicyInit {
   /** Who holds what in the swarm, from gossip; it must not count the seeder itself. */
   availability: AvailabilityView
@@ -51,6 +58,7 @@ export class FirstCopyPolicy {
   /** When each peer was first sent elsewhere for each chunk: refusals end on their own. */
   readonly #refused: RefusalWindow
   #fresh: number
+  #lastReason: AdmitReason = 'fresh'
 
   constructor (init: FirstCopyPolicyInit) {
     this.#availability = init.availability
@@ -64,6 +72,11 @@ export class FirstCopyPolicy {
     this.#lastUploadAt = new Float64Array(this.size)
     this.#lastPeer = new Array<string | undefined>(this.size)
     this.#fresh = this.size
+  }
+
+  /** Why the latest admit answered as it did (for the upload trace). */
+  get lastReason (): AdmitReason {
+    return this.#lastReason
   }
 
   /** Chunks never uploaded yet. */
@@ -89,9 +102,14 @@ export class FirstCopyPolicy {
     if (index < 0 || index >= this.size) return 'ok'
     const uploads = this.#uploads[index]!
     const now = this.#now()
-    if (options.lastResort !== true && uploads > 0 && this.#lastPeer[index] !== peer && this.#wouldRefuse(index, now, options.uplinkIdle === true) && this.#refused.refuse(peer, index, now)) {
+    if (uploads === 0) this.#lastReason = 'fresh'
+    else if (options.lastResort === true) this.#lastReason = 'last-resort'
+    else if (this.#lastPeer[index] === peer) this.#lastReason = 'same-peer'
+    else if (!this.#wouldRefuse(index, now, options.uplinkIdle === true)) this.#lastReason = 'uncovered'
+    else if (this.#refused.refuse(peer, index, now)) {
+      this.#lastReason = 'refused'
       return 'elsewhere'
-    }
+    } else this.#lastReason = 'window-over'
     if (uploads === 0) this.#fresh--
     this.#uploads[index] = uploads + 1
     this.#lastUploadAt[index] = now

@@ -2,6 +2,7 @@ import { DEFAULT_REFUSAL_WINDOW_MS, DEFAULT_SUPER_SEED_GRACE_MS, DEFAULT_SUPER_S
 import { Bitfield } from '../util/bitfield.js'
 import type { AvailabilityView } from './availability.js'
 import { RefusalWindow } from './refusal-window.js'
+import type { AdmitReason } from './first-copy-policy.js'
 
 export interface SuperSeedPolicyInit {
   /** Who holds what in the swarm, from gossip; it must not count the seeder itself. */
@@ -49,6 +50,7 @@ export class SuperSeedPolicy {
   /** When each peer was first sent elsewhere for each chunk: refusals end on their own. */
   readonly #refused: RefusalWindow
   #uploadedOnce = 0
+  #lastReason: AdmitReason = 'fresh'
 
   constructor (init: SuperSeedPolicyInit) {
     this.#availability = init.availability
@@ -60,6 +62,11 @@ export class SuperSeedPolicy {
     this.#random = init.random ?? Math.random
     this.#uploads = new Uint32Array(this.size)
     this.#lastUploadAt = new Float64Array(this.size)
+  }
+
+  /** Why the latest admit answered as it did (for the upload trace). */
+  get lastReason (): AdmitReason {
+    return this.#lastReason
   }
 
   /** Times chunk `index` was admitted for upload. */
@@ -98,9 +105,15 @@ export class SuperSeedPolicy {
     const now = this.#now()
     if (this.#uploads[index]! > 0) {
       const covered = this.#availability.count(index) > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
-      if (covered && !lastResort && this.#refused.refuse(peer, index, now)) return 'elsewhere'
+      if (lastResort) this.#lastReason = 'last-resort'
+      else if (!covered) this.#lastReason = 'uncovered'
+      else if (this.#refused.refuse(peer, index, now)) {
+        this.#lastReason = 'refused'
+        return 'elsewhere'
+      } else this.#lastReason = 'window-over'
     } else {
       this.#uploadedOnce++
+      this.#lastReason = 'fresh'
     }
     this.#uploads[index]!++
     this.#lastUploadAt[index] = now

@@ -1,0 +1,33 @@
+import { createWriteStream } from 'node:fs'
+import { join } from 'node:path'
+import type { ShoalProcess } from './shoal-process.js'
+
+/**
+ * SHOAL_BENCH_TRACE_DIR=<dir>: every node of a cold swarm run also logs each seeder-policy decision
+ * (`shoal:node:admit`) and each request, delivery and refusal of its download (`shoal:swarm:trace`),
+ * and its whole stderr is kept as <dir>/<run>-<node>.log, so a run's duplicates can be explained.
+ */
+export const TRACE_DIR_ENV = 'SHOAL_BENCH_TRACE_DIR'
+const TRACE_DEBUG = 'shoal:node:admit,shoal:swarm:trace'
+
+/** The trace directory, when asked for. */
+export function traceDir (): string | undefined {
+  const dir = process.env[TRACE_DIR_ENV]
+  return dir === undefined || dir === '' ? undefined : dir
+}
+
+/** `env` with the extra namespaces added to its DEBUG when a trace directory is set. */
+export function withTraceDebug (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (traceDir() === undefined) return env
+  return { ...env, DEBUG: env.DEBUG === undefined ? TRACE_DEBUG : `${env.DEBUG},${TRACE_DEBUG}` }
+}
+
+/** Copies p's stderr (and its `node` line's peer id first) to <dir>/<run>-<name>.log when a trace directory is set. */
+export function keepTrace (p: ShoalProcess, run: string, name: string): void {
+  const dir = traceDir()
+  if (dir === undefined) return
+  const log = createWriteStream(join(dir, `${run}-${name.replace(/\s+/g, '')}.log`))
+  p.waitFor('node', 60_000).then(e => { log.write(`# peer ${String(e.event.peerId)}\n`) }, () => {})
+  p.child.stderr?.on('data', (text: string) => { log.write(text) })
+  p.child.once('exit', () => { log.end() })
+}
