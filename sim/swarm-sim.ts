@@ -182,7 +182,12 @@ export class SimNode {
     this.uploadedBytes += size
     sim.onUpload(this, job, now, upEnd)
     const sent = job
-    sim.clock.at(upEnd, next)
+    sim.clock.at(upEnd, () => {
+      // as xfer-source's onUploaded: the seeder policy's grace runs from the send
+      this.firstCopy?.sent(sent.index)
+      this.superSeed?.sent(sent.index)
+      next()
+    })
     sim.clock.at(downEnd, () => {
       if (!this.online) {
         if (!sent.cancelled) sent.reject(new PeerDisconnectedError(this.id))

@@ -134,7 +134,11 @@ export class XferSource implements XferContentSource {
   onUploaded (cid: CID, peer: string, index: number, bytes: number): void {
     const entry = this.#init.entry(cid)
     if (this.#log.enabled) this.#log('%s %s %d', entry?.held?.meta.mode, peer, index)
-    if (entry !== undefined) this.#backlog.sent(peer, `${entry.key} ${index}`)
+    if (entry !== undefined) {
+      this.#backlog.sent(peer, `${entry.key} ${index}`)
+      const policy = entry.announced?.superSeed ?? this.#firstCopy.get(entry)
+      policy?.sent(index)
+    }
     entry?.uploaded.add(bytes)
     entry?.sources.sent(peer, bytes)
     this.#init.onUploaded(bytes)

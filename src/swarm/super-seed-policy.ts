@@ -122,6 +122,11 @@ export class SuperSeedPolicy {
     return 'ok'
   }
 
+  /** Chunk `index` left the uplink: its grace runs from now, not from its admission (it may have waited in a queue). */
+  sent (index: number): void {
+    if (index >= 0 && index < this.size && this.#uploads[index]! > 0) this.#lastUploadAt[index] = this.#now()
+  }
+
   /** Forgets what was revealed to a peer that left, so its chunks go to others. */
   removePeer (peer: string): void {
     for (const index of this.#revealed.get(peer) ?? []) this.#revealedTo.delete(index)

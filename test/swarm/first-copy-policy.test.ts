@@ -34,22 +34,48 @@ describe('FirstCopyPolicy', () => {
   })
 
   it('once every chunk was uploaded, leaves a chunk anyone else holds to them by default', () => {
-    const { availability, policy } = setup(2)
+    const { availability, policy, advance } = setup(2)
     availability.peerHave('a', [0])
     assert.equal(policy.admit('x', 0), 'ok')
     assert.equal(policy.admit('x', 1), 'ok')
     assert.equal(policy.fresh, 0)
+    advance(100)
     assert.equal(policy.admit('y', 0), 'elsewhere', 'a holds it')
-    assert.equal(policy.admit('y', 1), 'ok', 'nobody else is known to hold it: the uplink is free for it')
+    assert.equal(policy.admit('y', 1), 'ok', 'nobody else is known to hold it and its copy is past its grace: the uplink is free for it')
+  })
+
+  it('once every chunk was uploaded, still refuses a chunk whose only copy is on its way', () => {
+    const { policy, advance } = setup(2)
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('x', 1), 'ok')
+    assert.equal(policy.fresh, 0)
+    // the last fresh chunks are what every receiver asks for at once, before x could announce them
+    assert.equal(policy.admit('y', 1), 'elsewhere', 'x has not announced it yet: it is on its way')
+    assert.equal(policy.admit('z', 1), 'elsewhere')
+    advance(100)
+    assert.equal(policy.admit('z', 1), 'ok', 'past the grace with no holder: the copy is gone, serve it')
+    assert.equal(policy.uploads(1), 2)
+  })
+
+  it('runs the grace from the send, not the admission: a copy that waited in a queue is still on its way', () => {
+    const { policy, advance } = setup(3)
+    assert.equal(policy.admit('x', 0), 'ok')
+    advance(150)
+    policy.sent(0)
+    advance(50)
+    assert.equal(policy.admit('y', 0), 'elsewhere', 'sent 50 ms ago, admitted 200 ms ago: within the 100 ms grace of its send')
+    advance(60)
+    assert.equal(policy.admit('z', 0), 'ok', 'sent 110 ms ago and nobody announced it: lost, serve it again')
   })
 
   it('once every chunk was uploaded, serves only chunks fewer than spreadCopies peers hold', () => {
-    const { availability, policy } = setup(2, 100, 2)
+    const { availability, policy, advance } = setup(2, 100, 2)
     availability.peerHave('a', [0, 1])
     assert.equal(policy.admit('x', 0), 'ok')
     assert.equal(policy.admit('y', 0), 'elsewhere')
     assert.equal(policy.admit('x', 1), 'ok')
     assert.equal(policy.fresh, 0)
+    advance(100)
     assert.equal(policy.admit('y', 0), 'ok', 'no fresh chunk left to prefer, and only a holds it')
     availability.peerHave('b', [1])
     assert.equal(policy.admit('y', 1), 'elsewhere', 'a and b hold it')
@@ -57,11 +83,13 @@ describe('FirstCopyPolicy', () => {
 
   it('once every chunk went out, serves a chunk few peers hold when its uplink would idle', () => {
     const availability = new Availability(2)
-    const policy = new FirstCopyPolicy({ availability, graceMs: 100, idleSpreadCopies: 2, refusalWindowMs: WINDOW_MS, now: () => 0 })
+    let t = 0
+    const policy = new FirstCopyPolicy({ availability, graceMs: 100, idleSpreadCopies: 2, refusalWindowMs: WINDOW_MS, now: () => t })
     availability.peerHave('a', [0, 1])
     assert.equal(policy.admit('x', 0), 'ok')
     assert.equal(policy.admit('y', 0, { uplinkIdle: true }), 'elsewhere', 'a fresh chunk is left: the uplink is for it')
     assert.equal(policy.admit('x', 1), 'ok')
+    t += 100
     assert.equal(policy.admit('y', 0), 'elsewhere', 'a holds it and the uplink is busy')
     assert.equal(policy.admit('z', 1, { uplinkIdle: true }), 'ok', 'idle otherwise, and only a holds it')
     assert.equal(policy.uploads(1), 2)

@@ -47,6 +47,17 @@ describe('SuperSeedPolicy', () => {
     assert.equal(policy.uploads(0), 2)
   })
 
+  it('runs the grace from the send, not the admission: a copy that waited in a queue is still on its way', () => {
+    const { policy, advance } = setup(4, { graceMs: 100 })
+    assert.equal(policy.admit('a', 0), 'ok')
+    advance(150)
+    policy.sent(0)
+    advance(50)
+    assert.equal(policy.admit('b', 0), 'elsewhere', 'sent 50 ms ago: a is about to have it')
+    advance(60)
+    assert.equal(policy.admit('c', 0), 'ok', 'sent 110 ms ago and nobody announced it: lost, serve it again')
+  })
+
   it('shows everything once every chunk went out once', () => {
     const { policy } = setup(3)
     for (let i = 0; i < 3; i++) assert.equal(policy.admit(`p${i}`, i), 'ok')
