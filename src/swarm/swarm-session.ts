@@ -460,6 +460,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         field = masked.field
         if (p.deferred !== undefined) this.#sleep(p, masked.until)
       }
+      if (this.#picker.endgame && p.elsewhere !== undefined && field !== undefined) field = this.#withoutElsewhere(p, field)
       const picks = field === undefined || field.count === 0 ? [] : this.#picker.pick(field, free, p.id)
       if (picks.length < free) this.#hungry.add(p)
       else this.#hungry.delete(p)
@@ -541,6 +542,20 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#deferring.delete(p)
     }
     return { field: masked ?? field, until }
+  }
+
+  /**
+   * In endgame, the peer's bitfield without the chunks it sent us elsewhere for that others hold: an
+   * endgame pick is a duplicate, and a seeder's refusal window that ran out long ago would serve it.
+   */
+  #withoutElsewhere (p: PeerState, field: Bitfield): Bitfield {
+    let masked: Bitfield | undefined
+    for (const index of p.elsewhere!) {
+      if (!field.has(index) || this.#picker.has(index) || this.#otherHolders(p, index) === 0) continue
+      masked ??= field.clone()
+      masked.clear(index)
+    }
+    return masked ?? field
   }
 
   #depth (p: PeerState): number {
@@ -686,6 +701,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         p.deferred ??= new Map()
         p.deferred.set(req.index, this.#clock.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
         this.#deferring.add(p)
+        if (this.#otherHolders(p, req.index) > 0) this.#takeElsewhere(p, req.index)
       }
     } else if (code === 'ERR_NOT_HELD') {
       this.#failedClaims.set(req.index)
@@ -696,6 +712,17 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#strike(p, `request for chunk ${req.index} failed: ${(err as Error)?.message ?? String(err)}`)
     }
     this.#schedule()
+  }
+
+  /**
+   * The other holders of a chunk `p` sent us elsewhere for take it before anything else. Picked at
+   * its rarity it waited behind their other chunks until the deferral ran out, and `p` (the seeder,
+   * whose refusal window had run out too) sent it again: most of its duplicates (netns bench,
+   * session 19).
+   */
+  #takeElsewhere (p: PeerState, index: number): void {
+    this.#picker.prioritize([index])
+    for (const q of this.#peers.values()) if (q !== p && this.#availability.peerHas(q.id, index)) this.#dirty.add(q)
   }
 
   #strike (p: PeerState, reason: string): void {

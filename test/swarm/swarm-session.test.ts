@@ -253,6 +253,38 @@ describe('SwarmSession', () => {
     assert.notEqual(s.session.peerInfo('s'), undefined, 'not struck off for a hint')
   })
 
+  it('takes a chunk a peer sent us elsewhere for from another holder before anything else', async () => {
+    // s sends every chunk r claims elsewhere (r is always busy); q holds those too, and rarer ones
+    // (0-14, only on q). Picked at their rarity, the refused chunks waited behind q's rarer ones until
+    // the deferral ran out and s, its refusal window over, sent them after all: a seeder's duplicates.
+    const refused = new Set<number>()
+    const askedAtQ = new Set<number>()
+    const violations: string[] = []
+    const s = setup(40, {
+      s: { delayMs: 10, indexes: range(15, 40), admit: (_from, i) => { if (i < 30 && !refused.has(i)) { refused.add(i); return 'elsewhere' } return 'ok' } },
+      r: { indexes: range(15, 30), admit: () => 'busy' },
+      q: {
+        delayMs: 15,
+        indexes: range(0, 30),
+        admit: (_from, i) => {
+          const waiting = [...refused].filter(k => !askedAtQ.has(k) && !s.sink.have.has(k))
+          if (waiting.length > 0 && !refused.has(i)) violations.push(`q asked for ${i} while ${waiting.join(',')} waited`)
+          askedAtQ.add(i)
+          return 'ok'
+        }
+      }
+    }, { elsewhereRetryMs: 60_000, randomFirst: 0, initialDepth: 1, minDepth: 1, maxDepth: 1 })
+    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
+    try {
+      await s.session.run({ signal: s.controller.signal })
+    } finally {
+      clearTimeout(bound)
+    }
+    assertComplete(s)
+    assert.equal(refused.size, 15)
+    assert.deepEqual(violations, [])
+  })
+
   it('asks again with lastResort once the other claimed holders are gone, and at once when only banned peers claimed the chunk', async () => {
     // s sends every ask elsewhere unless the asker says it has no other source; l claims every
     // chunk and holds none (NOT_HELD), c corrupts every chunk it serves and is banned
