@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { ShoalProcess } from './shoal-process.js'
 
 /**
- * SHOAL_BENCH_TRACE_DIR=<dir>: every node of a cold swarm run also logs each seeder-policy decision
+ * SHOAL_BENCH_TRACE_DIR=<dir>: every node of a cold or warm swarm run also logs each seeder-policy decision
  * (`shoal:node:admit`) and each request, delivery and refusal of its download (`shoal:swarm:trace`),
  * and its whole stderr is kept as <dir>/<run>-<node>.log, so a run's duplicates can be explained.
  */
