@@ -33,13 +33,6 @@ export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024
 export const DEFAULT_TARGET_QUEUE_MS = 250
 /** Weight of the newest sample in a peer's throughput average. */
 export const RATE_EWMA_ALPHA = 0.3
-/**
- * A throughput sample pools a peer's deliveries over at least this much of its busy time (the first
- * one excepted). Per delivery, two chunks sent back to back by a seeder read as ~50 MB/s on a
- * 20 Mbit/s link: the receiver then queued 16 requests at the seeder, which admitted chunks that
- * sat there past the first-copy grace and were sent again to others (netns bench, session 19).
- */
-export const RATE_SAMPLE_MS = 500
 /** Timeout of a request before the peer's rate is known. */
 export const DEFAULT_INITIAL_REQUEST_TIMEOUT_MS = 30_000
 /** No request times out sooner than this, however fast the peer looked. */

@@ -5,7 +5,7 @@ import {
   DEFAULT_BUSY_BACKOFF_MS, DEFAULT_MAX_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
-  RATE_EWMA_ALPHA, RATE_SAMPLE_MS, STALLED_INDEXES_SHOWN
+  RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
 } from './constants.js'
 import { realClock } from './clock.js'
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
@@ -159,9 +159,6 @@ interface PeerState {
   /** 'busy' answers in a row (reset by a delivery). */
   busyStreak: number
   lastDeliveryAt: number
-  /** Bytes and busy time since the last rate sample: a sample spans at least DEFAULT_RATE_SAMPLE_MS. */
-  sampleBytes: number
-  sampleMs: number
   /** Chunks this peer asked us to take elsewhere first (REJECT ELSEWHERE): index -> not asked again before. */
   deferred?: Map<number, number>
   /** Every chunk this peer ever sent us elsewhere for: asking it again, with no other holder, says lastResort. */
@@ -382,7 +379,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #ensurePeer (peer: string): PeerState {
     let p = this.#peers.get(peer)
     if (p === undefined) {
-      p = { id: peer, seq: this.#peerSeq++, inflight: new Map(), rateBps: 0, strikes: 0, backoffUntil: 0, busyStreak: 0, lastDeliveryAt: 0, sampleBytes: 0, sampleMs: 0, errors: 0 }
+      p = { id: peer, seq: this.#peerSeq++, inflight: new Map(), rateBps: 0, strikes: 0, backoffUntil: 0, busyStreak: 0, lastDeliveryAt: 0, errors: 0 }
       this.#peers.set(peer, p)
       this.#dirty.add(p)
       this.#availability.addPeer(peer)
@@ -632,16 +629,9 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     }
     if (this.#trace.enabled) this.#trace('got %d %s', index, p.id)
     const now = this.#clock.now()
-    p.sampleBytes += data.length
-    p.sampleMs += Math.max(0, now - Math.max(req.startedAt, p.lastDeliveryAt))
-    // Chunks queued together often arrive together: one 5 ms apart from the previous read as 50 MB/s
-    // and sized the peer's queue for it, so a sample pools deliveries over a minimum span.
-    if (p.rateBps === 0 || p.sampleMs >= RATE_SAMPLE_MS) {
-      const sample = p.sampleBytes * 1000 / Math.max(1, p.sampleMs)
-      p.rateBps = p.rateBps === 0 ? sample : RATE_EWMA_ALPHA * sample + (1 - RATE_EWMA_ALPHA) * p.rateBps
-      p.sampleBytes = 0
-      p.sampleMs = 0
-    }
+    const interval = Math.max(1, now - Math.max(req.startedAt, p.lastDeliveryAt))
+    const sample = data.length * 1000 / interval
+    p.rateBps = p.rateBps === 0 ? sample : RATE_EWMA_ALPHA * sample + (1 - RATE_EWMA_ALPHA) * p.rateBps
     p.lastDeliveryAt = now
     p.busyStreak = 0
     req.done = true
