@@ -107,10 +107,13 @@ export const DEFAULT_UPLOAD_WAITER_TTL_MS = 10_000
 
 /** Chunks revealed at a time to each peer by a super-seeder. */
 export const DEFAULT_SUPER_SEED_REVEAL = 2
-/** After uploading a chunk, a super-seeder refuses it to others this long so the first copy can spread. */
+/** After a chunk's copy left, a super-seeder refuses it to others this long so the copy can spread. */
 export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
 
-/** A plain seeder refuses to upload a chunk again this soon while it still has never-uploaded ones (the first copy is on its way). */
+/**
+ * A plain seeder refuses to upload a chunk again this soon after its last copy left (the copy is on
+ * its way and not announced yet), before and after every chunk went out once.
+ */
 export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
 /**
  * Once a plain seeder uploaded every chunk, it leaves chunks this many peers hold to them. 1: any
