@@ -285,6 +285,28 @@ describe('SwarmSession', () => {
     assert.deepEqual(violations, [])
   })
 
+  it('in endgame does not ask a peer that sent us elsewhere for a chunk for a duplicate of it while others hold it', async () => {
+    // s refuses the first ask of 0-3 (as a seeder whose copy is on its way); q announces them later
+    // and serves slowly; once s's deferrals end, only an endgame duplicate could take them from s
+    const asks = new Map<number, number>()
+    const s = setup(8, {
+      s: { delayMs: 5, admit: (_from, i) => { asks.set(i, (asks.get(i) ?? 0) + 1); return i < 4 && asks.get(i) === 1 ? 'elsewhere' : 'ok' } },
+      q: { delayMs: 400, indexes: [] }
+    }, { elsewhereRetryMs: 100, initialDepth: 4, randomFirst: 0 })
+    setTimeout(() => {
+      s.net.peers.get('q')!.init.has = s.content.fieldOf(range(0, 4))
+      s.session.peerHave('q', range(0, 4))
+    }, 50)
+    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
+    try {
+      await s.session.run({ signal: s.controller.signal })
+    } finally {
+      clearTimeout(bound)
+    }
+    assertComplete(s)
+    for (let i = 0; i < 4; i++) assert.equal(asks.get(i), 1, `chunk ${i} asked of s ${asks.get(i)} times`)
+  })
+
   it('asks again with lastResort once the other claimed holders are gone, and at once when only banned peers claimed the chunk', async () => {
     // s sends every ask elsewhere unless the asker says it has no other source; l claims every
     // chunk and holds none (NOT_HELD), c corrupts every chunk it serves and is banned
