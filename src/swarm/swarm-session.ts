@@ -691,7 +691,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         p.deferred ??= new Map()
         p.deferred.set(req.index, this.#clock.now() + (this.#init.elsewhereRetryMs ?? DEFAULT_ELSEWHERE_RETRY_MS))
         this.#deferring.add(p)
-        if (this.#otherHolders(p, req.index) > 0) this.#takeElsewhere(p, req.index)
+        if (this.#otherHolders(p, req.index) > 0) this.#takeElsewhere(req.index)
       }
     } else if (code === 'ERR_NOT_HELD') {
       this.#failedClaims.set(req.index)
@@ -705,14 +705,14 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   }
 
   /**
-   * The other holders of a chunk `p` sent us elsewhere for take it before anything else. Picked at
-   * its rarity it waited behind their other chunks until the deferral ran out, and `p` (the seeder,
-   * whose refusal window had run out too) sent it again: most of its duplicates (netns bench,
-   * session 19).
+   * The other holders of a chunk a peer sent us elsewhere for take it before anything else. Picked at
+   * its rarity it waited behind their other chunks until the deferral ran out, and the refusing peer
+   * (the seeder, whose refusal window had run out too) sent it again: most of its duplicates (netns
+   * bench, session 19).
    */
-  #takeElsewhere (p: PeerState, index: number): void {
+  #takeElsewhere (index: number): void {
+    // #finish has woken the hungry holders already; the others pick it when their next request ends
     this.#picker.prioritize([index])
-    for (const q of this.#peers.values()) if (q !== p && this.#availability.peerHas(q.id, index)) this.#dirty.add(q)
   }
 
   #strike (p: PeerState, reason: string): void {
