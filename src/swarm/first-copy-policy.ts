@@ -126,9 +126,19 @@ export class FirstCopyPolicy {
     if (index >= 0 && index < this.size && this.#uploads[index]! > 0) this.#lastUploadAt[index] = this.#now()
   }
 
-  /** Forgets what `peer` was refused (it left), so the record stays as large as the swarm. */
+  /**
+   * `peer` left: forgets what it was refused, so the record stays as large as the swarm, and a copy
+   * last sent to it no longer counts as on its way (it will never be re-served from there; without
+   * this a daemon that fetched a chunk the previous one got within the grace waited out the refusal
+   * window, 6 s on loopback).
+   */
   removePeer (peer: string): void {
     this.#refused.removePeer(peer)
+    for (let index = 0; index < this.size; index++) {
+      if (this.#lastPeer[index] !== peer) continue
+      this.#lastPeer[index] = undefined
+      this.#lastUploadAt[index] = Number.NEGATIVE_INFINITY
+    }
   }
 
   #wouldRefuse (index: number, now: number, uplinkIdle: boolean): boolean {

@@ -57,6 +57,18 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.uploads(1), 2)
   })
 
+  it('a copy on its way to a peer that left covers nothing: the next asker is served at once', () => {
+    const { policy, advance } = setup(2)
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.admit('x', 1), 'ok')
+    advance(10)
+    assert.equal(policy.admit('y', 1), 'elsewhere', 'x has not announced it yet: it is on its way')
+    policy.removePeer('x')
+    assert.equal(policy.admit('z', 1), 'ok', 'x left before it could serve it: the copy is lost')
+    assert.equal(policy.admit('y', 0), 'ok')
+    assert.equal(policy.admit('w', 1), 'elsewhere', 'the copy on its way to z covers it')
+  })
+
   it('runs the grace from the send, not the admission: a copy that waited in a queue is still on its way', () => {
     const { policy, advance } = setup(3)
     assert.equal(policy.admit('x', 0), 'ok')
