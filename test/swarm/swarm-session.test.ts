@@ -39,6 +39,16 @@ function range (from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i)
 }
 
+/** Runs the session to its end, aborted after `ms` so a session that would wait forever fails instead of hanging. */
+async function runBounded (s: Setup, ms = 15_000): Promise<void> {
+  const bound = setTimeout(() => { s.controller.abort() }, ms)
+  try {
+    await s.session.run({ signal: s.controller.signal })
+  } finally {
+    clearTimeout(bound)
+  }
+}
+
 function assertComplete (s: Setup): void {
   assert.equal(s.sink.have.complete, true)
   assert.equal(s.session.missing, 0)
@@ -242,12 +252,7 @@ describe('SwarmSession', () => {
     // l claims every chunk but holds none: each ask gets NOT_HELD
     s.net.peers.get('l')!.init.has = new Bitfield(8)
     // bounded: the old session struck s off for the refusals and then waited forever
-    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
-    try {
-      await s.session.run({ signal: s.controller.signal })
-    } finally {
-      clearTimeout(bound)
-    }
+    await runBounded(s)
     assertComplete(s)
     for (let i = 0; i < 8; i++) assert.equal(asked.get(i), 2, `chunk ${i}: one refusal, then served`)
     assert.notEqual(s.session.peerInfo('s'), undefined, 'not struck off for a hint')
@@ -274,12 +279,7 @@ describe('SwarmSession', () => {
         }
       }
     }, { elsewhereRetryMs: 60_000, randomFirst: 0, initialDepth: 1, minDepth: 1, maxDepth: 1 })
-    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
-    try {
-      await s.session.run({ signal: s.controller.signal })
-    } finally {
-      clearTimeout(bound)
-    }
+    await runBounded(s)
     assertComplete(s)
     assert.equal(refused.size, 15)
     assert.deepEqual(violations, [])
@@ -297,12 +297,7 @@ describe('SwarmSession', () => {
       s.net.peers.get('q')!.init.has = s.content.fieldOf(range(0, 4))
       s.session.peerHave('q', range(0, 4))
     }, 50)
-    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
-    try {
-      await s.session.run({ signal: s.controller.signal })
-    } finally {
-      clearTimeout(bound)
-    }
+    await runBounded(s)
     assertComplete(s)
     for (let i = 0; i < 4; i++) assert.equal(asks.get(i), 1, `chunk ${i} asked of s ${asks.get(i)} times`)
   })
@@ -317,12 +312,7 @@ describe('SwarmSession', () => {
       c: { delayMs: 1, corrupt: true }
     }, { elsewhereRetryMs: 20 })
     s.net.peers.get('l')!.init.has = new Bitfield(16)
-    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
-    try {
-      await s.session.run({ signal: s.controller.signal })
-    } finally {
-      clearTimeout(bound)
-    }
+    await runBounded(s)
     assertComplete(s)
     assert.equal(s.session.isBanned('c'), true)
     assert.deepEqual([...new Set(lastResorts)].sort((a, b) => a - b), range(0, 16), 'every chunk came from s, each asked with lastResort')
@@ -345,12 +335,7 @@ describe('SwarmSession', () => {
       s: { delayMs: 2, admit: (_from, _i, lastResort) => lastResort ? 'ok' : 'elsewhere' },
       c: { delayMs: 1, corrupt: true }
     }, { elsewhereRetryMs: 600_000, initialDepth: 8 })
-    const bound = setTimeout(() => { s.controller.abort() }, 15_000)
-    try {
-      await s.session.run({ signal: s.controller.signal })
-    } finally {
-      clearTimeout(bound)
-    }
+    await runBounded(s)
     assertComplete(s)
     assert.equal(s.session.isBanned('c'), true)
   })
