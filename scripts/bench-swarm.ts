@@ -17,7 +17,7 @@ import type { BtBaselineResult } from './lib/bt-baseline.js'
 import { cpuPerGiB, NodeTrace, printDiagnostics, TRACE_ENV, traceFigures } from './lib/run-diagnostics.js'
 import type { ReceiverTimes, SeederFigures } from './lib/run-diagnostics.js'
 import { runWarmOnce } from './bench-warm.js'
-import { keepTrace, withTraceDebug } from './lib/trace-dir.js'
+import { keepTrace, withDebug, withTraceDebug } from './lib/trace-dir.js'
 
 const MiB = 1024 * 1024
 export const PORT = 4001
@@ -119,7 +119,7 @@ export function tMin (fileBytes: number, n: number, up: number, down: number, se
 
 /** Environment of a traced bench node; SHOAL_BENCH_DEBUG adds namespaces to receiver 1's. */
 export function traceEnv (extraDebug?: string): NodeJS.ProcessEnv {
-  return extraDebug === undefined ? TRACE_ENV : { ...TRACE_ENV, DEBUG: `${TRACE_ENV.DEBUG},${extraDebug}` }
+  return extraDebug === undefined ? TRACE_ENV : withDebug(TRACE_ENV, extraDebug)
 }
 
 /** Copies receiver 1's stderr (its DEBUG log), timestamped from t0, to $TMPDIR/shoal-bench-receiver1.log. */

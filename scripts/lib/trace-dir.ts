@@ -16,10 +16,14 @@ export function traceDir (): string | undefined {
   return dir === undefined || dir === '' ? undefined : dir
 }
 
-/** `env` with the extra namespaces added to its DEBUG when a trace directory is set. */
+/** `env` with `namespaces` added to its DEBUG list. */
+export function withDebug (env: NodeJS.ProcessEnv, namespaces: string): NodeJS.ProcessEnv {
+  return { ...env, DEBUG: env.DEBUG === undefined || env.DEBUG === '' ? namespaces : `${env.DEBUG},${namespaces}` }
+}
+
+/** `env` with the trace namespaces added to its DEBUG when a trace directory is set. */
 export function withTraceDebug (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (traceDir() === undefined) return env
-  return { ...env, DEBUG: env.DEBUG === undefined ? TRACE_DEBUG : `${env.DEBUG},${TRACE_DEBUG}` }
+  return traceDir() === undefined ? env : withDebug(env, TRACE_DEBUG)
 }
 
 /** Copies p's stderr (and its `node` line's peer id first) to <dir>/<run>-<name>.log when a trace directory is set. */
