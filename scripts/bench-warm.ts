@@ -14,7 +14,7 @@ import { processCpuMs, sha256File } from './lib/http-baseline.js'
 import { ShoalProcess } from './lib/shoal-process.js'
 import { NodeTrace, TRACE_ENV, traceFigures } from './lib/run-diagnostics.js'
 import { keepTrace, withTraceDebug } from './lib/trace-dir.js'
-import { BOOTSTRAP_HOST, keepDebugLog, PORT, SEEDER_HOST, START_TIMEOUT_MS, traceEnv } from './bench-swarm.js'
+import { BOOTSTRAP_HOST, cpuProfEnv, keepDebugLog, PORT, SEEDER_HOST, START_TIMEOUT_MS, traceEnv } from './bench-swarm.js'
 import type { SwarmBenchConfig, SwarmRun } from './bench-swarm.js'
 
 const AGENT_SCRIPT = fileURLToPath(new URL('./lib/fleet-agent.js', import.meta.url))
@@ -39,7 +39,7 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
     const daemons = hosts.map((host, i) => {
       const args = ['daemon', ...common(host, names[i]!), '--bootstrap', bootAddr, '--api', API_ADDRESS, '--allow-paths', `${runDir},${dirname(file)}`]
       if (host === SEEDER_HOST && cfg.chunkSize !== undefined) args.push('--chunk-size', cfg.chunkSize)
-      const p = ShoalProcess.inHost(bed, host, host === SEEDER_HOST ? 'origin daemon' : `receiver daemon ${i}`, args, { ...env, ...withTraceDebug(i === 1 ? traceEnv(debug) : TRACE_ENV) })
+      const p = ShoalProcess.inHost(bed, host, host === SEEDER_HOST ? 'origin daemon' : `receiver daemon ${i}`, args, { ...env, ...withTraceDebug(i === 1 ? traceEnv(debug) : TRACE_ENV), ...(i === 0 ? cpuProfEnv('seeder') : i === 1 ? cpuProfEnv('receiver 1') : {}) })
       keepTrace(p, runDir.slice(runDir.lastIndexOf('/') + 1), host === SEEDER_HOST ? 'seeder' : `receiver${i}`)
       procs.push(p)
       return { p, trace: NodeTrace.of(p) }

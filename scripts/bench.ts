@@ -18,7 +18,7 @@
  * variants from plain, super, warm, warm-super, bt, http, corrupt2, corrupt3 (default
  * plain,super,warm,bt,http); corruptK runs the cold plain swarm with K receivers corrupting every
  * chunk they serve (a test hook) and compares its T_last with a clean run of the same invocation.
- * SHOAL_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the seeder and receiver 1 of every cold run
+ * SHOAL_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the seeder and receiver 1 of every cold and warm run
  * there. Prints figures, asserts nothing.
  */
 import { cpus } from 'node:os'

@@ -42,7 +42,7 @@ export class NodeTrace {
     if (m[2] === 'shoal:node:upload') {
       const [, peer, index] = message.split(' ')
       if (peer !== undefined && index !== undefined) this.uploads.push({ atEpochMs: at, peer, index: Number(index) })
-    } else if (m[2] === 'shoal:node:download' && this.manifestAtEpochMs === undefined && /^manifest of \S+ from \S+: \d+ (?:chunks|bytes)$/.test(message)) {
+    } else if (m[2] === 'shoal:node:download' && this.manifestAtEpochMs === undefined && /^manifest of \S+ from \S+: \d+ (?:chunks|bytes)(?: \(.*\))?$/.test(message)) {
       this.manifestAtEpochMs = at
     }
   }

@@ -8,7 +8,7 @@ import type { ShoalProcess } from './shoal-process.js'
  * and its whole stderr is kept as <dir>/<run>-<node>.log, so a run's duplicates can be explained.
  */
 export const TRACE_DIR_ENV = 'SHOAL_BENCH_TRACE_DIR'
-const TRACE_DEBUG = 'shoal:node:admit,shoal:swarm:trace'
+const TRACE_DEBUG = 'shoal:node:admit,shoal:swarm:trace,shoal:net:xfer'
 
 /** The trace directory, when asked for. */
 export function traceDir (): string | undefined {

@@ -149,11 +149,12 @@ export class Downloader {
     const { network } = this.#init
     // peers the caller named are asked too: a DHT lookup takes seconds while links are full
     const peers = [...new Set([...hinted, ...network.connectedPeers().slice(0, CONNECTED_MANIFEST_ASKS).map(p => p.toString())])]
+    const started = Date.now()
     return await Promise.any(peers.map(async peer => {
       const bytes = await network.getManifest(peer, entry.cid, { signal: AbortSignal.any([signal, AbortSignal.timeout(PEER_QUERY_TIMEOUT_MS)]) })
       try {
         const manifest = decodeManifest(bytes, entry.cid)
-        this.#log('manifest of %s from %s: %d bytes', entry.key, peer, manifest.size)
+        this.#log('manifest of %s from %s: %d bytes (a connected peer, after %d ms)', entry.key, peer, manifest.size, Date.now() - started)
         // Every peer asked is probed for its bitfield, not only the one that answered first: in a
         // fleet that may be a receiver that opened its store a moment ago and holds nothing yet, and
         // a session that knows only it waits for gossip to learn of the origin (warm bench: first

@@ -16,7 +16,7 @@ describe('bench run diagnostics', () => {
       // the node's own logger, as a shoal process writes: every message starts with its [tag]
       "import { nodeLogger } from './dist/src/net/node-logger.js'",
       "const l = nodeLogger('seeder'); const up = l.forComponent('shoal:node:upload'); const down = l.forComponent('shoal:node:download'); const other = l.forComponent('shoal:swarm')",
-      "down('manifest of %s from %s: %d bytes', 'bafyx', 'peerS', 3)",
+      "down('manifest of %s from %s: %d bytes (a connected peer, after %d ms)', 'bafyx', 'peerS', 3, 12)",
       "up('%s %s %d', 'download', 'peerA', 2); up('%s %s %d', 'download', 'peerB', 0); other('not traced')"
     ].join('\n')
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...TRACE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] })

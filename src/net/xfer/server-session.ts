@@ -41,6 +41,8 @@ interface Job {
   controller: AbortController
   cancelled: boolean
   read?: Promise<Uint8Array>
+  /** performance.now() at arrival, for the trace of manifest and bitfield answers */
+  arrived: number
 }
 
 /** A rejection the session sends instead of an answer. */
@@ -190,7 +192,7 @@ export class XferServerSession {
         return
       }
     }
-    const job: Job = { id, kind, cid, index: frame.index, controller: new AbortController(), cancelled: false }
+    const job: Job = { id, kind, cid, index: frame.index, controller: new AbortController(), cancelled: false, arrived: performance.now() }
     this.#jobs.set(id, job)
     this.#enqueue(job)
     this.#readAhead()
@@ -279,6 +281,7 @@ export class XferServerSession {
       if (bitfield.bytes.byteLength + 64 > this.#options.maxFrameSize) throw new Refusal(Frame.RejectReason.INTERNAL, 'bitfield too large for one frame')
       await this.#waitForCapacity(job)
       this.#sendControl(encodeDataFrame({ type: Frame.Type.BITFIELD, requestId: job.id, chunkCount: bitfield.chunkCount, origin: bitfield.origin === true }, bitfield.bytes))
+      this.#traceAnswer(job)
       return
     }
     let body: Uint8Array
@@ -297,6 +300,7 @@ export class XferServerSession {
     if (job.cancelled) throw new Refusal(Frame.RejectReason.CANCELLED, '')
     this.#sendControl(encodeFrame(header))
     await this.#sendBody(job, body)
+    if (job.kind === 'manifest') this.#traceAnswer(job)
     if (job.kind === 'chunk') source.onUploaded?.(job.cid, this.#peer, job.index, body.byteLength)
   }
 
@@ -373,6 +377,11 @@ export class XferServerSession {
 
   #sendReject (reject: PendingReject): void {
     this.#sendControl(encodeFrame({ type: Frame.Type.REJECT, requestId: reject.id, reason: reject.reason, message: reject.message.slice(0, MAX_REJECT_MESSAGE_LENGTH) }))
+  }
+
+  /** A manifest or bitfield answer's time on this node, from arrival to handed to the stream: the start path's share of the server. */
+  #traceAnswer (job: Job): void {
+    if (this.#log.enabled) this.#log('answered %s request %d from %s after %d ms', job.kind, job.id, this.#peer, Math.round(performance.now() - job.arrived))
   }
 
   #sendControl (frame: Parameters<Stream['send']>[0]): void {
