@@ -103,10 +103,12 @@ async function main (): Promise<void> {
       spread: { type: 'string' },
       slots: { type: 'string' },
       'have-flush-ms': { type: 'string' },
+      'have-rare-ms': { type: 'string' },
       'idle-admit': { type: 'string' },
       'busy-uplink': { type: 'string' },
       'have-leading': { type: 'string' },
       busy: { type: 'string', multiple: true },
+      rare: { type: 'string', multiple: true },
       session: { type: 'string', multiple: true },
       slot: { type: 'string', multiple: true },
       origin: { type: 'string', multiple: true },
@@ -120,9 +122,9 @@ async function main (): Promise<void> {
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
     say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
-    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--slots 8]')
+    say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--have-rare-ms 100] [--slots 8]')
     say('  [--uplink-model fifo|conn] [--send-buffer-kib 1024] (conn: per-stream queues and send buffers, as the xfer server)')
-    say('  [--idle-admit on|off] [--busy-uplink on|off] [--have-leading on|off] [--busy backlog=3 ...] (production rules, off: the old ones)')
+    say('  [--idle-admit on|off] [--busy-uplink on|off] [--have-leading on|off] [--busy backlog=3 ...] [--rare holders=2 backlog=3] (production rules, off: the old ones)')
     say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate] [--diag]')
     return
   }
@@ -161,10 +163,12 @@ async function main (): Promise<void> {
     uploadSlots: values.slots === undefined ? undefined : Math.max(1, Math.round(num(values.slots, 8))),
     firstCopySpread: values.spread === undefined ? undefined : num(values.spread, 2),
     haveFlushMs: values['have-flush-ms'] === undefined ? undefined : num(values['have-flush-ms'], 500),
+    haveRareMs: values['have-rare-ms'] === undefined ? undefined : num(values['have-rare-ms'], 100),
     idleAdmit: values['idle-admit'] === undefined ? undefined : values['idle-admit'] !== 'off',
     busyUplink: values['busy-uplink'] === undefined ? undefined : values['busy-uplink'] !== 'off',
     haveLeading: values['have-leading'] === undefined ? undefined : values['have-leading'] !== 'off',
     busyOverrides: overrides('busy', values.busy),
+    rareOverrides: overrides('rare', values.rare),
     sessionOverrides: overrides('session', values.session),
     slotOverrides: overrides('slot', values.slot),
     originOverrides: overrides('origin', values.origin),

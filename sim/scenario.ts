@@ -42,6 +42,10 @@ export interface ScenarioOptions {
   idleAdmit?: boolean
   busyUplink?: boolean
   busyOverrides?: Record<string, number>
+  /** See SimConfig.haveRareMs. */
+  haveRareMs?: number
+  /** See SimConfig.rareOverrides. */
+  rareOverrides?: Record<string, number>
   haveLeading?: boolean
   /** Upload slots per node (production DEFAULT_UPLOAD_SLOTS, 8). */
   uploadSlots?: number
@@ -132,6 +136,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     idleAdmit: o.idleAdmit,
     busyUplink: o.busyUplink,
     busyOverrides: o.busyOverrides,
+    rareOverrides: o.rareOverrides,
+    haveRareMs: o.haveRareMs,
     haveLeading: o.haveLeading,
     sessionOverrides: o.sessionOverrides,
     slotOverrides: o.slotOverrides,
@@ -149,8 +155,8 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
  */
 export function calibrationScenario (seed = 1, policy: SeederPolicy = 'first-copy', experiment: Partial<ScenarioOptions> = {}): SimConfig {
   // The experiment switches (--session, --spread, ...) apply here too; the network is the bench's.
-  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder, uplinkModel, sendBufferBytes } = { ...DEFAULT_SCENARIO, ...experiment }
-  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, haveLeading, uploadSlots, uplinkOrder, uplinkModel, sendBufferBytes, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
+  const { sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, rareOverrides, haveRareMs, haveLeading, uploadSlots, uplinkOrder, uplinkModel, sendBufferBytes } = { ...DEFAULT_SCENARIO, ...experiment }
+  const config = buildScenario({ ...DEFAULT_SCENARIO, sessionOverrides, slotOverrides, originOverrides, firstCopySpread, haveFlushMs, idleAdmit, busyUplink, busyOverrides, rareOverrides, haveRareMs, haveLeading, uploadSlots, uplinkOrder, uplinkModel, sendBufferBytes, policy, peers: 8, contentMiB: 32, latencyMs: 1, discoveryMs: 0, gossipLoss: 0, seed })
   config.peers.forEach((p, i) => { p.arriveMs = CALIBRATION_START_MS[0] + i * (CALIBRATION_START_MS[1] - CALIBRATION_START_MS[0]) / 7 })
   return config
 }

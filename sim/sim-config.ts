@@ -64,6 +64,8 @@ export interface SimConfig {
    * production does (xfer-source's UploadBacklog). Default true; false: the old rule, to compare.
    */
   idleAdmit?: boolean
+  /** rareRequest options overriding production's (holders, backlog; holders 0: off). Every node then keeps a gossip view. */
+  rareOverrides?: Record<string, number>
   /** false: a HAVE batch waits a full interval from its first index (the old rule), not only since the last batch. */
   haveLeading?: boolean
   /** Every holder runs BusyUplinkPolicy with production's defaults (off: backlog Infinity) and busyOverrides; false: not at all. */
@@ -72,6 +74,8 @@ export interface SimConfig {
   busyOverrides?: Record<string, number>
   /** HAVE batch interval, ms (production HAVE_FLUSH_DELAY_MS). */
   haveFlushMs?: number
+  /** Experiment: a HAVE for a chunk at most RARE_ADMIT_HOLDERS hold (the node's gossip view) is batched at most this long. */
+  haveRareMs?: number
   /** FirstCopyPolicy spreadCopies (production default 1); 1 = never re-upload a chunk someone else holds. */
   firstCopySpread?: number
   /** SwarmSession options overriding production defaults (experiments: e.g. targetQueueMs). */

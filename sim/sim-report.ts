@@ -112,7 +112,7 @@ export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
   return [
     `origin: first upload starts ${f(startMs / 1000, 2)} s, last fresh chunk left at ${f(lastFreshMs / 1000, 2)} s (${f(fresh / 1000)} s of uplink at best), uplink busy ${f(busyShare * 100)}% until then, ${beforeFresh - c.chunks} re-sends before it`,
     `tail: T_last - last fresh ${f(r.tLastS - lastFreshMs / 1000, 2)} s; finish - last fresh p50 ${f(lag(0.5), 2)} s, p99 ${f(lag(0.99), 2)} s`,
-    `gossip: ${sim.gossipHops} hops of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks`,
+    `gossip: ${sim.gossipHops} hops of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks; ${sim.haveBatches} HAVE batches (${f(sim.haveBatches / Math.max(1, sim.nodes.length - 1), 0)} per peer)`,
     `answers to chunk requests: ${asked} (${f(asked / Math.max(1, r.honest), 0)} per receiver): ok ${f(v.ok / asked * 100)}%, busy ${f(v.busy / asked * 100)}%, elsewhere ${f(v.elsewhere / asked * 100)}%, not held ${f(v['not-held'] / asked * 100)}%`
   ].join('\n')
 }

@@ -5,7 +5,8 @@ import { Availability } from '../src/swarm/availability.js'
 import { ErrorCode, ShoalError } from '../src/errors.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError } from '../src/swarm/errors.js'
 import { BusyUplinkPolicy } from '../src/swarm/busy-uplink-policy.js'
-import { DEFAULT_BUSY_UPLINK_BACKLOG, UPLOAD_IDLE_BACKLOG } from '../src/swarm/constants.js'
+import { DEFAULT_BUSY_UPLINK_BACKLOG, RARE_ADMIT_HOLDERS, UPLOAD_IDLE_BACKLOG } from '../src/swarm/constants.js'
+import { rareRequest } from '../src/swarm/rare-request.js'
 import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
 import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
 import { SwarmSession } from '../src/swarm/swarm-session.js'
@@ -74,6 +75,8 @@ export class SimNode {
   downFreeAt = 0
   pendingHaves: number[] = []
   flushTimer?: unknown
+  /** When flushTimer fires. */
+  flushAt = Infinity
   /** When the last HAVE batch went out. */
   lastFlushAt = -Infinity
   /** The session's `chunk` events: verified writes, counted per index (must all be 1). */
@@ -83,7 +86,7 @@ export class SimNode {
     this.have = new Bitfield(sim.config.chunks)
     this.writes = new Uint8Array(sim.config.chunks)
     this.slots = new UploadSlots({ slots: sim.config.uploadSlots, now: () => sim.clock.now(), ...sim.config.slotOverrides })
-    if (kind === 'origin' || sim.config.uplinkOrder === 'rarest') this.gossipView = new Availability(sim.config.chunks)
+    if (kind === 'origin' || sim.config.uplinkOrder === 'rarest' || (sim.config.rareOverrides?.holders ?? RARE_ADMIT_HOLDERS) > 0) this.gossipView = new Availability(sim.config.chunks)
     // With an unbounded backlog (production's default) the rule answers 'ok' without reading anything.
     if (sim.config.busyUplink !== false && (sim.config.busyOverrides?.backlog ?? DEFAULT_BUSY_UPLINK_BACKLOG) !== Infinity) {
       this.gossipView ??= new Availability(sim.config.chunks)
@@ -141,7 +144,9 @@ export class SimNode {
     // xfer-source's UploadBacklog: uploads admitted and not yet sent, the one on the wire included
     const backlog = this.sim.config.uplinkModel === 'conn' ? this.#connBacklog() : this.#queue.reduce((n, job) => n + (job.cancelled ? 0 : 1), this.#sending ? 1 : 0)
     const uplinkIdle = this.sim.config.idleAdmit !== false && backlog <= UPLOAD_IDLE_BACKLOG
-    if (this.slots.acquire(from.id, { uplinkIdle }) === 'busy') return 'busy'
+    // as xfer-source: a chunk few hold (by this node's gossip view) passes the upload slots
+    const rare = this.gossipView !== undefined && rareRequest(this.gossipView.count(index), backlog, this.sim.config.rareOverrides)
+    if (this.slots.acquire(from.id, { uplinkIdle, rare }) === 'busy') return 'busy'
     if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index, lastResort)
     // as xfer-source: the busy rule first, since the first-copy rule counts an 'ok' as an upload
     // and, as there, a last resort is never sent elsewhere by a claim-counting rule
@@ -329,6 +334,8 @@ export class SwarmSim {
   readonly totals: SimTotals
   /** Answers of every holder to chunk requests, by kind (--diag). */
   readonly verdicts = { ok: 0, busy: 0, elsewhere: 0, 'not-held': 0 }
+  /** HAVE batches published (each one GossipSub message, one signature, in production). */
+  haveBatches = 0
   /** Bytes whose request was cancelled after they went on the wire. */
   lateBytes = 0
   /** Peers some session banned. */
@@ -499,11 +506,21 @@ export class SwarmSim {
     node.pendingHaves.push(index)
     if (node.pendingHaves.length >= HAVE_FLUSH_MAX_INDEXES) {
       this.#flushHaves(node)
-    } else if (node.flushTimer === undefined) {
-      // as HaveAnnouncer: at most one batch per interval, the first at once after a quiet interval
-      const delay = this.config.haveFlushMs ?? HAVE_FLUSH_DELAY_MS
+    } else {
+      // as HaveAnnouncer: at most one batch per interval, the first at once after a quiet interval;
+      // experiment (--have-rare-ms): a chunk few hold (this node's gossip view) goes out sooner
+      const rare = this.config.haveRareMs !== undefined && node.gossipView !== undefined && node.gossipView.count(index) <= RARE_ADMIT_HOLDERS
+      const delay = rare ? this.config.haveRareMs! : this.config.haveFlushMs ?? HAVE_FLUSH_DELAY_MS
       const wait = this.config.haveLeading === false ? delay : Math.max(0, node.lastFlushAt + delay - this.clock.now())
-      node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, wait)
+      const at = this.clock.now() + wait
+      if (node.flushTimer !== undefined && rare && at < node.flushAt) {
+        this.clock.clearTimeout(node.flushTimer)
+        node.flushTimer = undefined
+      }
+      if (node.flushTimer === undefined) {
+        node.flushAt = at
+        node.flushTimer = this.clock.setTimeout(() => { this.#flushHaves(node) }, wait)
+      }
     }
   }
 
@@ -514,6 +531,7 @@ export class SwarmSim {
     node.pendingHaves = []
     node.lastFlushAt = this.clock.now()
     if (indexes.length === 0 || !node.online) return
+    this.haveBatches++
     this.#gossip(node, member => {
       member.session?.peerHave(node.id, indexes)
       member.gossipView?.peerHave(node.id, indexes)

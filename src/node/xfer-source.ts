@@ -2,7 +2,7 @@ import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { XferBitfield, XferContentSource } from '../net/index.js'
 import { FirstCopyPolicy } from '../swarm/index.js'
-import { BusyUplinkPolicy, UploadBacklog } from '../swarm/index.js'
+import { BusyUplinkPolicy, UploadBacklog, rareRequest } from '../swarm/index.js'
 import { swarmConstants } from '../swarm/index.js'
 import type { TokenBucket, UploadSlots } from '../swarm/index.js'
 import { ShoalError } from '../util/shoal-error.js'
@@ -67,7 +67,10 @@ export class XferSource implements XferContentSource {
     // Nothing left to send but the upload on the wire: a refusal now would idle the uplink for good.
     const backlog = this.#backlog.size
     const uplinkIdle = backlog <= UPLOAD_IDLE_BACKLOG
-    if (this.#init.uploadSlots.acquire(peer, { uplinkIdle }) === 'busy') return 'busy'
+    // A chunk few peers hold (this node's gossip view) passes the slots: its spread is what the swarm waits on.
+    const holders = entry.announced?.availability.count(index)
+    const rare = holders !== undefined && rareRequest(holders, backlog)
+    if (this.#init.uploadSlots.acquire(peer, { uplinkIdle, rare }) === 'busy') return 'busy'
     entry.peers.add(peer)
     const superSeed = entry.announced?.superSeed
     // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder

@@ -90,6 +90,16 @@ export const DEFAULT_UPLOAD_BACKLOG_HORIZON_MS = 5_000
  */
 export const UPLOAD_IDLE_BACKLOG = 1
 /**
+ * A request for a chunk at most this many peers are known to hold (the holder's gossip view) is
+ * served past the upload slots, like one to an idle uplink: a fresh chunk's next generation then
+ * starts at once instead of after a 'busy' back-off. Bounded by RARE_ADMIT_BACKLOG. 0: off.
+ */
+export const RARE_ADMIT_HOLDERS = 2
+/** SwarmSession: requests a peer may have past its depth for chunks at most RARE_ADMIT_HOLDERS peers hold. */
+export const RARE_EXTRA_REQUESTS = 1
+/** The rare-chunk admission stops once this many admitted uploads are not yet sent (the queue it may add to). */
+export const RARE_ADMIT_BACKLOG = 3
+/**
  * BusyUplinkPolicy: from this many uploads admitted and not yet sent, a request for a chunk
  * DEFAULT_BUSY_UPLINK_HOLDERS other peers hold is sent elsewhere. Infinity: off. In the swarm
  * simulator 3 (the one on the wire and two queued) with a 500 ms elsewhere retry gave 0.801-0.804

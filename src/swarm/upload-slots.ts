@@ -64,8 +64,10 @@ export class UploadSlots {
    * Asks for a slot to serve one request of `peer`: 'ok' (slot held, idle timer refreshed) or 'busy'.
    * `uplinkIdle`: nothing else is queued for the uplink, so a peer without a slot is served this one
    * request anyway (it stays in line for a slot): a 'busy' then would leave the uplink idle.
+   * `rare`: the request is for a chunk few peers hold (see rareRequest): served the same way, so a
+   * fresh chunk spreads on without waiting for a slot.
    */
-  acquire (peer: string, options: { uplinkIdle?: boolean } = {}): 'ok' | 'busy' {
+  acquire (peer: string, options: { uplinkIdle?: boolean, rare?: boolean } = {}): 'ok' | 'busy' {
     const now = this.#now()
     this.#expire(now)
     const held = this.#holders.get(peer)
@@ -88,7 +90,7 @@ export class UploadSlots {
       return 'ok'
     }
     this.#wait(peer, now)
-    return options.uplinkIdle === true ? 'ok' : 'busy'
+    return options.uplinkIdle === true || options.rare === true ? 'ok' : 'busy'
   }
 
   /** Gives the slot of `peer` back (it disconnected or is done). */
