@@ -95,8 +95,6 @@ export const UPLOAD_IDLE_BACKLOG = 1
  * starts at once instead of after a 'busy' back-off. Bounded by RARE_ADMIT_BACKLOG. 0: off.
  */
 export const RARE_ADMIT_HOLDERS = 2
-/** SwarmSession: requests a peer may have past its depth for chunks at most RARE_ADMIT_HOLDERS peers hold. */
-export const RARE_EXTRA_REQUESTS = 1
 /** The rare-chunk admission stops once this many admitted uploads are not yet sent (the queue it may add to). */
 export const RARE_ADMIT_BACKLOG = 3
 /**

@@ -151,28 +151,6 @@ export class RarestFirstPicker implements Picker {
   }
 
   /**
-   * One chunk `peer` holds (in `peerHas`) that at most `maxAvailability` known peers hold, or
-   * undefined; it is recorded as requested by `peer` as pick() does. Walks only the buckets of
-   * those counts, so it is cheap when few chunks are that rare.
-   */
-  pickRare (peerHas: Bitfield, maxAvailability: number, peer: string): number | undefined {
-    const last = Math.min(maxAvailability, this.#buckets.length - 1)
-    for (let b = 1; b <= last; b++) {
-      const bucket = this.#buckets[b]!
-      for (const index of bucket) {
-        if (!peerHas.has(index)) continue
-        this.#remove(index)
-        this.#wanted--
-        this.#setWanted(index, false)
-        this.#state[index] = IN_FLIGHT
-        this.#requesters.set(index, [peer])
-        return index
-      }
-    }
-    return undefined
-  }
-
-  /**
    * Chunks to pick before any other, in the order given, whatever their rarity (a reader streams
    * them: the HTTP data plane's Range). Held or out-of-range indexes are ignored.
    */

@@ -5,7 +5,7 @@ import {
   DEFAULT_BUSY_BACKOFF_MS, DEFAULT_MAX_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
-  RARE_ADMIT_HOLDERS, RARE_EXTRA_REQUESTS, RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
+  RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
 } from './constants.js'
 import { realClock } from './clock.js'
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
@@ -66,12 +66,6 @@ export interface SwarmSessionInit {
   maxInFlightBytes?: number
   /** A peer's depth is its measured rate times this, in chunks. */
   targetQueueMs?: number
-  /**
-   * Requests a peer may have in flight past its depth, for chunks at most RARE_ADMIT_HOLDERS known
-   * peers hold (a fresh chunk it just announced): asked at once instead of after its queue ran down.
-   * Default RARE_EXTRA_REQUESTS; 0: off.
-   */
-  rareExtraRequests?: number
   initialRequestTimeoutMs?: number
   minRequestTimeoutMs?: number
   /** Timeout = this x the time the peer should need for the request at its measured rate. */
@@ -437,7 +431,6 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     // Chunks received but not yet written count too: when the disk is slower than the network they
     // pile up in memory just like requests in flight.
     const maxInFlight = Math.max(1, Math.floor((this.#init.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) / this.#init.chunkSize))
-    const rareExtra = this.#init.rareExtraRequests ?? RARE_EXTRA_REQUESTS
     for (const p of candidates) {
       if (p.backoffUntil > now) {
         this.#sleep(p, p.backoffUntil)
@@ -450,7 +443,6 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       const own = limit - p.inflight.size
       if (own <= 0) {
         this.#hungry.delete(p)
-        if (!this.#picker.endgame && p.deferred === undefined && own > -rareExtra && this.#requestsInFlight + this.#pendingWrites < maxInFlight) this.#askRare(p)
         continue
       }
       // Held back by a limit over all peers: looked at again in the next pass.
@@ -561,14 +553,6 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       masked.clear(index)
     }
     return masked ?? field
-  }
-
-  /** `p`'s queue is full: one more request, past its depth, if it holds a chunk few others do. */
-  #askRare (p: PeerState): void {
-    const field = this.#availability.bitfield(p.id)
-    if (field === undefined || field.count === 0) return
-    const index = this.#picker.pickRare(field, RARE_ADMIT_HOLDERS, p.id)
-    if (index !== undefined) this.#start(p, index)
   }
 
   #depth (p: PeerState): number {

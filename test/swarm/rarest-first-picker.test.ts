@@ -33,19 +33,6 @@ describe('RarestFirstPicker', () => {
     assert.deepEqual(picker.pick(full(8), 8, 'z'), [], 'duplicates capped at 2 requesters')
   })
 
-  it('pickRare takes one chunk the peer has that at most N peers hold, and records it in flight', () => {
-    const counts = [5, 3, 4, 2, 5]
-    const { picker } = withCounts(counts)
-    assert.equal(picker.pickRare(full(5), 1, 'x'), undefined, 'no chunk is held by one peer only')
-    assert.equal(picker.pickRare(full(5), 2, 'x'), 3)
-    assert.equal(picker.inFlight, 1)
-    assert.deepEqual(picker.requesters(3), ['x'])
-    assert.equal(picker.pickRare(full(5), 2, 'x'), undefined, 'the only one is in flight now')
-    const only1 = new Bitfield(5)
-    only1.set(1)
-    assert.equal(picker.pickRare(only1, 3, 'y'), 1, 'only among what the peer holds')
-  })
-
   it('only picks chunks the peer has and we miss', () => {
     const counts = [1, 1, 2, 2, 3, 3]
     const { picker } = withCounts(counts)

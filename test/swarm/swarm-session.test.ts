@@ -350,9 +350,7 @@ describe('SwarmSession', () => {
       chunkSize: 1024,
       initialDepth: 2,
       maxDepth: 2,
-      minDepth: 2,
-      // a is the only holder of its chunks: without this it would take a third, rare request
-      rareExtraRequests: 0
+      minDepth: 2
     })
     // a holds 0-3 and takes two requests: two chunks in flight, two still pickable (no endgame)
     const fromA = new Bitfield(8)
@@ -375,54 +373,5 @@ describe('SwarmSession', () => {
     controller.abort()
     await run
   })
-
-  /** A session whose requests never answer, with a fixed depth of 2 per peer; `asked` lists each request as peer:index. */
-  function frozen (init: Partial<SwarmSessionInit> = {}): { session: SwarmSession, asked: string[] } {
-    const asked: string[] = []
-    const session = new SwarmSession({
-      transport: { requestChunk: async (peer, index, o) => { asked.push(`${peer}:${index}`); return await new Promise((_resolve, reject) => { o.signal.addEventListener('abort', () => { reject(o.signal.reason) }) }) } },
-      sink: { have: new Bitfield(16), verify: () => true, write: async () => {} },
-      chunkSize: 1024,
-      initialDepth: 2,
-      maxDepth: 2,
-      minDepth: 2,
-      ...init
-    })
-    return { session, asked }
-  }
-
-  /** Runs `session` with `peers` (their queues fill up), then has each of `announce`'s peers announce its chunks. */
-  async function requestsOf (session: SwarmSession, peers: Record<string, number[]>, announce: Record<string, number[]>): Promise<void> {
-    for (const [id, indexes] of Object.entries(peers)) {
-      const field = new Bitfield(16)
-      for (const i of indexes) field.set(i)
-      session.addPeer(id, field)
-    }
-    const controller = new AbortController()
-    controllers.push(controller)
-    const run = session.run({ signal: controller.signal }).catch(() => {})
-    await sleep(20)
-    for (const [id, indexes] of Object.entries(announce)) session.peerHave(id, indexes)
-    await sleep(20)
-    controller.abort()
-    await run
-  }
-
-  it('asks a peer whose queue is full for one more chunk when few peers hold it', async () => {
-    // b and c hold 0-7 too, so those are common; a then announces 12, which only it holds
-    const peers = { a: range(0, 8), b: range(0, 8), c: range(0, 8) }
-    const rare = frozen()
-    await requestsOf(rare.session, peers, { a: [12] })
-    assert.deepEqual(rare.asked.filter(r => r.startsWith('a:')).length, 3, 'depth 2, plus the chunk only a holds')
-    assert.ok(rare.asked.includes('a:12'))
-    const off = frozen({ rareExtraRequests: 0 })
-    await requestsOf(off.session, peers, { a: [12] })
-    assert.equal(off.asked.filter(r => r.startsWith('a:')).length, 2)
-  })
-
-  it('asks no more than the depth for chunks many peers hold', async () => {
-    const { session, asked } = frozen()
-    await requestsOf(session, { a: range(0, 12), b: range(0, 12), c: range(0, 12) }, { a: [12], b: [12], c: [12] })
-    for (const peer of ['a', 'b', 'c']) assert.equal(asked.filter(r => r.startsWith(`${peer}:`)).length, 2, `${peer}: depth 2, every chunk (12 too) has 3 holders`)
-  })
 })
+
