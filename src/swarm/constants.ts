@@ -93,10 +93,11 @@ export const UPLOAD_IDLE_BACKLOG = 1
  * A request for a chunk at most this many peers are known to hold (the holder's gossip view) is
  * served past the upload slots, like one to an idle uplink: a fresh chunk's next generation then
  * starts at once instead of after a 'busy' back-off. Bounded by RARE_ADMIT_BACKLOG. 0: off.
- * Swarm simulator: 100 peers 0.753-0.761 -> 0.760-0.770, 1,000 peers unchanged (0.714-0.717); 4 or 8
- * holders, or a longer backlog, did worse (docs/benchmarks.md, session 20 sim).
+ * Off by default: swarm simulator with 2, 100 peers 0.753-0.761 -> 0.760-0.770, 1,000 peers unchanged
+ * (0.714-0.717), 10,000 peers 0.689 -> 0.684; 4 or 8 holders, or a longer backlog, did worse
+ * (docs/benchmarks.md, session 20 sim). `--rare holders=2` in the simulator turns it on.
  */
-export const RARE_ADMIT_HOLDERS = 2
+export const RARE_ADMIT_HOLDERS = 0
 /** The rare-chunk admission stops once this many admitted uploads are not yet sent (the queue it may add to). */
 export const RARE_ADMIT_BACKLOG = 3
 /**

@@ -1,7 +1,7 @@
 import { RARE_ADMIT_BACKLOG, RARE_ADMIT_HOLDERS } from './constants.js'
 
 export interface RareRequestInit {
-  /** At most this many known holders make a chunk rare. Default RARE_ADMIT_HOLDERS; 0: never. */
+  /** At most this many known holders make a chunk rare. Default RARE_ADMIT_HOLDERS (0: never, the rule is off). */
   holders?: number
   /** No rare admission from this many admitted, unsent uploads on. Default RARE_ADMIT_BACKLOG. */
   backlog?: number
