@@ -20,8 +20,11 @@ import type { SwarmBenchConfig, SwarmRun } from './bench-swarm.js'
 const AGENT_SCRIPT = fileURLToPath(new URL('./lib/fleet-agent.js', import.meta.url))
 /** Inside each host's own namespace, so every daemon can use the same loopback address. */
 const API_ADDRESS = '127.0.0.1:7070'
-/** After the last daemon is up: time for DHT self-queries and gossip joins, so t0 finds a connected fleet. */
-const FLEET_SETTLE_MS = 5_000
+/**
+ * After the last daemon is up: time for DHT self-queries and gossip joins, so t0 finds a connected
+ * fleet. SHOAL_BENCH_SETTLE_S overrides it (seconds).
+ */
+const FLEET_SETTLE_MS = process.env.SHOAL_BENCH_SETTLE_S === undefined ? 5_000 : Math.max(1, Number(process.env.SHOAL_BENCH_SETTLE_S)) * 1000
 
 /** One warm run; the same figures as a cold one, t0 = the add on the origin. */
 export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean, uploadRate: number): Promise<SwarmRun> {
