@@ -24,7 +24,14 @@ const API_ADDRESS = '127.0.0.1:7070'
  * After the last daemon is up: time for DHT self-queries and gossip joins, so t0 finds a connected
  * fleet. SHOAL_BENCH_SETTLE_S overrides it (seconds).
  */
-const FLEET_SETTLE_MS = process.env.SHOAL_BENCH_SETTLE_S === undefined ? 5_000 : Math.max(1, Number(process.env.SHOAL_BENCH_SETTLE_S)) * 1000
+const FLEET_SETTLE_MS = settleMs(process.env.SHOAL_BENCH_SETTLE_S)
+
+function settleMs (text: string | undefined): number {
+  if (text === undefined) return 5_000
+  const s = Number(text)
+  if (!Number.isFinite(s) || s < 1) throw new Error(`SHOAL_BENCH_SETTLE_S must be a number of seconds >= 1, got "${text}"`)
+  return s * 1000
+}
 
 /** One warm run; the same figures as a cold one, t0 = the add on the origin. */
 export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean, uploadRate: number): Promise<SwarmRun> {
