@@ -5,7 +5,7 @@ import { CID } from 'multiformats/cid'
 import type { NetworkApi, SignalTopic } from '../net/index.js'
 import { decodeAliasSignal, encodeAliasSignal } from './alias-signal-codec.js'
 import type { AliasSignal } from './alias-signal-codec.js'
-import { ALIAS_SIGNALS, CLAIM_CHECK_MS, CLAIM_GATHER_MS, CLAIM_QUEUE_MAX_MS, CLAIM_REPEAT_MS, CLAIM_SILENT_MS, CLAIM_SLOTS, CLAIM_STALL_MS, MAX_SIGNALLED_ALIASES, WANT_TTL_MS } from './constants.js'
+import { ALIAS_SIGNALS, CLAIM_CHECK_MS, CLAIM_GATHER_MS, CLAIM_QUEUE_MAX_MS, CLAIM_REPEAT_MS, CLAIM_SILENT_MS, CLAIM_SLOTS, CLAIM_STALL_MS, MAX_SIGNALLED_ALIASES, WANT_REPEAT_MS, WANT_TTL_MS } from './constants.js'
 
 /**
  * Who gets an alias's content from elsewhere: a peer that has it (`holder`, the content it named,
@@ -109,11 +109,18 @@ export class AliasClaims {
   /**
    * Waits until someone has `alias` (announced by a holder) or `claimer` fails: it dropped its
    * claim, disconnected, did not claim within CLAIM_GATHER_MS + CLAIM_SILENT_MS, went silent for
-   * CLAIM_SILENT_MS or its bytes did not grow for CLAIM_STALL_MS.
+   * CLAIM_SILENT_MS or its bytes did not grow for CLAIM_STALL_MS. Repeats this node's want every
+   * WANT_REPEAT_MS meanwhile, so a re-choice among the waiters sees them all.
    */
   async waitFor (alias: string, claimer: string, options: { signal: AbortSignal, exclude: ReadonlySet<string> }): Promise<ClaimOutcome> {
     const started = Date.now()
+    const cid = CID.parse(alias)
+    let wanted = started
     for (;;) {
+      if (Date.now() - wanted >= WANT_REPEAT_MS) {
+        wanted = Date.now()
+        this.#publish({ kind: 'want', alias: cid })
+      }
       const holder = this.#holder(alias, options.exclude)
       if (holder !== undefined) return { kind: 'holder', ...holder }
       const heard = this.#entry(alias)

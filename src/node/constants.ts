@@ -68,6 +68,12 @@ export const ALIAS_SIGNALS = 'aliases'
 export const CLAIM_GATHER_MS = 500
 /** A want counts in the choice this long after it was heard (ms). */
 export const WANT_TTL_MS = 5_000
+/**
+ * A node waiting on a claimer repeats its want this often (ms, under WANT_TTL_MS): when the claimer
+ * fails, every waiter already holds the same set of wanters and chooses the same next one at once,
+ * however far apart their stall checks and gossip delays put their new wants.
+ */
+export const WANT_REPEAT_MS = 2_000
 /** A claimer repeats its claim (with the bytes it has) this often while it fetches (ms). */
 export const CLAIM_REPEAT_MS = 1_000
 /** A claim not repeated for this long is taken for a dead claimer (ms). */

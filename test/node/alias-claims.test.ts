@@ -1,7 +1,7 @@
 // Alias claims on real nodes (real GossipSub on loopback): nodes that want one alias at the same
 // moment all choose the same one of them (the highest sha256(alias, peer id)) with no DHT round;
 // the others follow its claim and learn the content the moment it announces it; a dropped claim
-// sends them back to choosing.
+// sends them back to choosing; a waiter keeps its want fresh, so a re-choice counts it.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, describe, it } from 'node:test'
@@ -60,5 +60,29 @@ describe('alias claims', { timeout: 60_000 }, () => {
     claim.end(true)
     assert.deepEqual(await waiting, { kind: 'failed', reason: 'it dropped its claim' })
     console.log(`a dropped claim ended the wait in ${Date.now() - started} ms`)
+  })
+
+  it('a waiter repeats its want: a re-choice long after the first one still counts it', async () => {
+    const nodes = h.nodes.slice(-NODES)
+    const alias = await aliasOf('re-choice')
+    // roles chosen so that the re-choice between the two waiters falls on `waiter`, not on `chooser`
+    const claimer = nodes[0]!
+    const [chooser, waiter] = nodes.slice(1).sort((a, b) => chosenOf(alias, [a.peerId, b.peerId]) === b.peerId ? -1 : 1) as [typeof claimer, typeof claimer]
+    const claim = claimer.aliases.claims.claim(alias)
+    const signal = AbortSignal.timeout(30_000)
+    await waitUntil('the claim arrives', async () => (await waiter.aliases.claims.decide(alias, { signal, exclude: new Set() })).kind === 'claimer')
+    const stop = new AbortController()
+    const waiting = waiter.aliases.claims.waitFor(alias, claimer.peerId, { signal: stop.signal, exclude: new Set() }).catch(() => 'stopped')
+    try {
+      // past WANT_TTL_MS (5 s): the waiter's first want alone would have expired by now
+      await new Promise(resolve => setTimeout(resolve, 6_500))
+      // the chooser saw the claimer fail; it counts the waiter, and both would compute the same one
+      const decision = await chooser.aliases.claims.decide(alias, { signal, exclude: new Set([claimer.peerId]) })
+      assert.deepEqual(decision, { kind: 'claimer', peer: waiter.peerId })
+    } finally {
+      stop.abort()
+      claim.end(true)
+      await waiting
+    }
   })
 })

@@ -105,12 +105,9 @@ describe('registry mirror: simultaneous pulls', { skip: SKIP, timeout: 60_000 },
     assert.deepEqual(stats.map(s => s.fromUpstream), expected, 'upstream fetches per mirror')
   })
 
-  // A known race, not yet fixed (session 20, 1 failure in 4 runs alone, 2 in the last 5 full runs):
-  // when the chosen mirror's fetch stalls, both others log "choosing again" within ~0.5 s and both
-  // claim, so the upstream serves the blob twice. The test runs and reports; as `todo` a failure
-  // does not fail the suite until the re-choice is fixed (alias claims: a re-choice must confirm
-  // against the rival it would have waited for).
-  it('a chosen mirror whose upstream stalls mid-blob: the others choose again and get it once from the upstream', { todo: 're-choice after a stalled claimer can claim twice (race)' }, async () => {
+  // Once a race (session 20): the two waiters' new wants crossed late and both claimed. Waiters now
+  // repeat their want while they wait (WANT_REPEAT_MS), so both compute the same next one at once.
+  it('a chosen mirror whose upstream stalls mid-blob: the others choose again and get it once from the upstream', async () => {
     const layer = second.layers[0]!
     const nodes = await Promise.all(Array.from({ length: MIRRORS }, async () => await h.node()))
     await waitUntil('the new mirrors see each other', async () => (await Promise.all(nodes.map(async n => (await n.status()).peers))).every(p => p >= MIRRORS))
