@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ShoalProcess } from './shoal-process.js'
 
@@ -10,10 +10,16 @@ import type { ShoalProcess } from './shoal-process.js'
 export const TRACE_DIR_ENV = 'SHOAL_BENCH_TRACE_DIR'
 const TRACE_DEBUG = 'shoal:node:admit,shoal:swarm:trace,shoal:net:xfer'
 
-/** The trace directory, when asked for. */
+/** The trace directory, when asked for; created if missing (a path that cannot be one throws, naming it). */
 export function traceDir (): string | undefined {
   const dir = process.env[TRACE_DIR_ENV]
-  return dir === undefined || dir === '' ? undefined : dir
+  if (dir === undefined || dir === '') return undefined
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (err) {
+    throw new Error(`${TRACE_DIR_ENV}=${dir}: cannot create the trace directory: ${(err as Error).message}`)
+  }
+  return dir
 }
 
 /** `env` with `namespaces` added to its DEBUG list. */
