@@ -145,3 +145,14 @@ export const DEFAULT_FIRST_COPY_IDLE_SPREAD = 1
  * In the swarm simulation a window of 0 (refuse once) let super-seeding send F x 1.29 instead of 1.00.
  */
 export const DEFAULT_REFUSAL_WINDOW_MS = 5_000
+/**
+ * A plain seeder that sent a chunk as a last resort (its asker had no other usable holder) less than
+ * this long ago does not honour a second peer's last resort for it at once: the first copy is on its
+ * way and will be announced within about this long, so the second asker is sent elsewhere under the
+ * refusal window (and served within DEFAULT_REFUSAL_WINDOW_MS at worst, should that copy's holder be
+ * bad too). Netns bench, 3 of 8 receivers corrupting (session 21): every receiver lacking a chunk that
+ * only peers it banned held asked for it, the seeder sent one chunk up to seven times within 5 s,
+ * and the run's 12 s tail was its uplink carrying 129 such copies one after another. With the rule:
+ * 28.0-29.8 MiB of duplicates against 31.0-34.5 (2 interleaved pairs; docs/benchmarks.md).
+ */
+export const DEFAULT_LAST_RESORT_GRACE_MS = 3_000

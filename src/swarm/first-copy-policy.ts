@@ -1,4 +1,4 @@
-import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_IDLE_SPREAD, DEFAULT_FIRST_COPY_SPREAD, DEFAULT_REFUSAL_WINDOW_MS } from './constants.js'
+import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_IDLE_SPREAD, DEFAULT_FIRST_COPY_SPREAD, DEFAULT_LAST_RESORT_GRACE_MS, DEFAULT_REFUSAL_WINDOW_MS } from './constants.js'
 import type { AvailabilityView } from './availability.js'
 import { RefusalWindow } from './refusal-window.js'
 
@@ -20,6 +20,11 @@ export interface FirstCopyPolicyInit {
   refusalWindowMs?: number
   /** Once every chunk went out, an idle uplink serves chunks fewer than this many other peers hold. Default DEFAULT_FIRST_COPY_IDLE_SPREAD. */
   idleSpreadCopies?: number
+  /**
+   * A last resort for a chunk another peer got as a last resort less than this long ago goes through
+   * the refusal window instead of being served at once. Default DEFAULT_LAST_RESORT_GRACE_MS.
+   */
+  lastResortGraceMs?: number
   /** Clock in ms, for tests. */
   now?: () => number
 }
@@ -52,10 +57,13 @@ export class FirstCopyPolicy {
   readonly #graceMs: number
   readonly #spreadCopies: number
   readonly #idleSpreadCopies: number
+  readonly #lastResortGraceMs: number
   readonly #now: () => number
   readonly #uploads: Uint32Array
   readonly #lastUploadAt: Float64Array
   readonly #lastPeer: Array<string | undefined>
+  /** Whether the latest copy of each chunk went out as a last resort. */
+  readonly #lastWasResort: Uint8Array
   /** When each peer was first sent elsewhere for each chunk: refusals end on their own. */
   readonly #refused: RefusalWindow
   #fresh: number
@@ -67,11 +75,13 @@ export class FirstCopyPolicy {
     this.#graceMs = init.graceMs ?? DEFAULT_FIRST_COPY_GRACE_MS
     this.#spreadCopies = Math.max(1, init.spreadCopies ?? DEFAULT_FIRST_COPY_SPREAD)
     this.#idleSpreadCopies = Math.max(this.#spreadCopies, init.idleSpreadCopies ?? DEFAULT_FIRST_COPY_IDLE_SPREAD)
+    this.#lastResortGraceMs = init.lastResortGraceMs ?? DEFAULT_LAST_RESORT_GRACE_MS
     this.#now = init.now ?? (() => performance.now())
     this.#refused = new RefusalWindow(init.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS)
     this.#uploads = new Uint32Array(this.size)
     this.#lastUploadAt = new Float64Array(this.size)
     this.#lastPeer = new Array<string | undefined>(this.size)
+    this.#lastWasResort = new Uint8Array(this.size)
     this.#fresh = this.size
   }
 
@@ -104,7 +114,7 @@ export class FirstCopyPolicy {
     const uploads = this.#uploads[index]!
     const now = this.#now()
     if (uploads === 0) this.#lastReason = 'fresh'
-    else if (options.lastResort === true) this.#lastReason = 'last-resort'
+    else if (options.lastResort === true && !this.#resortOnItsWay(peer, index, now)) this.#lastReason = 'last-resort'
     else if (this.#lastPeer[index] === peer) this.#lastReason = 'same-peer'
     else if (!this.#wouldRefuse(index, now, options.uplinkIdle === true)) this.#lastReason = 'uncovered'
     else if (this.#refused.refuse(peer, index, now)) {
@@ -115,8 +125,22 @@ export class FirstCopyPolicy {
     this.#uploads[index] = uploads + 1
     this.#lastUploadAt[index] = now
     this.#lastPeer[index] = peer
+    this.#lastWasResort[index] = this.#lastReason === 'last-resort' ? 1 : 0
     return 'ok'
   }
+
+  /**
+   * A last-resort copy of `index` left for another peer within the last-resort grace: `peer`'s last
+   * resort then waits its turn under the refusal window, as any other re-upload does, since that copy
+   * will be announced in a moment (and if its holder turns out bad, the window serves `peer` anyway).
+   * Even with an idle uplink: in the tail of a run with corrupters the uplink is idle between asks,
+   * and serving each asker its own copy is what made the tail.
+   */
+  #resortOnItsWay (peer: string, index: number, now: number): boolean {
+    return this.#lastWasResort[index] === 1 && this.#lastPeer[index] !== peer &&
+      now - this.#lastUploadAt[index]! < this.#lastResortGraceMs
+  }
+
 
   /**
    * Chunk `index` left the uplink: its grace runs from now, not from its admission, so a copy that

@@ -149,6 +149,37 @@ describe('FirstCopyPolicy', () => {
     assert.equal(policy.admit('z', 0), 'elsewhere', 'z said nothing of the sort')
   })
 
+  it('while fresh chunks remain, a second last resort for a chunk just sent as one waits under the refusal window', () => {
+    let t = 0
+    const availability = new Availability(3)
+    const policy = new FirstCopyPolicy({ availability, graceMs: 10_000, lastResortGraceMs: 3_000, refusalWindowMs: WINDOW_MS, now: () => t })
+    assert.equal(policy.admit('x', 0), 'ok')
+    availability.peerHave('corrupter', [0])
+    assert.equal(policy.admit('y', 0, { lastResort: true }), 'ok', 'the first last resort is served at once')
+    assert.equal(policy.admit('z', 0, { lastResort: true }), 'elsewhere', "y's copy is on its way: z takes it from y")
+    assert.equal(policy.lastReason, 'refused')
+    assert.equal(policy.admit('y', 0, { lastResort: true }), 'ok', 'y asking again did not get it')
+    t += WINDOW_MS
+    assert.equal(policy.admit('z', 0, { lastResort: true }), 'ok', 'z still found no usable holder: the window serves it')
+    assert.equal(policy.uploads(0), 4)
+    t += 3_000
+    assert.equal(policy.admit('w', 0, { lastResort: true }), 'ok', 'past the last-resort grace: served at once')
+    assert.equal(policy.lastReason, 'last-resort')
+  })
+
+  it('once every chunk went out, a second last resort within the grace waits too, idle uplink or not', () => {
+    let t = 0
+    const availability = new Availability(1)
+    const policy = new FirstCopyPolicy({ availability, graceMs: 10_000, lastResortGraceMs: 3_000, refusalWindowMs: WINDOW_MS, now: () => t })
+    assert.equal(policy.admit('x', 0), 'ok')
+    assert.equal(policy.fresh, 0)
+    assert.equal(policy.admit('y', 0, { lastResort: true, uplinkIdle: true }), 'ok')
+    t += 1
+    assert.equal(policy.admit('z', 0, { lastResort: true, uplinkIdle: true }), 'elsewhere', "z takes y's copy from y")
+    t += WINDOW_MS
+    assert.equal(policy.admit('z', 0, { lastResort: true, uplinkIdle: true }), 'ok', 'and is served once the window is over')
+  })
+
   it('also serves a peer still asking after the window while fresh chunks remain', () => {
     const { availability, policy, advance } = setup(3)
     assert.equal(policy.admit('x', 0), 'ok')
