@@ -6,7 +6,7 @@
  *   {"op":"status"}                   -> {"type":"status","peers":n}
  *   {"op":"add","path":"/abs/file"}   -> {"type":"added","cid":"bafy...","size":n,"chunks":n,"at":<epoch ms>}
  *   {"op":"get","cid":"bafy...","out":"/abs/dir"}
- *                                     -> {"type":"first","at":...} at the first durable chunk,
+ *                                     -> {"type":"first","at":...} at the first verified chunk,
  *                                        {"type":"done","at":...,"path":"..."} once complete
  *
  * Times are wall-clock epoch ms, read right after the API answered; the content is polled every
@@ -44,7 +44,8 @@ async function get (cid: string, out: string): Promise<void> {
     const info = (await client.ls()).find(c => c.cid === cid)
     const at = Date.now()
     if (info?.state === 'error') throw new Error(`${info.errorCode ?? ''} ${info.error ?? 'download failed'}`)
-    if (info !== undefined && !first && info.have > 0) {
+    // verified bytes, not `have` (durable chunks, which waits for the store's group commit)
+    if (info !== undefined && !first && (info.downloadedBytes > 0 || info.have > 0)) {
       first = true
       emit({ type: 'first', at })
     }
