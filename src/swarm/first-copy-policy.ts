@@ -141,7 +141,6 @@ export class FirstCopyPolicy {
       now - this.#lastUploadAt[index]! < this.#lastResortGraceMs
   }
 
-
   /**
    * Chunk `index` left the uplink: its grace runs from now, not from its admission, so a copy that
    * waited in a queue is not sent again to others before it could even arrive.
