@@ -17,8 +17,12 @@ export type ClaimDecision =
   | { kind: 'claimer', peer: string }
   | { kind: 'self' }
 
-/** How waiting on a claimer ended: a holder appeared (often the claimer itself), or the claimer failed. */
-export type ClaimOutcome = { kind: 'holder', peer: string, cid: string } | { kind: 'failed', reason: string }
+/**
+ * How waiting on a claimer ended: a holder appeared (often the claimer itself), or the claimer failed.
+ * `peer` of a failure is the claimer that failed: the one waited on, or the one whose claim the wait
+ * followed when the chosen peer never claimed (it chose another), which is the one to exclude.
+ */
+export type ClaimOutcome = { kind: 'holder', peer: string, cid: string } | { kind: 'failed', reason: string, peer: string }
 
 /** This node's claim on an alias while it fetches the content: report progress, then end it. */
 export interface ClaimHandle {
@@ -131,12 +135,12 @@ export class AliasClaims {
         if (live.length > 0) claimer = best(alias, live)
       }
       const claim = heard.claims.get(claimer)
-      if (heard.dropped.has(claimer)) return { kind: 'failed', reason: 'it dropped its claim' }
-      if (claim === undefined && now - started > CLAIM_GATHER_MS + CLAIM_SILENT_MS) return { kind: 'failed', reason: 'it never claimed it' }
-      if (claim !== undefined && now - claim.at > CLAIM_SILENT_MS) return { kind: 'failed', reason: `its claim went silent for ${CLAIM_SILENT_MS} ms` }
+      if (heard.dropped.has(claimer)) return { kind: 'failed', reason: 'it dropped its claim', peer: claimer }
+      if (claim === undefined && now - started > CLAIM_GATHER_MS + CLAIM_SILENT_MS) return { kind: 'failed', reason: 'it never claimed it', peer: claimer }
+      if (claim !== undefined && now - claim.at > CLAIM_SILENT_MS) return { kind: 'failed', reason: `its claim went silent for ${CLAIM_SILENT_MS} ms`, peer: claimer }
       // a claim with no byte yet may be queued behind other fetches (turn()), for a bounded time
       const stallMs = claim?.bytes === 0 ? CLAIM_QUEUE_MAX_MS + CLAIM_STALL_MS : CLAIM_STALL_MS
-      if (claim !== undefined && now - claim.grewAt > stallMs) return { kind: 'failed', reason: `its fetch stalled at ${claim.bytes} bytes` }
+      if (claim !== undefined && now - claim.grewAt > stallMs) return { kind: 'failed', reason: `its fetch stalled at ${claim.bytes} bytes`, peer: claimer }
       await this.#changed(CLAIM_CHECK_MS, options.signal)
     }
   }

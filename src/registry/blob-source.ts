@@ -118,13 +118,17 @@ export class BlobSource {
       if (decision.kind === 'claimer') {
         // bounded: a claimer that fakes progress holds this node CLAIM_WAIT_MS at most
         const bounded = AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, deadline - Date.now()))])
-        const outcome = await aliases.claims.waitFor(alias, decision.peer, { signal: bounded, exclude }).catch((err: unknown) => {
+        const chosen = decision.peer
+        const outcome = await aliases.claims.waitFor(alias, chosen, { signal: bounded, exclude }).catch((err: unknown) => {
           if (signal.aborted) throw err
-          return { kind: 'failed' as const, reason: `it did not deliver within ${CLAIM_WAIT_MS} ms` }
+          return { kind: 'failed' as const, reason: `it did not deliver within ${CLAIM_WAIT_MS} ms`, peer: chosen }
         })
         if (outcome.kind === 'failed') {
-          this.#log('%s: %s was to fetch it but %s; choosing again', wanted.digest.text, decision.peer, outcome.reason)
-          failed.add(decision.peer)
+          // the claimer that failed, which is not the chosen peer when that one chose another: excluding
+          // the chosen one instead left the stalled claimer live here, waited on again and failed at
+          // once, and this mirror then fetched from the upstream beside the one all others chose
+          this.#log('%s: %s was to fetch it but %s; choosing again', wanted.digest.text, outcome.peer, outcome.reason)
+          failed.add(outcome.peer)
           continue
         }
         decision = outcome

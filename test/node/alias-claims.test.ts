@@ -58,7 +58,7 @@ describe('alias claims', { timeout: 60_000 }, () => {
     const waiting = waiter.aliases.claims.waitFor(alias, claimer.peerId, { signal: AbortSignal.timeout(30_000), exclude: new Set() })
     const started = Date.now()
     claim.end(true)
-    assert.deepEqual(await waiting, { kind: 'failed', reason: 'it dropped its claim' })
+    assert.deepEqual(await waiting, { kind: 'failed', reason: 'it dropped its claim', peer: claimer.peerId })
     console.log(`a dropped claim ended the wait in ${Date.now() - started} ms`)
   })
 
@@ -84,5 +84,19 @@ describe('alias claims', { timeout: 60_000 }, () => {
       claim.end(true)
       await waiting
     }
+  })
+
+  it('a wait that followed another claimer than the chosen one reports that claimer when it fails', async () => {
+    const nodes = h.nodes.slice(-NODES)
+    const alias = await aliasOf('followed')
+    const [waiter, chosen, claimer] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]]
+    const claim = claimer.aliases.claims.claim(alias)
+    await waitUntil('the claim arrives', async () => (await waiter.aliases.claims.decide(alias, { signal: AbortSignal.timeout(5_000), exclude: new Set() })).kind === 'claimer')
+    // the waiter chose `chosen`, which never claims: the wait follows the live claim instead
+    const waiting = waiter.aliases.claims.waitFor(alias, chosen.peerId, { signal: AbortSignal.timeout(30_000), exclude: new Set() })
+    await new Promise(resolve => setTimeout(resolve, 500))
+    claim.end(true)
+    // the one to exclude is the claimer that dropped, not the chosen peer (still a fine next choice)
+    assert.deepEqual(await waiting, { kind: 'failed', reason: 'it dropped its claim', peer: claimer.peerId })
   })
 })
