@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import type { ShoalNode } from '../../src/node/shoal-node.js'
 import { Harness, waitUntil } from './helpers.js'
 
 const NODES = 3
@@ -18,6 +19,11 @@ async function aliasOf (text: string): Promise<string> {
 function chosenOf (alias: string, peers: string[]): string {
   const score = (peer: string): string => createHash('sha256').update(alias).update('\0').update(peer).digest('hex')
   return [...peers].sort((a, b) => score(b).localeCompare(score(a)))[0]!
+}
+
+/** Until `waiter`'s choice for `alias` is to follow a claim (the claim reached it). */
+async function claimHeard (waiter: ShoalNode, alias: string): Promise<void> {
+  await waitUntil('the claim arrives', async () => (await waiter.aliases.claims.decide(alias, { signal: AbortSignal.timeout(5_000), exclude: new Set() })).kind === 'claimer')
 }
 
 describe('alias claims', { timeout: 60_000 }, () => {
@@ -54,7 +60,7 @@ describe('alias claims', { timeout: 60_000 }, () => {
     const alias = await aliasOf('dropped')
     const [claimer, waiter] = nodes as [typeof nodes[0], typeof nodes[0]]
     const claim = claimer.aliases.claims.claim(alias)
-    await waitUntil('the claim arrives', async () => (await waiter.aliases.claims.decide(alias, { signal: AbortSignal.timeout(5_000), exclude: new Set() })).kind === 'claimer')
+    await claimHeard(waiter, alias)
     const waiting = waiter.aliases.claims.waitFor(alias, claimer.peerId, { signal: AbortSignal.timeout(30_000), exclude: new Set() })
     const started = Date.now()
     claim.end(true)
@@ -70,7 +76,7 @@ describe('alias claims', { timeout: 60_000 }, () => {
     const [chooser, waiter] = nodes.slice(1).sort((a, b) => chosenOf(alias, [a.peerId, b.peerId]) === b.peerId ? -1 : 1) as [typeof claimer, typeof claimer]
     const claim = claimer.aliases.claims.claim(alias)
     const signal = AbortSignal.timeout(30_000)
-    await waitUntil('the claim arrives', async () => (await waiter.aliases.claims.decide(alias, { signal, exclude: new Set() })).kind === 'claimer')
+    await claimHeard(waiter, alias)
     const stop = new AbortController()
     const waiting = waiter.aliases.claims.waitFor(alias, claimer.peerId, { signal: stop.signal, exclude: new Set() }).catch(() => 'stopped')
     try {
@@ -91,7 +97,7 @@ describe('alias claims', { timeout: 60_000 }, () => {
     const alias = await aliasOf('followed')
     const [waiter, chosen, claimer] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]]
     const claim = claimer.aliases.claims.claim(alias)
-    await waitUntil('the claim arrives', async () => (await waiter.aliases.claims.decide(alias, { signal: AbortSignal.timeout(5_000), exclude: new Set() })).kind === 'claimer')
+    await claimHeard(waiter, alias)
     // the waiter chose `chosen`, which never claims: the wait follows the live claim instead
     const waiting = waiter.aliases.claims.waitFor(alias, chosen.peerId, { signal: AbortSignal.timeout(30_000), exclude: new Set() })
     await new Promise(resolve => setTimeout(resolve, 500))
