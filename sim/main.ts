@@ -88,6 +88,7 @@ async function main (): Promise<void> {
       'window-s': { type: 'string' },
       capacity: { type: 'string' },
       corrupt: { type: 'string' },
+      'corrupt-relays': { type: 'string' },
       liars: { type: 'string' },
       stallers: { type: 'string' },
       policy: { type: 'string' },
@@ -106,6 +107,7 @@ async function main (): Promise<void> {
       'have-rare-ms': { type: 'string' },
       'idle-admit': { type: 'string' },
       'busy-uplink': { type: 'string' },
+      reports: { type: 'string' },
       'have-leading': { type: 'string' },
       busy: { type: 'string', multiple: true },
       rare: { type: 'string', multiple: true },
@@ -121,10 +123,10 @@ async function main (): Promise<void> {
   })
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
-    say('  [--capacity equal|mixed] [--corrupt 0.05] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
+    say('  [--capacity equal|mixed] [--corrupt 0.05] [--corrupt-relays 0.375] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
     say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--have-rare-ms 100] [--slots 8]')
     say('  [--uplink-model fifo|conn] [--send-buffer-kib 1024] (conn: per-stream queues and send buffers, as the xfer server)')
-    say('  [--idle-admit on|off] [--busy-uplink on|off] [--have-leading on|off] [--busy backlog=3 ...] [--rare holders=2 backlog=3] (production rules, off: the old ones)')
+    say('  [--idle-admit on|off] [--busy-uplink on|off] [--reports on|off] [--have-leading on|off] [--busy backlog=3 ...] [--rare holders=2 backlog=3] (production rules, off: the old ones)')
     say('  [--session targetQueueMs=1000 ...] [--slot maxHoldMs=30000 ...] [--origin graceMs=10000 ...] [--out sim-out] [--scaling] [--calibrate] [--diag]')
     return
   }
@@ -149,6 +151,7 @@ async function main (): Promise<void> {
     windowMs: num(values['window-s'], DEFAULT_SCENARIO.windowMs / 1000) * 1000,
     capacity: (values.capacity ?? DEFAULT_SCENARIO.capacity) as Capacity,
     corrupt: num(values.corrupt, 0),
+    relays: num(values['corrupt-relays'], 0),
     liars: num(values.liars, 0),
     stallers: num(values.stallers, 0),
     policy: (values.policy ?? DEFAULT_SCENARIO.policy) as SeederPolicy,
@@ -166,6 +169,7 @@ async function main (): Promise<void> {
     haveRareMs: values['have-rare-ms'] === undefined ? undefined : num(values['have-rare-ms'], 100),
     idleAdmit: values['idle-admit'] === undefined ? undefined : values['idle-admit'] !== 'off',
     busyUplink: values['busy-uplink'] === undefined ? undefined : values['busy-uplink'] !== 'off',
+    reports: values.reports === undefined ? undefined : values.reports !== 'off',
     haveLeading: values['have-leading'] === undefined ? undefined : values['have-leading'] !== 'off',
     busyOverrides: overrides('busy', values.busy),
     rareOverrides: overrides('rare', values.rare),

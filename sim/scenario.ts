@@ -24,6 +24,8 @@ export interface ScenarioOptions {
   capacity: Capacity
   /** Share of peers that send corrupt chunks / lie in announcements / stall requests. */
   corrupt: number
+  /** Share of peers that download honestly and serve what they hold corrupted (the bench's corrupters). */
+  relays: number
   liars: number
   stallers: number
   policy: SeederPolicy
@@ -37,6 +39,8 @@ export interface ScenarioOptions {
   uplinkModel?: 'fifo' | 'conn'
   sendBufferBytes?: number
   firstCopySpread?: number
+  /** See SimConfig.reports. */
+  reports?: boolean
   haveFlushMs?: number
   /** See SimConfig.idleAdmit, busyUplink, busyOverrides, haveLeading. */
   idleAdmit?: boolean
@@ -64,6 +68,7 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   windowMs: 60_000,
   capacity: 'equal',
   corrupt: 0,
+  relays: 0,
   liars: 0,
   stallers: 0,
   policy: 'first-copy',
@@ -85,6 +90,7 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
   const kinds: PeerKind[] = []
   const bad = (share: number, kind: PeerKind): void => { for (let i = 0; i < Math.round(share * o.peers); i++) kinds.push(kind) }
   bad(o.corrupt, 'corrupt')
+  bad(o.relays, 'relay')
   bad(o.liars, 'liar')
   bad(o.stallers, 'staller')
   while (kinds.length < o.peers) kinds.push('honest')
@@ -132,6 +138,7 @@ export function buildScenario (o: ScenarioOptions): SimConfig {
     uplinkModel: o.uplinkModel,
     sendBufferBytes: o.sendBufferBytes,
     firstCopySpread: o.firstCopySpread,
+    reports: o.reports,
     haveFlushMs: o.haveFlushMs,
     idleAdmit: o.idleAdmit,
     busyUplink: o.busyUplink,

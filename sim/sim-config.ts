@@ -1,5 +1,9 @@
-/** How a virtual peer behaves. */
-export type PeerKind = 'honest' | 'corrupt' | 'liar' | 'staller'
+/**
+ * How a virtual peer behaves. 'corrupt' claims every chunk and serves each corrupted; 'relay' is the
+ * netns bench's corrupter (SHOAL_TEST_HOOK_CORRUPT_UPLOADS): it downloads like an honest peer,
+ * announces what it verified, and serves every chunk it holds corrupted.
+ */
+export type PeerKind = 'honest' | 'corrupt' | 'relay' | 'liar' | 'staller'
 
 /** The first seeder's upload rule, as `shoal seed` (first-copy) or `shoal seed --super-seed` applies it. */
 export type SeederPolicy = 'first-copy' | 'super-seed' | 'none'
@@ -76,6 +80,8 @@ export interface SimConfig {
   haveFlushMs?: number
   /** Experiment: a HAVE for a chunk at most RARE_ADMIT_HOLDERS hold (the node's gossip view) is batched at most this long. */
   haveRareMs?: number
+  /** false: the origin ignores the banned peers last-resort requests name (the rule before ClaimReports). */
+  reports?: boolean
   /** FirstCopyPolicy spreadCopies (production default 1); 1 = never re-upload a chunk someone else holds. */
   firstCopySpread?: number
   /** SwarmSession options overriding production defaults (experiments: e.g. targetQueueMs). */

@@ -51,7 +51,7 @@ export function simReport (sim: SwarmSim, wallS: number): SimReport {
   let bannedCorrupt = 0
   let bannedHonest = 0
   for (const id of sim.banned) {
-    if (kindOf.get(id) === 'corrupt') bannedCorrupt++
+    if (kindOf.get(id) === 'corrupt' || kindOf.get(id) === 'relay') bannedCorrupt++
     else bannedHonest++
   }
   return {
@@ -111,6 +111,7 @@ export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
   const f = (x: number, d = 1): string => Number.isFinite(x) ? x.toFixed(d) : '-'
   return [
     `origin: first upload starts ${f(startMs / 1000, 2)} s, last fresh chunk left at ${f(lastFreshMs / 1000, 2)} s (${f(fresh / 1000)} s of uplink at best), uplink busy ${f(busyShare * 100)}% until then, ${beforeFresh - c.chunks} re-sends before it`,
+    `origin uploads by reason: ${[...sim.totals.originUploadsByReason].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `tail: T_last - last fresh ${f(r.tLastS - lastFreshMs / 1000, 2)} s; finish - last fresh p50 ${f(lag(0.5), 2)} s, p99 ${f(lag(0.99), 2)} s`,
     `gossip: ${sim.gossipHops} hops of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks; ${sim.haveBatches} HAVE batches (${f(sim.haveBatches / Math.max(1, sim.nodes.length - 1), 0)} per peer)`,
     `answers to chunk requests: ${asked} (${f(asked / Math.max(1, r.honest), 0)} per receiver): ok ${f(v.ok / asked * 100)}%, busy ${f(v.busy / asked * 100)}%, elsewhere ${f(v.elsewhere / asked * 100)}%, not held ${f(v['not-held'] / asked * 100)}%`

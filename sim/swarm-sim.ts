@@ -8,6 +8,7 @@ import { BusyUplinkPolicy } from '../src/swarm/busy-uplink-policy.js'
 import { DEFAULT_BUSY_UPLINK_BACKLOG, RARE_ADMIT_HOLDERS, UPLOAD_IDLE_BACKLOG } from '../src/swarm/constants.js'
 import { rareRequest } from '../src/swarm/rare-request.js'
 import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
+import type { AdmitReason } from '../src/swarm/first-copy-policy.js'
 import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
 import { SwarmSession } from '../src/swarm/swarm-session.js'
 import { UploadSlots } from '../src/swarm/upload-slots.js'
@@ -31,6 +32,10 @@ interface Job {
   sending: boolean
   /** REQUEST last_resort: the requester was sent elsewhere for it before and knows no other holder. */
   lastResort: boolean
+  /** REQUEST excluded: with lastResort, the peers the requester banned. */
+  excluded?: readonly string[]
+  /** Why the origin's first-copy rule admitted it (--diag). */
+  reason?: AdmitReason
 }
 
 /** uplinkModel 'conn': what a holder keeps for one requester (its xfer stream and connection). */
@@ -94,9 +99,14 @@ export class SimNode {
     }
   }
 
-  /** What this node claims to hold: misbehaving peers claim everything. */
+  /** Whether this node holds real chunks and announces what it holds (a relay serves them corrupted). */
+  get holds (): boolean {
+    return this.kind === 'honest' || this.kind === 'origin' || this.kind === 'relay'
+  }
+
+  /** What this node claims to hold: the other misbehaving peers claim everything. */
   get advertised (): Bitfield {
-    return this.kind === 'honest' || this.kind === 'origin' ? this.have : this.sim.full
+    return this.holds ? this.have : this.sim.full
   }
 
   /** What a GET_BITFIELD from `peer` is answered with (a super-seeder shows only a few chunks). */
@@ -111,8 +121,9 @@ export class SimNode {
       sim.reply(job, this, () => { job.reject(new PeerDisconnectedError(this.id)) })
       return
     }
-    const verdict = this.#admit(job.from, job.index, job.lastResort)
+    const verdict = this.#admit(job.from, job.index, job.lastResort, job.excluded)
     this.sim.verdicts[verdict]++
+    if (this.firstCopy !== undefined) job.reason = this.firstCopy.lastReason
     if (verdict === 'busy') {
       // one error per node: the session reads only its code, and 'busy' is most answers
       this.#busyError ??= new PeerBusyError(this.id)
@@ -135,11 +146,9 @@ export class SimNode {
   }
 
   /** xfer-source's admit: held? upload slot? then the seeder's policy. */
-  #admit (from: SimNode, index: number, lastResort: boolean): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
+  #admit (from: SimNode, index: number, lastResort: boolean, excluded: readonly string[] | undefined): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
     if (this.kind === 'liar') return 'not-held'
-    if (this.kind === 'honest' || this.kind === 'origin') {
-      if (!this.have.has(index)) return 'not-held'
-    }
+    if (this.holds && !this.have.has(index)) return 'not-held'
     // as xfer-source's UploadBacklog: nothing queued for the uplink means a refusal would leave it idle
     // xfer-source's UploadBacklog: uploads admitted and not yet sent, the one on the wire included
     const backlog = this.sim.config.uplinkModel === 'conn' ? this.#connBacklog() : this.#queue.reduce((n, job) => n + (job.cancelled ? 0 : 1), this.#sending ? 1 : 0)
@@ -151,7 +160,7 @@ export class SimNode {
     // as xfer-source: the busy rule first, since the first-copy rule counts an 'ok' as an upload
     // and, as there, a last resort is never sent elsewhere by a claim-counting rule
     if (!lastResort && this.busyUplink?.admit(from.id, index, backlog) === 'elsewhere') return 'elsewhere'
-    return this.firstCopy?.admit(from.id, index, { uplinkIdle, lastResort }) ?? 'ok'
+    return this.firstCopy?.admit(from.id, index, { uplinkIdle, lastResort, ...(this.sim.config.reports === false ? {} : { excluded }) }) ?? 'ok'
   }
 
   /**
@@ -202,7 +211,7 @@ export class SimNode {
         sim.lateBytes += size
         return
       }
-      sent.resolve(this.kind === 'corrupt' ? sim.corruptToken : sim.tokens[sent.index]!)
+      sent.resolve(this.kind === 'corrupt' || this.kind === 'relay' ? sim.corruptToken : sim.tokens[sent.index]!)
     })
   }
 
@@ -313,6 +322,8 @@ export interface SimTotals {
   originUploads: Array<[number, number]>
   /** Per chunk, when its first copy left the origin's uplink (virtual ms; Infinity: never). */
   originFirstSent: Float64Array
+  /** The origin's uploads by the first-copy rule's reason, and by the recipient's kind when it misbehaves. */
+  originUploadsByReason: Map<string, number>
 }
 
 /**
@@ -346,7 +357,7 @@ export class SwarmSim {
 
   constructor (readonly config: SimConfig) {
     this.clock = new VirtualClock({ resolutionMs: config.clockResolutionMs })
-    this.totals = { originUploads: [], originFirstSent: new Float64Array(config.chunks).fill(Infinity) }
+    this.totals = { originUploads: [], originFirstSent: new Float64Array(config.chunks).fill(Infinity), originUploadsByReason: new Map() }
     this.random = seededRandom(config.seed)
     this.full = new Bitfield(config.chunks)
     this.full.setAll()
@@ -390,6 +401,8 @@ export class SwarmSim {
 
   onUpload (node: SimNode, job: Job, _start: number, end: number): void {
     if (node !== this.origin) return
+    const key = `${job.reason ?? 'ok'}${job.from.kind === 'honest' ? '' : ` (to ${job.from.kind})`}`
+    this.totals.originUploadsByReason.set(key, (this.totals.originUploadsByReason.get(key) ?? 0) + 1)
     this.totals.originUploads.push([end, this.config.chunkSize])
     if (end < this.totals.originFirstSent[job.index]!) this.totals.originFirstSent[job.index] = end
   }
@@ -409,7 +422,7 @@ export class SwarmSim {
   #arrive (node: SimNode): void {
     node.online = true
     this.online.push(node)
-    if (node.kind === 'honest') this.#startSession(node)
+    if (node.kind === 'honest' || node.kind === 'relay') this.#startSession(node)
     // The DHT lookup answers after discoveryMs; the node then connects to providers.
     this.clock.at(this.clock.now() + this.config.discoveryMs, () => { this.#discover(node) })
     this.#periodic(node)
@@ -417,7 +430,7 @@ export class SwarmSim {
 
   #startSession (node: SimNode): void {
     const session = new SwarmSession({
-      transport: { requestChunk: async (peer, index, o) => await this.#request(node, peer, index, o.signal, o.lastResort === true) },
+      transport: { requestChunk: async (peer, index, o) => await this.#request(node, peer, index, o.signal, o.lastResort === true, o.excluded) },
       sink: {
         have: node.have,
         verify: (index, data) => data === this.tokens[index],
@@ -437,18 +450,18 @@ export class SwarmSim {
     session.addEventListener('banned', ({ detail }) => { this.banned.add(detail.peer) })
     session.run({ signal: node.controller.signal }).then(() => {
       node.doneAt = this.clock.now()
-      this.#unfinished--
+      if (node.kind === 'honest') this.#unfinished--
       if (this.config.peers[node.index - 1]!.seedMs !== Infinity) {
         this.clock.at(this.clock.now() + this.config.peers[node.index - 1]!.seedMs, () => { this.#depart(node) })
       }
     }, () => { /* aborted: the node left */ })
   }
 
-  async #request (from: SimNode, peerId: string, index: number, signal: AbortSignal, lastResort: boolean): Promise<Uint8Array> {
+  async #request (from: SimNode, peerId: string, index: number, signal: AbortSignal, lastResort: boolean, excluded: readonly string[] | undefined): Promise<Uint8Array> {
     const peer = this.#byId(peerId)
     if (peer === undefined || !peer.online || !from.neighbours.has(peer)) throw new PeerDisconnectedError(peerId)
     return await new Promise<Uint8Array>((resolve, reject) => {
-      const job: Job = { from, index, resolve, reject, cancelled: false, sending: false, lastResort }
+      const job: Job = { from, index, resolve, reject, cancelled: false, sending: false, lastResort, ...(excluded === undefined ? {} : { excluded }) }
       // The listener is not removed once the promise settles: an abort after that only marks a job
       // nobody looks at any more, and removing it was a visible share of the profile. The signal is
       // the request's own and dies with it.

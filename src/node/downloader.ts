@@ -3,7 +3,7 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { decodeManifest, ManifestErrorCode, verifyChunk } from '../content/index.js'
 import type { ChunkLayout } from '../content/index.js'
 import { netConstants, XferAbortedError, XferRejectedError, XferTimeoutError } from '../net/index.js'
-import type { NetworkApi, XferBitfield } from '../net/index.js'
+import type { ChunkRequestOptions, NetworkApi, XferBitfield } from '../net/index.js'
 import { ChunkNotHeldError, PeerBusyError, PeerDisconnectedError, SwarmSession } from '../swarm/index.js'
 import type { TokenBucket } from '../swarm/index.js'
 import { Bitfield } from '../util/bitfield.js'
@@ -247,7 +247,7 @@ export class Downloader {
       // the node's view of this content, fed from gossip by ContentAnnouncements: one view, and a
       // ban here removes the peer's holdings from what the node's other readers see
       availability,
-      transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o.signal, o.lastResort === true) },
+      transport: { requestChunk: async (peer, index, o) => await this.#request(entry, peer, index, o) },
       sink: {
         have: store.have,
         verify: (index, data) => {
@@ -408,11 +408,12 @@ export class Downloader {
   }
 
   /** One chunk from one peer, with xfer's errors translated to what the swarm session acts on. */
-  async #request (entry: ContentEntry, peer: string, index: number, signal: AbortSignal, lastResort: boolean): Promise<Uint8Array> {
+  async #request (entry: ContentEntry, peer: string, index: number, options: ChunkRequestOptions & { signal: AbortSignal }): Promise<Uint8Array> {
+    const signal = options.signal
     const started = performance.now()
     entry.inflight.set(index, (entry.inflight.get(index) ?? 0) + 1)
     try {
-      const data = await this.#init.network.requestChunk(peer, entry.cid, index, lastResort ? { signal, lastResort } : { signal })
+      const data = await this.#init.network.requestChunk(peer, entry.cid, index, options)
       this.#answered.set(data, started)
       this.#init.observer?.chunkRequest?.('ok', (performance.now() - started) / 1000)
       return data

@@ -56,7 +56,7 @@ export class XferSource implements XferContentSource {
     return { chunkCount: store.chunkCount, bytes: field.bytes, origin: entry?.held?.meta.mode === 'seed' }
   }
 
-  admit (cid: CID, peer: string, index: number, lastResort = false): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
+  admit (cid: CID, peer: string, index: number, lastResort = false, excluded?: readonly string[]): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
     const entry = this.#init.entry(cid)
     const store = entry?.held?.store
     if (entry === undefined || store === undefined) return 'not-held'
@@ -82,7 +82,7 @@ export class XferSource implements XferContentSource {
       ? superSeed.admit(peer, index, lastResort)
       : lastResort ? 'ok' : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
     const firstCopy = verdict === 'ok' && superSeed === undefined ? this.#firstCopyPolicy(entry) : undefined
-    if (firstCopy !== undefined) verdict = firstCopy.admit(peer, index, { uplinkIdle, lastResort })
+    if (firstCopy !== undefined) verdict = firstCopy.admit(peer, index, { uplinkIdle, lastResort, ...(excluded === undefined ? {} : { excluded }) })
     if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
     const policy = superSeed ?? firstCopy
     // DEBUG=shoal:node:admit: every seeder-policy decision and why, to tell which path let a duplicate through

@@ -13,6 +13,10 @@ export interface AvailabilityView {
   count(index: number): number
   /** True when `peer` is known to hold `index`. */
   peerHas(peer: string, index: number): boolean
+  /** True when `peer` is a known member (it announced or was probed), banned or not. */
+  knows(peer: string): boolean
+  /** Known members not banned. */
+  readonly peerCount: number
 }
 
 /**
@@ -33,6 +37,8 @@ export class Availability implements AvailabilityView {
    */
   #observerList: AvailabilityObserver[] = []
   readonly #banned = new Set<string>()
+  /** The same, oldest ban first, as requests name them (one array, replaced on each ban). */
+  #bannedList: readonly string[] = []
   /** Chunks some banned peer claimed (before or after its ban): a seeder may still count those claims. */
   readonly #bannedClaims: Bitfield
 
@@ -62,6 +68,7 @@ export class Availability implements AvailabilityView {
 
   /** Forgets what `peer` holds and ignores whatever it announces from now on. */
   ban (peer: string): void {
+    if (!this.#banned.has(peer)) this.#bannedList = [...this.#bannedList, peer]
     this.#banned.add(peer)
     const field = this.#peers.get(peer)
     if (field !== undefined) this.#noteBannedClaims(field.indexes())
@@ -76,9 +83,18 @@ export class Availability implements AvailabilityView {
     return this.#bannedClaims.has(index)
   }
 
+  /** The peers banned in this view, oldest ban first (do not modify). */
+  get bannedPeers (): readonly string[] {
+    return this.#bannedList
+  }
+
   /** True when `peer` was banned: nothing it claims is counted. */
   isBanned (peer: string): boolean {
     return this.#banned.has(peer)
+  }
+
+  knows (peer: string): boolean {
+    return this.#peers.has(peer) || this.#banned.has(peer)
   }
 
   /** Number of known peers holding `index`. */

@@ -156,3 +156,13 @@ export const DEFAULT_REFUSAL_WINDOW_MS = 5_000
  * 28.0-29.8 MiB of duplicates against 31.0-34.5 (2 interleaved pairs; docs/benchmarks.md).
  */
 export const DEFAULT_LAST_RESORT_GRACE_MS = 3_000
+/**
+ * A peer this many distinct askers named as banned in their last-resort requests is a suspect to a
+ * seeder's policy: its claims no longer count as copies of a chunk (ClaimReports). 2, so that one
+ * asker's word is never enough.
+ */
+export const DEFAULT_SUSPECT_REPORTERS = 2
+/** Banned peers one last-resort request names at most (as many as the xfer REQUEST `excluded` field carries: MAX_EXCLUDED_PEERS). */
+export const MAX_EXCLUDED_PER_REQUEST = 16
+/** Reported peers a seeder's policy tracks per content at most; reports beyond it are dropped. */
+export const MAX_REPORTED_PEERS = 1024

@@ -1,5 +1,6 @@
 import { DEFAULT_FIRST_COPY_GRACE_MS, DEFAULT_FIRST_COPY_IDLE_SPREAD, DEFAULT_FIRST_COPY_SPREAD, DEFAULT_LAST_RESORT_GRACE_MS, DEFAULT_REFUSAL_WINDOW_MS } from './constants.js'
 import type { AvailabilityView } from './availability.js'
+import { ClaimReports } from './claim-reports.js'
 import { RefusalWindow } from './refusal-window.js'
 
 /**
@@ -7,6 +8,15 @@ import { RefusalWindow } from './refusal-window.js'
  * (`last-resort`), to the peer that got the previous copy, of a chunk nobody else covers, or after
  * the refusal window ran out; or a refusal.
  */
+export interface AdmitOptions {
+  /** Nothing else is queued for the uplink. */
+  uplinkIdle?: boolean
+  /** The asker has no other source (REQUEST last_resort). */
+  lastResort?: boolean
+  /** The peers the asker banned (REQUEST excluded); unchecked, see ClaimReports. */
+  excluded?: readonly string[]
+}
+
 export type AdmitReason = 'fresh' | 'last-resort' | 'same-peer' | 'uncovered' | 'window-over' | 'refused'
 
 export interface FirstCopyPolicyInit {
@@ -25,6 +35,8 @@ export interface FirstCopyPolicyInit {
    * the refusal window instead of being served at once. Default DEFAULT_LAST_RESORT_GRACE_MS.
    */
   lastResortGraceMs?: number
+  /** Distinct askers that must name a peer as banned before its claims stop counting. Default DEFAULT_SUSPECT_REPORTERS. */
+  suspectReporters?: number
   /** Clock in ms, for tests. */
   now?: () => number
 }
@@ -51,6 +63,8 @@ export interface FirstCopyPolicyInit {
  * only once (no window) let receivers come back 2 s later for chunks honest holders were about to
  * serve: super-seeding sent F x 1.29 instead of 1.00 in the swarm simulation.
  */
+const NO_SUSPECTS: readonly string[] = []
+
 export class FirstCopyPolicy {
   readonly size: number
   readonly #availability: AvailabilityView
@@ -66,6 +80,8 @@ export class FirstCopyPolicy {
   readonly #lastWasResort: Uint8Array
   /** When each peer was first sent elsewhere for each chunk: refusals end on their own. */
   readonly #refused: RefusalWindow
+  /** Whom askers said they banned: a suspect's claims and copies cover nothing. */
+  readonly #reports: ClaimReports
   #fresh: number
   #lastReason: AdmitReason = 'fresh'
 
@@ -78,6 +94,7 @@ export class FirstCopyPolicy {
     this.#lastResortGraceMs = init.lastResortGraceMs ?? DEFAULT_LAST_RESORT_GRACE_MS
     this.#now = init.now ?? (() => performance.now())
     this.#refused = new RefusalWindow(init.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS)
+    this.#reports = new ClaimReports(init.suspectReporters)
     this.#uploads = new Uint32Array(this.size)
     this.#lastUploadAt = new Float64Array(this.size)
     this.#lastPeer = new Array<string | undefined>(this.size)
@@ -108,15 +125,32 @@ export class FirstCopyPolicy {
    * `uplinkIdle`: nothing else is queued for the uplink; once every chunk went out, a chunk fewer
    * than `idleSpreadCopies` others hold is then served (a priority, not a refusal: an idle origin is
    * time lost for good).
+   *
+   * `excluded`: the peers the asker says it banned. A peer that enough askers named is a suspect
+   * (ClaimReports): its claims and the copies sent to it cover nothing, so an honest asker is served
+   * a chunk only suspects hold. A suspect itself is served as if nobody reported anything, except
+   * that its last resort is not taken at its word and a first copy goes to others first: both wait
+   * out the refusal window at most, so a false report delays its target, never denies it. Reports
+   * count only while the suspects are fewer than half the members: a majority cannot be bad.
    */
-  admit (peer: string, index: number, options: { uplinkIdle?: boolean, lastResort?: boolean } = {}): 'ok' | 'elsewhere' {
+  admit (peer: string, index: number, options: AdmitOptions = {}): 'ok' | 'elsewhere' {
     if (index < 0 || index >= this.size) return 'ok'
+    // only members this view knows can be reported: names it never heard of cannot fill the record
+    if (options.excluded !== undefined && options.excluded.length > 0) {
+      this.#reports.report(peer, options.excluded.filter(p => this.#availability.knows(p)))
+    }
+    const suspect = this.#isSuspect(peer)
+    const lastResort = options.lastResort === true && !suspect
     const uploads = this.#uploads[index]!
     const now = this.#now()
-    if (uploads === 0) this.#lastReason = 'fresh'
-    else if (options.lastResort === true && !this.#resortOnItsWay(peer, index, now)) this.#lastReason = 'last-resort'
+    if (uploads === 0 && suspect && this.#refused.refuse(peer, index, now)) {
+      // netns-like simulation, 3 of 8 receivers corrupting: 50 of 128 first copies went to them
+      this.#lastReason = 'refused'
+      return 'elsewhere'
+    } else if (uploads === 0) this.#lastReason = 'fresh'
+    else if (lastResort && !this.#resortOnItsWay(peer, index, now, options.excluded)) this.#lastReason = 'last-resort'
     else if (this.#lastPeer[index] === peer) this.#lastReason = 'same-peer'
-    else if (!this.#wouldRefuse(index, now, options.uplinkIdle === true)) this.#lastReason = 'uncovered'
+    else if (!this.#wouldRefuse(index, now, options.uplinkIdle === true, suspect)) this.#lastReason = 'uncovered'
     else if (this.#refused.refuse(peer, index, now)) {
       this.#lastReason = 'refused'
       return 'elsewhere'
@@ -134,11 +168,40 @@ export class FirstCopyPolicy {
    * resort then waits its turn under the refusal window, as any other re-upload does, since that copy
    * will be announced in a moment (and if its holder turns out bad, the window serves `peer` anyway).
    * Even with an idle uplink: in the tail of a run with corrupters the uplink is idle between asks,
-   * and serving each asker its own copy is what made the tail.
+   * and serving each asker its own copy is what made the tail. Not when that copy went to a peer
+   * this asker banned (it will never take it from there) or to a suspect.
    */
-  #resortOnItsWay (peer: string, index: number, now: number): boolean {
-    return this.#lastWasResort[index] === 1 && this.#lastPeer[index] !== peer &&
-      now - this.#lastUploadAt[index]! < this.#lastResortGraceMs
+  #resortOnItsWay (peer: string, index: number, now: number, excluded: readonly string[] | undefined): boolean {
+    const last = this.#lastPeer[index]
+    return this.#lastWasResort[index] === 1 && last !== undefined && last !== peer &&
+      now - this.#lastUploadAt[index]! < this.#lastResortGraceMs &&
+      excluded?.includes(last) !== true && !this.#isSuspect(last)
+  }
+
+  /** The suspects, or none while they would be half the members or more. */
+  #suspects (): readonly string[] {
+    const suspects = this.#reports.suspects
+    return suspects.length > 0 && suspects.length * 2 < this.#availability.peerCount ? suspects : NO_SUSPECTS
+  }
+
+  #isSuspect (peer: string): boolean {
+    const suspects = this.#suspects()
+    return suspects.length > 0 && suspects.includes(peer)
+  }
+
+  /** Other peers holding `index`, suspects not counted unless `countSuspects`. */
+  #holders (index: number, countSuspects: boolean): number {
+    let holders = this.#availability.count(index)
+    if (countSuspects) return holders
+    for (const suspect of this.#suspects()) if (this.#availability.peerHas(suspect, index)) holders--
+    return holders
+  }
+
+  /** The last copy of `index` left less than the grace ago (to a peer that is not a suspect, unless `countSuspects`): it is on its way. */
+  #onItsWay (index: number, now: number, countSuspects: boolean): boolean {
+    if (now - this.#lastUploadAt[index]! >= this.#graceMs) return false
+    const last = this.#lastPeer[index]
+    return countSuspects || last === undefined || !this.#isSuspect(last)
   }
 
   /**
@@ -157,6 +220,7 @@ export class FirstCopyPolicy {
    */
   removePeer (peer: string): void {
     this.#refused.removePeer(peer)
+    this.#reports.removePeer(peer)
     for (let index = 0; index < this.size; index++) {
       if (this.#lastPeer[index] !== peer) continue
       this.#lastPeer[index] = undefined
@@ -164,14 +228,14 @@ export class FirstCopyPolicy {
     }
   }
 
-  #wouldRefuse (index: number, now: number, uplinkIdle: boolean): boolean {
-    const holders = this.#availability.count(index)
-    if (this.#fresh > 0) return holders > 0 || now - this.#lastUploadAt[index]! < this.#graceMs
+  #wouldRefuse (index: number, now: number, uplinkIdle: boolean, countSuspects: boolean): boolean {
+    const holders = this.#holders(index, countSuspects)
+    if (this.#fresh > 0) return holders > 0 || this.#onItsWay(index, now, countSuspects)
     // Every chunk went out once: the seeder now only helps with chunks that are still scarce, and
     // with an idle uplink it helps the few-copies ones spread (its time is lost otherwise). A copy
     // still on its way (within the grace) covers its chunk too: the last fresh chunks are what every
     // receiver asks for at once, and before their first holder announced them each went to 5-6 of
     // 8 receivers (netns bench, session 19).
-    return holders >= (uplinkIdle ? this.#idleSpreadCopies : this.#spreadCopies) || now - this.#lastUploadAt[index]! < this.#graceMs
+    return holders >= (uplinkIdle ? this.#idleSpreadCopies : this.#spreadCopies) || this.#onItsWay(index, now, countSuspects)
   }
 }

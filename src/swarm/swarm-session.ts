@@ -5,7 +5,7 @@ import {
   DEFAULT_BUSY_BACKOFF_MS, DEFAULT_MAX_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
-  RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
+  MAX_EXCLUDED_PER_REQUEST, RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
 } from './constants.js'
 import { realClock } from './clock.js'
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
@@ -23,8 +23,9 @@ export interface SwarmTransport {
    * (that chunk is taken from other holders for a while, then asked again) or ERR_NOT_HELD (peer's
    * announcement was stale); any other error counts as a strike. `lastResort`: the peer sent us
    * elsewhere for this chunk before and we know no other holder we may ask (REQUEST last_resort).
+   * `excluded`: the peers we banned (REQUEST excluded), so a seeder can stop counting their claims.
    */
-  requestChunk(peer: string, index: number, options: { signal: AbortSignal, lastResort?: boolean }): Promise<Uint8Array>
+  requestChunk(peer: string, index: number, options: { signal: AbortSignal, lastResort?: boolean, excluded?: readonly string[] }): Promise<Uint8Array>
 }
 
 /** Where verified chunks go (the store). */
@@ -602,7 +603,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         req.timedOut = true
         req.controller.abort(new RequestTimeoutError(p.id, req.index, ms))
       }, ms)
-      const data = await this.#init.transport.requestChunk(p.id, req.index, req.lastResort ? { signal, lastResort: true } : { signal })
+      const excluded = this.#excluded()
+      const data = await this.#init.transport.requestChunk(p.id, req.index, {
+        signal,
+        ...(req.lastResort ? { lastResort: true } : {}),
+        ...(excluded.length > 0 ? { excluded } : {})
+      })
       this.#clock.clearTimeout(timer)
       await this.#onData(p, req, data)
     } catch (err) {
@@ -736,6 +742,16 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     this.#availability.ban(p.id)
     this.removePeer(p.id)
     this.safeDispatchEvent('banned', { detail: { peer: p.id, reason } })
+  }
+
+  /**
+   * The peers a request names as banned (REQUEST excluded): the most recent bans, at most
+   * MAX_EXCLUDED_PER_REQUEST. On every request, not only a last resort: a seeder learns whom to stop
+   * counting from the first asks after a ban, before the chunks only that peer got are asked again.
+   */
+  #excluded (): readonly string[] {
+    const banned = this.#availability.bannedPeers
+    return banned.length <= MAX_EXCLUDED_PER_REQUEST ? banned : banned.slice(-MAX_EXCLUDED_PER_REQUEST)
   }
 
   /** Known holders of `index` besides `p` (banned peers hold nothing in the view). */

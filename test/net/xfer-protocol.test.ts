@@ -10,6 +10,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { ShoalError } from '../../src/util/shoal-error.js'
 import { XFER_PROTOCOL, XferProtocol, XferRejectedError } from '../../src/net/xfer/index.js'
 import { encodeVarint } from '../../src/net/xfer/frame-codec.js'
+import { MAX_EXCLUDED_PEERS } from '../../src/net/xfer/constants.js'
 import { Frame } from '../../src/net/xfer/pb/xfer.js'
 import type { XferContentSource, XferInit } from '../../src/net/xfer/index.js'
 import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
@@ -69,6 +70,8 @@ class MemorySource implements XferContentSource {
   admitVerdict: 'ok' | 'busy' | 'not-held' = 'ok'
   /** The lastResort flag of every admitted request, in arrival order. */
   readonly admittedLastResort: boolean[] = []
+  /** The excluded peers of every admitted request (undefined: none sent), in arrival order. */
+  readonly admittedExcluded: Array<readonly string[] | undefined> = []
 
   add (content: MemoryContent): void {
     this.contents.set(content.cid.toString(), content)
@@ -87,8 +90,9 @@ class MemorySource implements XferContentSource {
     return { chunkCount: count, bytes }
   }
 
-  admit (_cid: CID, _peer: string, _index: number, lastResort?: boolean): 'ok' | 'busy' | 'not-held' {
+  admit (_cid: CID, _peer: string, _index: number, lastResort?: boolean, excluded?: readonly string[]): 'ok' | 'busy' | 'not-held' {
     this.admittedLastResort.push(lastResort === true)
+    this.admittedExcluded.push(excluded)
     return this.admitVerdict
   }
 
@@ -249,6 +253,13 @@ describe('XferProtocol over real libp2p nodes', () => {
     // the asker's "no other source" reaches the policy, and only when said
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 2, { lastResort: true })), small.digests[2])
     assert.deepEqual(source.admittedLastResort.slice(-2), [false, true])
+    // the banned peers a request names reach the policy, at most MAX_EXCLUDED_PEERS of them
+    const many = Array.from({ length: MAX_EXCLUDED_PEERS + 4 }, (_, i) => `peer-${i}`)
+    await client.requestChunk(serverNode.peerId, small.cid, 3, { lastResort: true, excluded: ['a', 'b'] })
+    await client.requestChunk(serverNode.peerId, small.cid, 3, { excluded: many })
+    await client.requestChunk(serverNode.peerId, small.cid, 3, {})
+    assert.deepEqual(source.admittedExcluded.slice(-3), [['a', 'b'], many.slice(0, MAX_EXCLUDED_PEERS), undefined])
+    assert.deepEqual(source.admittedLastResort.slice(-3), [true, false, false])
   })
 
   it('sends CANCEL when an in-flight request is aborted and keeps working', async () => {

@@ -72,7 +72,7 @@ export interface VirtualPeerInit {
   /** Never answers (only the caller's signal ends the request). */
   hang?: boolean
   /** Decides per request whether to serve ('ok'), refuse for lack of slots ('busy') or send the asker to other holders ('elsewhere'). */
-  admit?: (from: string, index: number, lastResort: boolean) => 'ok' | 'busy' | 'elsewhere'
+  admit?: (from: string, index: number, lastResort: boolean, excluded: readonly string[] | undefined) => 'ok' | 'busy' | 'elsewhere'
 }
 
 interface Pending { timer: ReturnType<typeof setTimeout>, reject: (err: Error) => void }
@@ -115,27 +115,27 @@ export class SimNetwork {
 
   /** A transport for the downloader called `self`. */
   transport (self = 'self'): SwarmTransport {
-    return { requestChunk: async (peer, index, options) => this.request(self, peer, index, options.signal, options.lastResort === true) }
+    return { requestChunk: async (peer, index, options) => this.request(self, peer, index, options.signal, options.lastResort === true, options.excluded) }
   }
 
-  async request (from: string, id: string, index: number, signal: AbortSignal, lastResort = false): Promise<Uint8Array> {
+  async request (from: string, id: string, index: number, signal: AbortSignal, lastResort = false, excluded?: readonly string[]): Promise<Uint8Array> {
     this.calls++
     this.log.push(`${id}:${index}`)
     const count = (this.#concurrent.get(index) ?? 0) + 1
     this.#concurrent.set(index, count)
     this.maxConcurrentPerIndex = Math.max(this.maxConcurrentPerIndex, count)
     try {
-      return await this.#serve(from, id, index, signal, lastResort)
+      return await this.#serve(from, id, index, signal, lastResort, excluded)
     } finally {
       this.#concurrent.set(index, this.#concurrent.get(index)! - 1)
     }
   }
 
-  async #serve (from: string, id: string, index: number, signal: AbortSignal, lastResort: boolean): Promise<Uint8Array> {
+  async #serve (from: string, id: string, index: number, signal: AbortSignal, lastResort: boolean, excluded: readonly string[] | undefined): Promise<Uint8Array> {
     const peer = this.peers.get(id)
     if (peer === undefined || peer.gone) throw new PeerDisconnectedError(id)
     if (signal.aborted) throw new AbortedError()
-    const verdict = peer.init.admit?.(from, index, lastResort) ?? 'ok'
+    const verdict = peer.init.admit?.(from, index, lastResort, excluded) ?? 'ok'
     if (verdict === 'busy') throw new PeerBusyError(id)
     if (verdict === 'elsewhere') throw new ShoalError(ErrorCode.ASK_ELSEWHERE, `peer ${id} asks to take chunk ${index} elsewhere first`)
     const chunk = peer.init.has.has(index) ? peer.init.data(index) : undefined

@@ -306,8 +306,16 @@ describe('SwarmSession', () => {
     // s sends every ask elsewhere unless the asker says it has no other source; l claims every
     // chunk and holds none (NOT_HELD), c corrupts every chunk it serves and is banned
     const lastResorts: number[] = []
+    const excludedSeen = new Set<string>()
     const s = setup(16, {
-      s: { delayMs: 2, admit: (_from, i, lastResort) => { if (lastResort) lastResorts.push(i); return lastResort ? 'ok' : 'elsewhere' } },
+      s: {
+        delayMs: 2,
+        admit: (_from, i, lastResort, excluded) => {
+          if (lastResort) lastResorts.push(i)
+          for (const p of excluded ?? []) excludedSeen.add(p)
+          return lastResort ? 'ok' : 'elsewhere'
+        }
+      },
       l: { delayMs: 1 },
       c: { delayMs: 1, corrupt: true }
     }, { elsewhereRetryMs: 20 })
@@ -316,6 +324,9 @@ describe('SwarmSession', () => {
     assertComplete(s)
     assert.equal(s.session.isBanned('c'), true)
     assert.deepEqual([...new Set(lastResorts)].sort((a, b) => a - b), range(0, 16), 'every chunk came from s, each asked with lastResort')
+    // the requests after the ban name the banned peer (a seeder can stop counting its claims), and only it:
+    // l failed (NOT_HELD) but was never caught serving bad bytes
+    assert.deepEqual([...excludedSeen], ['c'])
   })
 
   it('does not say lastResort when no claim failed it (the first copy may be on its way to another peer)', async () => {

@@ -1,9 +1,10 @@
 import { encodeFrame, FrameDecoder } from './frame-codec.js'
 import { XferAbortedError, XferProtocolError, XferRejectedError, XferStreamError, XferTimeoutError } from './errors.js'
+import { MAX_EXCLUDED_PEERS } from './constants.js'
 import { Frame } from './pb/xfer.js'
 import type { XferRejectReason } from './errors.js'
-import type { XferBitfield } from './types.js'
-import type { AbortOptions, Logger, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import type { ChunkRequestOptions, XferBitfield } from './types.js'
+import type { Logger, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { PartialFrameTimer } from './partial-frame-timer.js'
@@ -108,7 +109,7 @@ export class XferClientChannel {
   }
 
   /** Sends a request and resolves with its answer. */
-  async request<K extends RequestKind> (kind: K, index: number, options: AbortOptions & { lastResort?: boolean } = {}): Promise<XferAnswer[K]> {
+  async request<K extends RequestKind> (kind: K, index: number, options: ChunkRequestOptions = {}): Promise<XferAnswer[K]> {
     if (this.#closedWith !== undefined) throw this.#closedWith
     const signal = options.signal ?? AbortSignal.timeout(this.#options.requestTimeout)
     if (signal.aborted) throw abortError(signal)
@@ -130,7 +131,7 @@ export class XferClientChannel {
     const onAbort = (): void => { this.#abandon(request, abortError(signal)) }
     signal.addEventListener('abort', onAbort, { once: true })
     const type = kind === 'manifest' ? Frame.Type.GET_MANIFEST : kind === 'bitfield' ? Frame.Type.GET_BITFIELD : Frame.Type.REQUEST
-    this.#write(encodeFrame({ type, requestId: id, cid: this.#cid.bytes, index, ...(options.lastResort === true ? { lastResort: true } : {}) }), request)
+    this.#write(encodeFrame({ type, requestId: id, cid: this.#cid.bytes, index, ...(kind === 'chunk' ? askFields(options) : {}) }), request)
     try {
       return await promise
     } finally {
@@ -339,4 +340,13 @@ function abortError (signal: AbortSignal): Error {
     return new XferTimeoutError('the request timed out', { cause: reason })
   }
   return new XferAbortedError({ cause: reason })
+}
+
+/** REQUEST's last_resort and excluded fields, when there is something to say. */
+function askFields (options: ChunkRequestOptions): Partial<Frame> {
+  const excluded = options.excluded ?? []
+  return {
+    ...(options.lastResort === true ? { lastResort: true } : {}),
+    ...(excluded.length === 0 ? {} : { excluded: excluded.length <= MAX_EXCLUDED_PEERS ? [...excluded] : excluded.slice(0, MAX_EXCLUDED_PEERS) })
+  }
 }

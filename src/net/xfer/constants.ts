@@ -39,6 +39,8 @@ export const DEFAULT_MAX_CHUNK_SIZE = 16 * MiB
 export const DEFAULT_MAX_MANIFEST_SIZE = 64 * MiB
 /** Longest reject message the server sends (it is diagnostic text only). */
 export const MAX_REJECT_MESSAGE_LENGTH = 256
+/** Peer ids a REQUEST's `excluded` field carries at most; a server reads no more than these. */
+export const MAX_EXCLUDED_PEERS = 16
 
 /** A request with no caller signal fails with ERR_PEER_TIMEOUT after this long. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000

@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { isShoalError } from '../../util/shoal-error.js'
-import { MAX_REJECT_MESSAGE_LENGTH } from './constants.js'
+import { MAX_EXCLUDED_PEERS, MAX_REJECT_MESSAGE_LENGTH } from './constants.js'
 import { encodeDataFrame, encodeFrame, FrameDecoder } from './frame-codec.js'
 import { XferProtocolError, XferTimeoutError } from './errors.js'
 import { Frame } from './pb/xfer.js'
@@ -186,7 +186,9 @@ export class XferServerSession {
       return
     }
     if (kind === 'chunk' && source.admit !== undefined) {
-      const verdict = source.admit(cid, this.#peer, frame.index, frame.lastResort)
+      // excluded is the asker's word about others: bounded here, and only ever counted, never obeyed
+      const excluded = frame.excluded.length === 0 ? undefined : frame.excluded.slice(0, MAX_EXCLUDED_PEERS)
+      const verdict = source.admit(cid, this.#peer, frame.index, frame.lastResort, excluded)
       if (verdict !== 'ok') {
         this.#reject(id, REASON_OF_VERDICT[verdict], `chunk ${frame.index} refused: ${verdict}`)
         return

@@ -17,6 +17,8 @@ export interface XferBitfield {
 export interface ChunkRequestOptions extends AbortOptions {
   /** The asker has no other source for this chunk (REQUEST last_resort): a server that would send it elsewhere serves it. */
   lastResort?: boolean
+  /** The peers the asker banned (REQUEST excluded); at most MAX_EXCLUDED_PEERS are sent. */
+  excluded?: readonly string[]
 }
 
 /** What the swarm scheduler asks of remote peers. */
@@ -44,9 +46,10 @@ export interface XferContentSource {
   /**
    * Upload-slot / seeder policy, asked when a chunk request arrives. 'elsewhere': held, but the asker
    * should try other holders first (REJECT ELSEWHERE, never NOT_HELD, so its view of us stays intact).
-   * `lastResort`: the asker says it has no other source (REQUEST last_resort).
+   * `lastResort`: the asker says it has no other source (REQUEST last_resort); `excluded`: the peers
+   * it says it banned (at most MAX_EXCLUDED_PEERS, unchecked).
    */
-  admit?(cid: CID, peer: string, index: number, lastResort?: boolean): 'ok' | 'busy' | 'elsewhere' | 'not-held'
+  admit?(cid: CID, peer: string, index: number, lastResort?: boolean, excluded?: readonly string[]): 'ok' | 'busy' | 'elsewhere' | 'not-held'
   /** May throw ShoalError ERR_NOT_HELD / ERR_BAD_INDEX / ERR_SOURCE_CHANGED. */
   readChunk(cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
   /** Global upload token bucket, awaited before each DATA piece is sent. */

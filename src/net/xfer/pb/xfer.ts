@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -16,6 +16,7 @@ export interface Frame {
   message: string
   origin: boolean
   lastResort: boolean
+  excluded: string[]
   data: Uint8Array<ArrayBuffer>
 }
 
@@ -155,6 +156,13 @@ export namespace Frame {
           w.bool(obj.lastResort)
         }
 
+        if (obj.excluded != null && obj.excluded.length > 0) {
+          for (const value of obj.excluded) {
+            w.uint32(106)
+            w.string(value)
+          }
+        }
+
         if ((obj.data != null && obj.data.byteLength > 0)) {
           w.uint32(122)
           w.bytes(obj.data)
@@ -177,6 +185,7 @@ export namespace Frame {
           message: '',
           origin: false,
           lastResort: false,
+          excluded: [],
           data: uint8ArrayAlloc(0)
         }
 
@@ -234,6 +243,14 @@ export namespace Frame {
               obj.lastResort = reader.bool()
               break
             }
+            case 13: {
+              if (opts.limits?.excluded != null && obj.excluded.length === opts.limits.excluded) {
+                throw new MaxLengthError('Decode error - repeated field "excluded" had too many elements')
+              }
+
+              obj.excluded.push(reader.string())
+              break
+            }
             case 15: {
               obj.data = reader.bytes()
               break
@@ -247,6 +264,10 @@ export namespace Frame {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          excluded: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -337,6 +358,21 @@ export namespace Frame {
               }
               break
             }
+            case 13: {
+              if (opts.limits?.excluded != null && obj.excluded === opts.limits.excluded) {
+                throw new MaxLengthError('Streaming decode error - repeated field "excluded" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.excluded[]`,
+                index: obj.excluded,
+                value: reader.string()
+              }
+
+              obj.excluded++
+
+              break
+            }
             case 15: {
               yield {
                 field: `${prefix}.data`,
@@ -416,6 +452,12 @@ export namespace Frame {
     value: boolean
   }
 
+  export interface FrameExcludedFieldEvent {
+    field: '$.excluded[]'
+    index: number
+    value: string
+  }
+
   export interface FrameDataFieldEvent {
     field: '$.data'
     value: Uint8Array<ArrayBuffer>
@@ -429,7 +471,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameVersionFieldEvent | FrameTypeFieldEvent | FrameRequestIdFieldEvent | FrameCidFieldEvent | FrameIndexFieldEvent | FrameLengthFieldEvent | FrameOffsetFieldEvent | FrameChunkCountFieldEvent | FrameReasonFieldEvent | FrameMessageFieldEvent | FrameOriginFieldEvent | FrameLastResortFieldEvent | FrameDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameVersionFieldEvent | FrameTypeFieldEvent | FrameRequestIdFieldEvent | FrameCidFieldEvent | FrameIndexFieldEvent | FrameLengthFieldEvent | FrameOffsetFieldEvent | FrameChunkCountFieldEvent | FrameReasonFieldEvent | FrameMessageFieldEvent | FrameOriginFieldEvent | FrameLastResortFieldEvent | FrameExcludedFieldEvent | FrameDataFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
