@@ -1,8 +1,8 @@
 /** How a virtual peer behaves. */
 export type PeerKind = 'honest' | 'corrupt' | 'liar' | 'staller'
 
-/** The first seeder's upload rule, as `shoal seed` (first-copy) or `shoal seed --super-seed` applies it. */
-export type SeederPolicy = 'first-copy' | 'super-seed' | 'none'
+/** The first seeder's upload rule: first-copy, as `shoal seed` applies it, or none (every request served). */
+export type SeederPolicy = 'first-copy' | 'none'
 
 export interface PeerSpec {
   /** Uplink and downlink in bytes/s. */
