@@ -5,7 +5,7 @@
  * T_min, the swarm efficiency, the seeder's egress ratio and what each receiver uploaded, plus how
  * often the seeder sent each chunk. The real figures come from `node dist/scripts/bench.js swarm`.
  *
- *   N=8 MB=32 RATE=2400000 CHUNK=1048576 SUPER=0 node dist/scripts/bench-sim.js
+ *   N=8 MB=32 RATE=2400000 CHUNK=1048576 node dist/scripts/bench-sim.js
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -21,7 +21,7 @@ async function main (): Promise<void> {
   const mb = Number(process.env.MB ?? 32)
   const rate = Number(process.env.RATE ?? 2_400_000)
   const chunk = Number(process.env.CHUNK ?? MiB)
-  const superSeed = process.env.SUPER === '1'
+  if (process.env.SUPER !== undefined) throw new Error('SUPER was removed with --super-seed in session 22: every seeder uses the first-copy policy (docs/decisions.md); unset it')
   const work = await mkdtemp(join(tmpdir(), 'shoal-sim-'))
   const make = (name: string, extra: Partial<ShoalInit> = {}): ShoalNode =>
     new ShoalNode({ dataDir: join(work, name), listen: ['/ip4/127.0.0.1/tcp/0'], chunkSize: chunk, ...extra })
@@ -30,7 +30,7 @@ async function main (): Promise<void> {
     const boot = make('b')
     nodes.push(boot)
     await boot.start()
-    const seeder = make('s', { bootstrap: boot.multiaddrs, uploadLimit: rate, superSeed })
+    const seeder = make('s', { bootstrap: boot.multiaddrs, uploadLimit: rate })
     nodes.push(seeder)
     await seeder.start()
     await writeFile(join(work, 'f.bin'), randomBytes(mb * MiB))
@@ -51,7 +51,7 @@ async function main (): Promise<void> {
     const file = mb * MiB
     const tMin = Math.max(file / rate, n * file / (rate + n * rate))
     const s = (ms: number | undefined): string => ms === undefined ? '-' : (ms / 1000).toFixed(1)
-    console.log(`N=${n} ${mb} MiB, ${(rate / 1e6).toFixed(2)} MB/s per host, chunk ${chunk / 1024} KiB${superSeed ? ', super-seed' : ''}`)
+    console.log(`N=${n} ${mb} MiB, ${(rate / 1e6).toFixed(2)} MB/s per host, chunk ${chunk / 1024} KiB`)
     console.log('times', times.map(s).join(' '), '| first', first.map(s).join(' '))
     console.log('T_min', tMin.toFixed(1), 'eff', (tMin * 1000 / Math.max(...times)).toFixed(2),
       'seeder egress', ((await seeder.status()).uploadedBytes / file).toFixed(2))

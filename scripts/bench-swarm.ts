@@ -40,9 +40,9 @@ export interface SwarmBenchConfig {
   chunkSize?: string
   /** the run's bound */
   timeoutMs: number
-  /** which variants to run: cold runs (one per super-seed flag), warm runs, the baselines */
-  superSeed: boolean[]
-  warm: boolean[]
+  /** which variants to run: the cold run, the warm run, the baselines */
+  cold: boolean
+  warm: boolean
   bt: boolean
   http: boolean
   /** cold plain runs with this many receivers corrupting every chunk they serve (each compared with a clean run) */
@@ -67,7 +67,6 @@ export interface CorruptFigures {
 
 export interface SwarmRun {
   label: string
-  superSeed: boolean
   /** daemons up and connected before t0 (bench-warm.ts) */
   warm: boolean
   /** per receiver: ms from t0 (the gets spawned; warm: the add) to done, and from its own node start */
@@ -129,10 +128,10 @@ export function keepDebugLog (p: ShoalProcess, t0: () => number): void {
   p.child.once('exit', () => { log.end() })
 }
 
-async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean, uploadRate: number, corrupters = 0): Promise<SwarmRun> {
-  const runDir = await mkdtemp(join(dir, superSeed ? 'super-' : 'plain-'))
+async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, uploadRate: number, corrupters = 0): Promise<SwarmRun> {
+  const runDir = await mkdtemp(join(dir, 'plain-'))
   const procs: ShoalProcess[] = []
-  const env = { SHOAL_SUPER_SEED: superSeed ? 'true' : 'false', SHOAL_SEED_TIME: 'inf' }
+  const env = { SHOAL_SEED_TIME: 'inf' }
   const common = (host: number, name: string): string[] => ['--json', '--data-dir', join(runDir, name), '--listen', `/ip4/${bed.ip(host)}/tcp/${PORT}`]
   try {
     const boot = ShoalProcess.inHost(bed, BOOTSTRAP_HOST, 'bootstrap', ['bootstrap', ...common(BOOTSTRAP_HOST, 'bootstrap')], env)
@@ -140,7 +139,6 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const bootAddr = String(((await boot.waitFor('result', START_TIMEOUT_MS)).event.multiaddrs as string[])[0])
     const seedArgs = ['seed', file, ...common(SEEDER_HOST, 'seeder'), '--bootstrap', bootAddr]
     if (cfg.chunkSize !== undefined) seedArgs.push('--chunk-size', cfg.chunkSize)
-    if (superSeed) seedArgs.push('--super-seed')
     const seeder = ShoalProcess.inHost(bed, SEEDER_HOST, 'seeder', seedArgs, { ...env, ...withTraceDebug(TRACE_ENV), ...cpuProfEnv('seeder') })
     const seederTrace = NodeTrace.of(seeder)
     const runName = `${runDir.slice(runDir.lastIndexOf('/') + 1)}${corrupters > 0 ? `-corrupt${corrupters}` : ''}`
@@ -201,8 +199,7 @@ async function runSwarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: 
     const figures = traceFigures(seederTrace, traces, { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks) })
     const corrupt = corrupters === 0 ? undefined : await corruptFigures(receivers, bad, startEpochMs + tLastMs)
     return {
-      label: corrupters > 0 ? `swarm (cold), ${corrupters} of ${cfg.receivers} receivers corrupt every chunk they serve` : superSeed ? 'swarm (cold), seeder --super-seed' : 'swarm (cold)',
-      superSeed,
+      label: corrupters > 0 ? `swarm (cold), ${corrupters} of ${cfg.receivers} receivers corrupt every chunk they serve` : 'swarm (cold)',
       warm: false,
       finishMs,
       fromNodeStartMs: results.map(r => r.at - r.nodeAt),
@@ -259,9 +256,8 @@ export function printSwarm (run: SwarmRun, cfg: SwarmBenchConfig, tMinS: number)
   console.log(`\n${run.label}: ${cfg.receivers} receivers, ${cfg.fileBytes / MiB} MiB`)
   console.log(`  T_last: ${fmtS(last)}   efficiency T_min/T_last: ${(tMinS * 1000 / last).toFixed(2)} (goal >= ${run.warm ? '0.9' : '0.85'})` +
     (last === lastFromNode ? '' : `   [excluding process start-up: ${(tMinS * 1000 / lastFromNode).toFixed(2)}]`))
-  // issue 11's goals, on wire bytes
-  const goal = run.superSeed ? 1.08 : 1.15
-  console.log(`  seeder egress: ${(run.seederTxBytes / MiB).toFixed(1)} MiB on the wire = ${egress.toFixed(2)} x F (goal <= ${goal}; includes TCP/IP+Ethernet headers, ~1.05 x payload)`)
+  // issue 11's goal, on wire bytes
+  console.log(`  seeder egress: ${(run.seederTxBytes / MiB).toFixed(1)} MiB on the wire = ${egress.toFixed(2)} x F (goal <= 1.15; includes TCP/IP+Ethernet headers, ~1.05 x payload)`)
   console.log(`  CPU: the ${cfg.receivers + 2} shoal ${run.warm ? 'daemons' : 'processes'} used ${(run.cpuMs / 1000).toFixed(1)} CPU-s in ${fmtS(run.wallMs)} = ${(100 * run.cpuMs / run.wallMs / cpus().length).toFixed(0)}% of ${cpus().length} cores (${run.warm ? 'from the add on; the daemons were up before' : 'start-up included'})`)
   if (run.cpuByKind !== undefined) {
     const k = run.cpuByKind
@@ -316,27 +312,27 @@ export async function runSwarmBench (cfg: SwarmBenchConfig): Promise<boolean> {
     console.log(`  F = ${cfg.fileBytes / MiB} MiB, N = ${cfg.receivers}, chunk size ${cfg.chunkSize ?? 'default'}; rates in T_min are payload goodput = ${GOODPUT.toFixed(3)} x cap = ${(rate / 1e6).toFixed(3)} MB/s`)
     console.log(`  T_min = max(F/u_s, F/d, N*F/(u_s+N*u)) = ${tMinS.toFixed(2)} s  (with the raw cap: ${tMinRaw.toFixed(2)} s)`)
     const runs: SwarmRun[] = []
-    for (const superSeed of cfg.superSeed) {
-      const run = await runSwarmOnce(bed, dir, file, sha, cfg, superSeed, rate)
+    if (cfg.cold) {
+      const run = await runSwarmOnce(bed, dir, file, sha, cfg, rate)
       runs.push(run)
       printSwarm(run, cfg, tMinS)
     }
     for (const corrupters of cfg.corrupt ?? []) {
       // the clean run to compare with, measured in this invocation on the same hosts
-      let clean = runs.find(r => !r.superSeed && !r.warm && r.corrupt === undefined)
+      let clean = runs.find(r => !r.warm && r.corrupt === undefined)
       if (clean === undefined) {
-        clean = await runSwarmOnce(bed, dir, file, sha, cfg, false, rate)
+        clean = await runSwarmOnce(bed, dir, file, sha, cfg, rate)
         runs.push(clean)
         printSwarm(clean, cfg, tMinS)
       }
-      const run = await runSwarmOnce(bed, dir, file, sha, cfg, false, rate, corrupters)
+      const run = await runSwarmOnce(bed, dir, file, sha, cfg, rate, corrupters)
       runs.push(run)
       printSwarm(run, cfg, tMinS)
       const ratio = Math.max(...run.finishMs) / Math.max(...clean.finishMs)
       console.log(`  T_last / clean run's T_last (${fmtS(Math.max(...clean.finishMs))}): ${ratio.toFixed(2)} (goal <= 1.3)`)
     }
-    for (const superSeed of cfg.warm) {
-      const run = await runWarmOnce(bed, dir, file, sha, cfg, superSeed, rate)
+    if (cfg.warm) {
+      const run = await runWarmOnce(bed, dir, file, sha, cfg, rate)
       runs.push(run)
       printSwarm(run, cfg, tMinS)
     }

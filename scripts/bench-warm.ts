@@ -34,13 +34,12 @@ function settleMs (text: string | undefined): number {
 }
 
 /** One warm run; the same figures as a cold one, t0 = the add on the origin. */
-export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, superSeed: boolean, uploadRate: number): Promise<SwarmRun> {
-  const runDir = await mkdtemp(join(dir, superSeed ? 'warm-super-' : 'warm-'))
+export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string, sha: string, cfg: SwarmBenchConfig, uploadRate: number): Promise<SwarmRun> {
+  const runDir = await mkdtemp(join(dir, 'warm-'))
   const procs: ShoalProcess[] = []
-  const env = { SHOAL_SUPER_SEED: superSeed ? 'true' : 'false' }
   const common = (host: number, name: string): string[] => ['--json', '--data-dir', join(runDir, name), '--listen', `/ip4/${bed.ip(host)}/tcp/${PORT}`]
   try {
-    const boot = ShoalProcess.inHost(bed, BOOTSTRAP_HOST, 'bootstrap', ['bootstrap', ...common(BOOTSTRAP_HOST, 'bootstrap')], env)
+    const boot = ShoalProcess.inHost(bed, BOOTSTRAP_HOST, 'bootstrap', ['bootstrap', ...common(BOOTSTRAP_HOST, 'bootstrap')])
     procs.push(boot)
     const bootAddr = String(((await boot.waitFor('result', START_TIMEOUT_MS)).event.multiaddrs as string[])[0])
     const hosts = Array.from({ length: cfg.receivers + 1 }, (_, i) => SEEDER_HOST + i)
@@ -49,7 +48,7 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
     const daemons = hosts.map((host, i) => {
       const args = ['daemon', ...common(host, names[i]!), '--bootstrap', bootAddr, '--api', API_ADDRESS, '--allow-paths', `${runDir},${dirname(file)}`]
       if (host === SEEDER_HOST && cfg.chunkSize !== undefined) args.push('--chunk-size', cfg.chunkSize)
-      const p = ShoalProcess.inHost(bed, host, host === SEEDER_HOST ? 'origin daemon' : `receiver daemon ${i}`, args, { ...env, ...withTraceDebug(i === 1 ? traceEnv(debug) : TRACE_ENV), ...(i === 0 ? cpuProfEnv('seeder') : i === 1 ? cpuProfEnv('receiver 1') : {}) })
+      const p = ShoalProcess.inHost(bed, host, host === SEEDER_HOST ? 'origin daemon' : `receiver daemon ${i}`, args, { ...withTraceDebug(i === 1 ? traceEnv(debug) : TRACE_ENV), ...(i === 0 ? cpuProfEnv('seeder') : i === 1 ? cpuProfEnv('receiver 1') : {}) })
       keepTrace(p, runDir.slice(runDir.lastIndexOf('/') + 1), host === SEEDER_HOST ? 'seeder' : `receiver${i}`)
       procs.push(p)
       return { p, trace: NodeTrace.of(p) }
@@ -95,8 +94,7 @@ export async function runWarmOnce (bed: NetnsTestbed, dir: string, file: string,
     const figures = traceFigures(daemons[0]!.trace, daemons.slice(1).map(d => d.trace), { startEpochMs, tLastMs, uploadRate, size: Number(added.size), chunks: Number(added.chunks) })
     const addMs = Number(added.at) - startEpochMs
     return {
-      label: `swarm (warm: daemons up before t0, add took ${(addMs / 1000).toFixed(2)} s)${superSeed ? ', origin --super-seed' : ''}`,
-      superSeed,
+      label: `swarm (warm: daemons up before t0, add took ${(addMs / 1000).toFixed(2)} s)`,
       warm: true,
       finishMs,
       fromNodeStartMs: finishMs,

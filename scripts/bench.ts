@@ -4,7 +4,7 @@
  *   node dist/scripts/bench.js [swarm] [pair] [rss] [registry]     (no argument: swarm, pair, rss)
  *
  *   swarm  1 seeder + 8 receivers in network namespaces at 20 Mbit/s: cold (processes started for
- *          the run) plain and --super-seed, warm (daemons up before t0), then the BitTorrent
+ *          the run), warm (daemons up before t0), then the BitTorrent
  *          (aria2c + opentracker) and HTTP client-server baselines over the same hosts (needs root;
  *          skipped otherwise)
  *   pair   `get` of 256 MiB over unshaped loopback as a ratio to a bare libp2p stream
@@ -15,9 +15,10 @@
  *
  * SHOAL_BENCH_QUICK=1 shrinks every size for a smoke run. SHOAL_BENCH_CHUNK sets the chunk size of
  * the swarm and rss parts (e.g. 256k; default: shoal's default). SHOAL_BENCH_SWARM picks the swarm
- * variants from plain, super, warm, warm-super, bt, http, corrupt2, corrupt3 (default
- * plain,super,warm,bt,http); corruptK runs the cold plain swarm with K receivers corrupting every
- * chunk they serve (a test hook) and compares its T_last with a clean run of the same invocation.
+ * variants from plain (cold), warm, bt, http, corrupt2, corrupt3 (default plain,warm,bt,http);
+ * corruptK runs the cold swarm with K receivers corrupting every chunk they serve (a test hook) and
+ * compares its T_last with a clean run of the same invocation. super and warm-super went with
+ * --super-seed in session 22 (docs/decisions.md): naming one is an error.
  * SHOAL_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the seeder and receiver 1 of every cold and warm run
  * there. Prints figures, asserts nothing.
  */
@@ -31,7 +32,11 @@ const MiB = 1024 * 1024
 const PARTS = ['swarm', 'pair', 'rss', 'registry'] as const
 /** Parts run when none is named (the registry part is run on its own). */
 const DEFAULT_PARTS = ['swarm', 'pair', 'rss'] as const
-const SWARM_VARIANTS = ['plain', 'super', 'warm', 'warm-super', 'bt', 'http', 'corrupt2', 'corrupt3'] as const
+const SWARM_VARIANTS = ['plain', 'warm', 'bt', 'http', 'corrupt2', 'corrupt3'] as const
+/** Swarm variants run when SHOAL_BENCH_SWARM is not set. */
+const DEFAULT_SWARM_VARIANTS = ['plain', 'warm', 'bt', 'http'] as const
+/** Variants that ran the seeder with --super-seed, gone with it: named, they fail and say why. */
+const RETIRED_SWARM_VARIANTS = ['super', 'warm-super']
 type Part = typeof PARTS[number]
 
 async function main (): Promise<void> {
@@ -45,10 +50,12 @@ async function main (): Promise<void> {
   }
   const parts: Part[] = args.length === 0 ? [...DEFAULT_PARTS] : args as Part[]
   const chunk = process.env.SHOAL_BENCH_CHUNK
-  const variants = (process.env.SHOAL_BENCH_SWARM ?? 'plain,super,warm,bt,http').split(',').map(v => v.trim())
+  const variants = (process.env.SHOAL_BENCH_SWARM ?? DEFAULT_SWARM_VARIANTS.join(',')).split(',').map(v => v.trim())
   const unknown = variants.filter(v => !(SWARM_VARIANTS as readonly string[]).includes(v))
   if (unknown.length > 0) {
-    console.error(`unknown SHOAL_BENCH_SWARM variant(s) ${unknown.join(', ')}; choose from ${SWARM_VARIANTS.join(', ')}`)
+    const retired = unknown.filter(v => RETIRED_SWARM_VARIANTS.includes(v))
+    const why = retired.length === 0 ? '' : ` (${retired.join(', ')}: removed with --super-seed in session 22, every seeder uses first-copy; docs/decisions.md)`
+    console.error(`unknown SHOAL_BENCH_SWARM variant(s) ${unknown.join(', ')}${why}; choose from ${SWARM_VARIANTS.join(', ')}`)
     process.exitCode = 2
     return
   }
@@ -69,8 +76,8 @@ async function main (): Promise<void> {
     rateMbit: 20,
     chunkSize: chunk,
     timeoutMs: 300_000,
-    superSeed: [variants.includes('plain') ? [false] : [], variants.includes('super') ? [true] : []].flat(),
-    warm: [variants.includes('warm') ? [false] : [], variants.includes('warm-super') ? [true] : []].flat(),
+    cold: variants.includes('plain'),
+    warm: variants.includes('warm'),
     bt: variants.includes('bt'),
     http: variants.includes('http'),
     corrupt: [2, 3].filter(k => variants.includes(`corrupt${k}`))

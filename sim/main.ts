@@ -123,7 +123,7 @@ async function main (): Promise<void> {
   })
   if (values.help) {
     say('npm run sim -- [--peers N] [--mib 64] [--chunk-kib 256] [--mbit 20] [--arrival flash|staggered|churn] [--window-s 60]')
-    say('  [--capacity equal|mixed] [--corrupt 0.05] [--corrupt-relays 0.375] [--liars 0] [--stallers 0] [--policy first-copy|super-seed|none]')
+    say('  [--capacity equal|mixed] [--corrupt 0.05] [--corrupt-relays 0.375] [--liars 0] [--stallers 0] [--policy first-copy|none]')
     say('  [--latency-ms 25] [--loss 0.01] [--discovery-ms 1500] [--gossip-tick-ms 50] [--clock-ms 1] [--seed 1] [--uplink fifo|rarest] [--spread 2] [--have-flush-ms 250] [--have-rare-ms 100] [--slots 8]')
     say('  [--uplink-model fifo|conn] [--send-buffer-kib 1024] (conn: per-stream queues and send buffers, as the xfer server)')
     say('  [--idle-admit on|off] [--busy-uplink on|off] [--reports on|off] [--have-leading on|off] [--busy backlog=3 ...] [--rare holders=2 backlog=3] (production rules, off: the old ones)')
@@ -183,7 +183,8 @@ async function main (): Promise<void> {
   if (!['fifo', 'rarest'].includes(o.uplinkOrder)) throw new Error(`--uplink: fifo or rarest, not ${o.uplinkOrder}`)
   if (!['fifo', 'conn'].includes(o.uplinkModel!)) throw new Error(`--uplink-model: fifo or conn, not ${o.uplinkModel}`)
   if (o.uplinkModel === 'conn' && o.uplinkOrder === 'rarest') throw new Error('--uplink rarest needs --uplink-model fifo')
-  if (!['first-copy', 'super-seed', 'none'].includes(o.policy)) throw new Error(`--policy: first-copy, super-seed or none, not ${o.policy}`)
+  if (values.policy === 'super-seed') throw new Error('--policy super-seed was removed in session 22 with --super-seed: first-copy is the one origin policy (docs/decisions.md); use --policy first-copy or none')
+  if (!['first-copy', 'none'].includes(o.policy)) throw new Error(`--policy: first-copy or none, not ${o.policy}`)
   const out = values.out
   diagnostics = values.diag
 

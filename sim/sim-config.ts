@@ -5,8 +5,8 @@
  */
 export type PeerKind = 'honest' | 'corrupt' | 'relay' | 'liar' | 'staller'
 
-/** The first seeder's upload rule, as `shoal seed` (first-copy) or `shoal seed --super-seed` applies it. */
-export type SeederPolicy = 'first-copy' | 'super-seed' | 'none'
+/** The first seeder's upload rule: first-copy, as `shoal seed` applies it, or none (every request served). */
+export type SeederPolicy = 'first-copy' | 'none'
 
 export interface PeerSpec {
   /** Uplink and downlink in bytes/s. */

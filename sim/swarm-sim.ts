@@ -9,7 +9,6 @@ import { DEFAULT_BUSY_UPLINK_BACKLOG, RARE_ADMIT_HOLDERS, UPLOAD_IDLE_BACKLOG } 
 import { rareRequest } from '../src/swarm/rare-request.js'
 import { FirstCopyPolicy } from '../src/swarm/first-copy-policy.js'
 import type { AdmitReason } from '../src/swarm/first-copy-policy.js'
-import { SuperSeedPolicy } from '../src/swarm/super-seed-policy.js'
 import { SwarmSession } from '../src/swarm/swarm-session.js'
 import { UploadSlots } from '../src/swarm/upload-slots.js'
 import { Bitfield } from '../src/util/bitfield.js'
@@ -62,7 +61,6 @@ export class SimNode {
   readonly controller = new AbortController()
   firstCopy?: FirstCopyPolicy
   busyUplink?: BusyUplinkPolicy
-  superSeed?: SuperSeedPolicy
   online = false
   doneAt = Infinity
   departedAt = Infinity
@@ -109,11 +107,6 @@ export class SimNode {
     return this.holds ? this.have : this.sim.full
   }
 
-  /** What a GET_BITFIELD from `peer` is answered with (a super-seeder shows only a few chunks). */
-  bitfieldFor (peer: SimNode): Bitfield {
-    return this.superSeed?.bitfieldFor(peer.id) ?? this.advertised
-  }
-
   /** A chunk request from `job.from` arrived. */
   receive (job: Job): void {
     const sim = this.sim
@@ -156,7 +149,6 @@ export class SimNode {
     // as xfer-source: a chunk few hold (by this node's gossip view) passes the upload slots
     const rare = this.gossipView !== undefined && rareRequest(this.gossipView.count(index), backlog, this.sim.config.rareOverrides)
     if (this.slots.acquire(from.id, { uplinkIdle, rare }) === 'busy') return 'busy'
-    if (this.superSeed !== undefined) return this.superSeed.admit(from.id, index, lastResort)
     // as xfer-source: the busy rule first, since the first-copy rule counts an 'ok' as an upload
     // and, as there, a last resort is never sent elsewhere by a claim-counting rule
     if (!lastResort && this.busyUplink?.admit(from.id, index, backlog) === 'elsewhere') return 'elsewhere'
@@ -199,7 +191,6 @@ export class SimNode {
     sim.clock.at(upEnd, () => {
       // as xfer-source's onUploaded: the seeder policy's grace runs from the send
       this.firstCopy?.sent(sent.index)
-      this.superSeed?.sent(sent.index)
       next()
     })
     sim.clock.at(downEnd, () => {
@@ -368,7 +359,6 @@ export class SwarmSim {
     this.origin = this.#addNode('origin', config.originUp, config.originDown, 'origin')
     this.origin.have.setAll()
     if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView!, now: () => this.clock.now(), spreadCopies: config.firstCopySpread, ...config.originOverrides })
-    if (config.policy === 'super-seed') this.origin.superSeed = new SuperSeedPolicy({ availability: this.origin.gossipView!, now: () => this.clock.now(), random: this.random, ...config.originOverrides })
     this.origin.online = true
     this.online.push(this.origin)
     config.peers.forEach((spec, i) => {
@@ -501,13 +491,13 @@ export class SwarmSim {
     const rtt = 2 * this.latency(a, b)
     this.clock.at(this.clock.now() + rtt, () => {
       if (!a.online || !b.online || !a.neighbours.has(b)) return
-      a.session?.addPeer(b.id, b.bitfieldFor(a).clone())
-      b.session?.addPeer(a.id, a.bitfieldFor(b).clone())
+      a.session?.addPeer(b.id, b.advertised.clone())
+      b.session?.addPeer(a.id, a.advertised.clone())
       a.gossipView?.peerBitfield(b.id, b.advertised)
       b.gossipView?.peerBitfield(a.id, a.advertised)
     })
     // Joining the topic: each member publishes its full BITFIELD on gossip shortly after seeing the
-    // other subscribe (the store's real bitfield, also for a super-seeder, as the announcer does).
+    // other subscribe (the store's real bitfield, as the announcer does).
     this.clock.at(this.clock.now() + BITFIELD_ON_SUBSCRIBE_DELAY_MS + this.latency(a, b), () => {
       if (!a.online || !b.online || !a.neighbours.has(b)) return
       if (this.random() >= this.config.gossipLoss) a.session?.peerBitfield(b.id, b.advertised.clone())
@@ -595,9 +585,8 @@ export class SwarmSim {
 
   #rediscover (node: SimNode): void {
     if (!node.online || node.doneAt !== Infinity) return
-    // Re-probes the bitfields of the peers it knows (a super-seeder reveals new chunks this way) and
-    // tops its peer set up when churn thinned it.
-    for (const other of node.neighbours) node.session?.addPeer(other.id, other.bitfieldFor(node).clone())
+    // Re-probes the bitfields of the peers it knows and tops its peer set up when churn thinned it.
+    for (const other of node.neighbours) node.session?.addPeer(other.id, other.advertised.clone())
     if (node.neighbours.size < this.config.providersPerLookup / 2) this.#discover(node)
     this.clock.at(this.clock.now() + REDISCOVER_INTERVAL_MS, () => { this.#rediscover(node) })
   }
@@ -619,7 +608,6 @@ export class SwarmSim {
         other.neighbours.delete(node)
         other.session?.removePeer(node.id)
         other.gossipView?.removePeer(node.id)
-        other.superSeed?.removePeer(node.id)
         other.busyUplink?.removePeer(node.id)
         other.slots.release(node.id)
       })

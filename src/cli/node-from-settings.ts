@@ -20,7 +20,6 @@ export function initFromSettings (s: Settings): ShoalInit {
     dhtMode: s.dhtMode,
     uploadLimit: s.uploadLimit,
     downloadLimit: s.downloadLimit,
-    superSeed: s.superSeed,
     chunkSize: s.chunkSize,
     maxPeersPerContent: s.maxPeers,
     cacheMaxBytes: s.cacheMax,

@@ -33,6 +33,14 @@ export class Output {
     if (this.json) process.stdout.write(JSON.stringify({ type, ...fields }) + '\n')
   }
 
+  /**
+   * Something the user set that does not do what they think (a retired setting): stderr in every
+   * mode, --quiet too (it is about their configuration, not commentary), so --json's stdout stays parseable.
+   */
+  warn (text: string): void {
+    process.stderr.write(`shoal: ${text}\n`)
+  }
+
   /** The command's result: JSON with --json, else the human text (printed even with --quiet). */
   result (value: Record<string, unknown>, human: string): void {
     if (this.json) process.stdout.write(JSON.stringify({ type: 'result', ...value }) + '\n')

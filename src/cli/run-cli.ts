@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { ShoalError } from '../util/shoal-error.js'
 import { ExitCode } from './exit-codes.js'
 import { Output } from './output.js'
+import { RETIRED_SETTINGS, retiredSettingWarnings } from './retired-settings.js'
 import { SETTINGS, resolveSettings } from './settings.js'
 import type { CommandContext } from './command-context.js'
 
@@ -43,6 +44,12 @@ export async function runCli (argv: string[]): Promise<number> {
     option.attributeName = () => s.key
     program.addOption(option)
   }
+  for (const r of RETIRED_SETTINGS) {
+    // still parsed, so a deployment that passes it does not fail as "unknown option"; never listed
+    const option = new Option(r.flag).hideHelp()
+    option.attributeName = () => r.key
+    program.addOption(option)
+  }
   program.addHelpText('after', `
 Examples:
   $ shoal demo                               # a local swarm on loopback, end to end
@@ -71,6 +78,7 @@ Flags override SHOAL_* environment variables (see .env.example). Exit codes are 
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     try {
+      for (const warning of retiredSettingWarnings(opts)) output.warn(warning)
       const settings = resolveSettings(opts)
       const ctx: CommandContext = { settings, output, signal: controller.signal }
       exitCode = await action(ctx, command.args, opts)

@@ -6,7 +6,8 @@ import { ShoalError } from '../util/shoal-error.js'
  * Every setting the CLI understands, in one table: its flag, its SHOAL_* environment variable, its
  * default and its parser. Flags override the environment, the environment overrides the default.
  * `.env.example` and the README's table are generated from / checked against this list
- * (test/cli/settings.test.ts), so the three never drift apart.
+ * (test/cli/settings.test.ts), so the three never drift apart. Settings that are gone but still
+ * accepted are in retired-settings.ts.
  */
 export interface Setting<T> {
   /** Key in the resolved settings object. */
@@ -34,7 +35,6 @@ export interface Settings {
   uploadLimit: number
   downloadLimit: number
   seedTime: number
-  superSeed: boolean
   libp2pMetrics: boolean
   chunkSize: number
   maxPeers: number
@@ -134,7 +134,6 @@ export const SETTINGS: ReadonlyArray<Setting<unknown>> = [
   { key: 'uploadLimit', flag: '--upload-limit <rate>', env: 'SHOAL_UPLOAD_LIMIT', defaultText: '0', description: 'global upload cap in bytes/s (10M, 80mbit; 0 = unlimited)', parse: parseRate },
   { key: 'downloadLimit', flag: '--download-limit <rate>', env: 'SHOAL_DOWNLOAD_LIMIT', defaultText: '0', description: 'global download cap in bytes/s (0 = unlimited)', parse: parseRate },
   { key: 'seedTime', flag: '--seed-time <duration>', env: 'SHOAL_SEED_TIME', defaultText: '0', description: 'how long `get` keeps seeding after it finishes (0, 90s, 15m, inf)', parse: parseDuration },
-  { key: 'superSeed', flag: '--super-seed', env: 'SHOAL_SUPER_SEED', defaultText: 'false', description: 'first-seeder mode: hand out each chunk about once and let receivers spread it', parse: parseBool },
   { key: 'chunkSize', flag: '--chunk-size <size>', env: 'SHOAL_CHUNK_SIZE', defaultText: '256k', description: 'chunk size for content you add (power of two, 64k to 16M)', parse: parseBytes },
   { key: 'maxPeers', flag: '--max-peers <n>', env: 'SHOAL_MAX_PEERS', defaultText: '32', description: 'most peers one download talks to at once', parse: parseInteger(1, 1000) },
   { key: 'cacheMax', flag: '--cache-max <size>', env: 'SHOAL_CACHE_MAX', defaultText: '0', description: 'most bytes the managed store (<data dir>/store) may hold, e.g. 200G or 512M (0: no limit, the watermarks are of the disk)', parse: parseBytes },

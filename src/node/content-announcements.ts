@@ -1,19 +1,17 @@
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { NetworkApi } from '../net/index.js'
-import { Availability, SuperSeedPolicy } from '../swarm/index.js'
+import { Availability } from '../swarm/index.js'
 import type { AnnouncedContent, ContentEntry, HeldContent } from './content-entry.js'
 
 export interface ContentAnnouncementsInit {
   network: NetworkApi
-  /** First-seeder mode for the contents this node seeds. */
-  superSeed: boolean
   logger: ComponentLogger
 }
 
 /**
  * A node's announcements: provides each held content on the DHT, joins its gossip topic and feeds
  * the content's one availability view (which the download, the seeder's policies and the dashboard
- * all read) and super-seeding from what the other members announce.
+ * all read) from what the other members announce.
  */
 export class ContentAnnouncements {
   readonly #init: ContentAnnouncementsInit
@@ -30,20 +28,16 @@ export class ContentAnnouncements {
     if (existing !== undefined) return existing
     const { network } = this.#init
     const availability = new Availability(held.store.chunkCount)
-    const superSeed = this.#init.superSeed && held.meta.mode === 'seed' ? new SuperSeedPolicy({ availability }) : undefined
     const announcer = network.joinContent(entry.cid, held.store.chunkCount, held.store.have)
     const { signal } = entry.controller
     // the view ignores banned peers itself: a ban by any reader holds for every source of claims
     announcer.addEventListener('bitfield', ({ detail }) => { availability.peerBitfield(detail.peer, detail.bitfield) }, { signal })
     announcer.addEventListener('have', ({ detail }) => { availability.peerHave(detail.peer, detail.indexes) }, { signal })
-    announcer.addEventListener('leave', ({ detail }) => {
-      availability.removePeer(detail.peer)
-      superSeed?.removePeer(detail.peer)
-    }, { signal })
+    announcer.addEventListener('leave', ({ detail }) => { availability.removePeer(detail.peer) }, { signal })
     network.provide(entry.cid, { signal }).catch(err => {
       if (!signal.aborted) this.#log.error('providing %s failed: %e', entry.key, err)
     })
-    return { announcer, availability, ...(superSeed === undefined ? {} : { superSeed }) }
+    return { announcer, availability }
   }
 
   /** Leaves the content's topic (publishing LEAVE) and stops providing it. */
@@ -59,14 +53,10 @@ export class ContentAnnouncements {
   ban (entry: ContentEntry, peer: string): void {
     // the download has banned it in the view already; this covers bans from elsewhere too
     entry.announced?.availability.ban(peer)
-    entry.announced?.superSeed?.removePeer(peer)
   }
 
   /** A peer disconnected: it holds nothing any more as far as every content's view goes. */
   peerGone (entries: Iterable<ContentEntry>, peer: string): void {
-    for (const entry of entries) {
-      entry.announced?.availability.removePeer(peer)
-      entry.announced?.superSeed?.removePeer(peer)
-    }
+    for (const entry of entries) entry.announced?.availability.removePeer(peer)
   }
 }

@@ -2,7 +2,7 @@ import type { CID } from 'multiformats/cid'
 import type { ChunkLayout, Manifest } from '../content/index.js'
 import type { HaveAnnouncer } from '../net/index.js'
 import type { ChunkStore } from '../store/index.js'
-import type { Availability, SuperSeedPolicy } from '../swarm/index.js'
+import type { Availability } from '../swarm/index.js'
 import type { ShoalError } from '../util/shoal-error.js'
 import type { ContentMeta } from './content-records.js'
 import { MAX_TRACKED_PEERS_PER_CONTENT } from './constants.js'
@@ -25,10 +25,9 @@ export interface AnnouncedContent {
   announcer: HaveAnnouncer
   /**
    * The content's one view of who holds what (gossip and direct bitfield answers, banned peers
-   * excluded): the download's picker, the seeder's first-copy rule, super-seeding and the dashboard read it.
+   * excluded): the download's picker, the seeder's first-copy rule and the dashboard read it.
    */
   availability: Availability
-  superSeed?: SuperSeedPolicy
 }
 
 /**

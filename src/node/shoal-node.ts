@@ -133,7 +133,7 @@ export class ShoalNode extends TypedEventEmitter<ShoalEvents> implements ShoalAp
     })
     const network = await startNetwork(this.init, source, logger)
     this.#network = network
-    const announcements = new ContentAnnouncements({ network, superSeed: this.init.superSeed === true, logger })
+    const announcements = new ContentAnnouncements({ network, logger })
     this.#announcements = announcements
     this.#contents.withdraw = async entry => { await announcements.withdraw(entry) }
     this.#downloads = new DownloadRunner({

@@ -17,8 +17,6 @@ export interface ShoalInit {
   uploadLimit?: number
   /** Global download cap in bytes/s; 0 or undefined = unlimited. */
   downloadLimit?: number
-  /** First-seeder mode: hand out each chunk about once and let receivers spread it. */
-  superSeed?: boolean
   /** Most peers one download talks to at once. */
   maxPeersPerContent?: number
   /** Chunk size for content added by this node. */

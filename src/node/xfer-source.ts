@@ -21,11 +21,11 @@ const { UPLOAD_IDLE_BACKLOG } = swarmConstants
 
 /**
  * What the xfer server serves from: a node's contents. Only verified chunks are ever offered (the
- * store holds nothing else), and the upload policy (slots, super-seeding, rate limit) is applied here.
+ * store holds nothing else), and the upload policy (slots, the origin's first-copy rule, rate limit) is applied here.
  */
 export class XferSource implements XferContentSource {
   readonly #init: XferSourceInit
-  /** The plain seeder's first-copy rule, per content it publishes. */
+  /** The origin's first-copy rule, per content this node added itself. */
   readonly #firstCopy = new WeakMap<ContentEntry, FirstCopyPolicy>()
   /** Every holder's busy-uplink rule, per content. */
   readonly #busy = new WeakMap<ContentEntry, BusyUplinkPolicy>()
@@ -48,12 +48,10 @@ export class XferSource implements XferContentSource {
     return this.#init.entry(cid)?.held?.manifestBytes
   }
 
-  bitfield (cid: CID, peer: string): XferBitfield | undefined {
-    const entry = this.#init.entry(cid)
-    const store = entry?.held?.store
-    if (store === undefined) return undefined
-    const field = entry?.announced?.superSeed?.bitfieldFor(peer) ?? store.have
-    return { chunkCount: store.chunkCount, bytes: field.bytes, origin: entry?.held?.meta.mode === 'seed' }
+  bitfield (cid: CID): XferBitfield | undefined {
+    const held = this.#init.entry(cid)?.held
+    if (held === undefined) return undefined
+    return { chunkCount: held.store.chunkCount, bytes: held.store.have.bytes, origin: held.meta.mode === 'seed' }
   }
 
   admit (cid: CID, peer: string, index: number, lastResort = false, excluded?: readonly string[]): 'ok' | 'busy' | 'elsewhere' | 'not-held' {
@@ -72,22 +70,18 @@ export class XferSource implements XferContentSource {
     const rare = holders !== undefined && rareRequest(holders, backlog)
     if (this.#init.uploadSlots.acquire(peer, { uplinkIdle, rare }) === 'busy') return 'busy'
     entry.peers.add(peer)
-    const superSeed = entry.announced?.superSeed
     // 'elsewhere' (not 'busy', never 'not-held'): the receiver takes this one chunk from another holder
     // first and asks us for another at once, instead of leaving our uplink alone for a back-off; it
     // keeps counting us as a holder and comes back if no other holder delivers (saying so: lastResort,
     // which every claim-counting rule here honours).
-    // The busy rule goes first: the seeder policies count an 'ok' as an upload at once.
-    let verdict = superSeed !== undefined
-      ? superSeed.admit(peer, index, lastResort)
-      : lastResort ? 'ok' : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
-    const firstCopy = verdict === 'ok' && superSeed === undefined ? this.#firstCopyPolicy(entry) : undefined
+    // The busy rule goes first: the first-copy rule counts an 'ok' as an upload at once.
+    let verdict = lastResort ? 'ok' : (this.#busyPolicy(entry)?.admit(peer, index, backlog) ?? 'ok')
+    const firstCopy = verdict === 'ok' ? this.#firstCopyPolicy(entry) : undefined
     if (firstCopy !== undefined) verdict = firstCopy.admit(peer, index, { uplinkIdle, lastResort, ...(excluded === undefined ? {} : { excluded }) })
     if (verdict === 'ok') this.#backlog.admitted(peer, `${entry.key} ${index}`)
-    const policy = superSeed ?? firstCopy
-    // DEBUG=shoal:node:admit: every seeder-policy decision and why, to tell which path let a duplicate through
-    if (policy !== undefined && this.#admitLog.enabled) {
-      this.#admitLog('%s %d %s uploads=%d holders=%d backlog=%d', peer, index, policy.lastReason, policy.uploads(index), entry.announced?.availability.count(index) ?? 0, backlog)
+    // DEBUG=shoal:node:admit: every first-copy decision and why, to tell which path let a duplicate through
+    if (firstCopy !== undefined && this.#admitLog.enabled) {
+      this.#admitLog('%s %d %s uploads=%d holders=%d backlog=%d', peer, index, firstCopy.lastReason, firstCopy.uploads(index), entry.announced?.availability.count(index) ?? 0, backlog)
     }
     return verdict
   }
@@ -139,8 +133,7 @@ export class XferSource implements XferContentSource {
     if (this.#log.enabled) this.#log('%s %s %d', entry?.held?.meta.mode, peer, index)
     if (entry !== undefined) {
       this.#backlog.sent(peer, `${entry.key} ${index}`)
-      const policy = entry.announced?.superSeed ?? this.#firstCopy.get(entry)
-      policy?.sent(index)
+      this.#firstCopy.get(entry)?.sent(index)
     }
     entry?.uploaded.add(bytes)
     entry?.sources.sent(peer, bytes)

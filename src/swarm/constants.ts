@@ -116,24 +116,19 @@ export const DEFAULT_UPLOAD_SLOT_RESERVE_MS = 2_000
 /** A refused peer that did not ask again within this time leaves the wait list. */
 export const DEFAULT_UPLOAD_WAITER_TTL_MS = 10_000
 
-/** Chunks revealed at a time to each peer by a super-seeder. */
-export const DEFAULT_SUPER_SEED_REVEAL = 2
-/** After a chunk's copy left, a super-seeder refuses it to others this long so the copy can spread. */
-export const DEFAULT_SUPER_SEED_GRACE_MS = 10_000
-
 /**
- * A plain seeder refuses to upload a chunk again this soon after its last copy left (the copy is on
+ * The origin refuses to upload a chunk again this soon after its last copy left (the copy is on
  * its way and not announced yet), before and after every chunk went out once.
  */
 export const DEFAULT_FIRST_COPY_GRACE_MS = 10_000
 /**
- * Once a plain seeder uploaded every chunk, it leaves chunks this many peers hold to them. 1: any
+ * Once the origin uploaded every chunk, it leaves chunks this many peers hold to them. 1: any
  * holder. With 2 the seeder's extra copies went to chunks the swarm was replicating anyway (swarm
  * simulator, 100 peers: egress 1.11 x F with 2, 1.06 with 1, same finish times).
  */
 export const DEFAULT_FIRST_COPY_SPREAD = 1
 /**
- * Once every chunk went out, a plain seeder whose uplink would otherwise idle serves chunks fewer
+ * Once every chunk went out, an origin whose uplink would otherwise idle serves chunks fewer
  * than this many peers hold (FirstCopyPolicy idleSpreadCopies). 1 (as spreadCopies: off): in the
  * swarm simulator (100 peers, seeds 1-3) 4 sent 1.11-1.13 x F instead of 1.07-1.08 for the same
  * efficiency (0.755-0.777 against 0.751-0.770): the tail is the swarm's spread, not the origin's time.
@@ -142,11 +137,12 @@ export const DEFAULT_FIRST_COPY_IDLE_SPREAD = 1
 /**
  * How long a seeder policy keeps sending one peer elsewhere for one chunk before serving it anyway
  * (RefusalWindow). Gossip claims are unchecked: a peer still asking after this found no usable holder.
- * In the swarm simulation a window of 0 (refuse once) let super-seeding send F x 1.29 instead of 1.00.
+ * In the swarm simulation a window of 0 (refuse once) made the origin send F x 1.29 instead of 1.00
+ * (measured on the origin policy retired in session 22; docs/decisions.md).
  */
 export const DEFAULT_REFUSAL_WINDOW_MS = 5_000
 /**
- * A plain seeder that sent a chunk as a last resort (its asker had no other usable holder) less than
+ * An origin that sent a chunk as a last resort (its asker had no other usable holder) less than
  * this long ago does not honour a second peer's last resort for it at once: the first copy is on its
  * way and will be announced within about this long, so the second asker is sent elsewhere under the
  * refusal window (and served within DEFAULT_REFUSAL_WINDOW_MS at worst, should that copy's holder be

@@ -42,8 +42,8 @@ export interface FirstCopyPolicyInit {
 }
 
 /**
- * The plain seeder's upload rule, a light form of super-seeding that hides nothing: while some chunk
- * has never been uploaded, a chunk that was already uploaded (or is being uploaded) is refused, so
+ * The origin's upload rule (a node seeding content it added itself): while some chunk has never
+ * been uploaded, a chunk that was already uploaded (or is being uploaded) is refused, so
  * the seeder's uplink carries fresh chunks and the swarm trades the rest. Without it, receivers that
  * cannot see each other's requests in flight ask the seeder for the same rare chunk, and the seeder
  * sent the file about twice. A chunk whose only copy is gone (nobody else is known to hold it and its
@@ -61,7 +61,8 @@ export interface FirstCopyPolicyInit {
  * one stuck at 117-120 of 128 chunks, and two identities announcing every chunk got a newcomer 0
  * chunks in 75 s. The cost is bounded: at most one extra copy per peer and chunk per window. Refusing
  * only once (no window) let receivers come back 2 s later for chunks honest holders were about to
- * serve: super-seeding sent F x 1.29 instead of 1.00 in the swarm simulation.
+ * serve: the origin sent F x 1.29 instead of 1.00 in the swarm simulation (measured on the origin
+ * policy retired in session 22; docs/decisions.md).
  */
 const NO_SUSPECTS: readonly string[] = []
 

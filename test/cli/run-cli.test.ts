@@ -74,6 +74,21 @@ describe('shoal CLI', { timeout: 120_000 }, () => {
     assert.equal(overridden.code, 0, overridden.stderr)
   })
 
+  it('a retired --super-seed or SHOAL_SUPER_SEED (any value) still runs, with one warning on stderr and no help entry', async () => {
+    const dataDir = join(work, 'd-retired')
+    const warning = (source: string): string => `shoal: ${source} is retired and ignored: every seeder now uses the first-copy policy (docs/decisions.md)\n`
+    const flag = await runShoal(['id', '--json', '--super-seed', '--data-dir', dataDir])
+    assert.equal(flag.code, 0, flag.stderr)
+    assert.equal(flag.stderr, warning('--super-seed'))
+    assert.equal(flag.json().length, 1, '--json stdout is still one result line')
+    const env = await runShoal(['id', '--quiet', '--data-dir', dataDir], { env: { SHOAL_SUPER_SEED: 'maybe' } })
+    assert.equal(env.code, 0, env.stderr)
+    assert.equal(env.stderr, warning('SHOAL_SUPER_SEED'), 'warned even with --quiet; a bad value is no error')
+    assert.equal(env.stdout, `${flag.json()[0]!.peerId as string}\n`)
+    const help = await runShoal(['--help'])
+    assert.ok(!help.stdout.includes('--super-seed'), 'a retired flag is not offered in --help')
+  })
+
   it('ls and status work on a data dir without a network or daemon', async () => {
     const dataDir = join(work, 'd-ls')
     const ls = await runShoal(['ls', '--json', '--data-dir', dataDir])

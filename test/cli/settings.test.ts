@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { RETIRED_SETTINGS, retiredSettingWarnings } from '../../src/cli/retired-settings.js'
 import { SETTINGS, parseBytes, parseDuration, parseRate, resolveSettings } from '../../src/cli/settings.js'
 import { isShoalError } from '../../src/util/shoal-error.js'
 
@@ -66,19 +67,40 @@ describe('settings', () => {
     assert.deepEqual(settings.listen, ['/ip4/0.0.0.0/tcp/0'])
     assert.equal(settings.chunkSize, 256 * 1024)
     assert.equal(settings.seedTime, 0)
-    assert.equal(settings.superSeed, false)
     assert.equal(settings.maxPeers, 32)
   })
 
   it('a flag beats the environment, the environment beats the default', () => {
-    const env = { SHOAL_MAX_PEERS: '7', SHOAL_DATA_DIR: '/env', SHOAL_SUPER_SEED: 'true' }
+    const env = { SHOAL_MAX_PEERS: '7', SHOAL_DATA_DIR: '/env' }
     assert.equal(resolveSettings({}, env).maxPeers, 7)
     assert.equal(resolveSettings({ maxPeers: '9' }, env).maxPeers, 9)
     assert.equal(resolveSettings({ dataDir: '/flag' }, env).dataDir, '/flag')
-    assert.equal(resolveSettings({}, env).superSeed, true)
     assert.equal(resolveSettings({}, { SHOAL_DATA_DIR: '~/x' }).dataDir, join(homedir(), 'x'))
     assert.deepEqual(resolveSettings({}, { SHOAL_BOOTSTRAP: '/ip4/1.2.3.4/tcp/1/p2p/a, /ip4/5.6.7.8/tcp/2/p2p/b' }).bootstrap,
       ['/ip4/1.2.3.4/tcp/1/p2p/a', '/ip4/5.6.7.8/tcp/2/p2p/b'])
+  })
+
+  it('--super-seed / SHOAL_SUPER_SEED is retired: one warning naming where it was set, whatever its value, and no effect', () => {
+    const warning = (source: string): string => `${source} is retired and ignored: every seeder now uses the first-copy policy (docs/decisions.md)`
+    assert.deepEqual(retiredSettingWarnings({ superSeed: true }, {}), [warning('--super-seed')])
+    assert.deepEqual(retiredSettingWarnings({}, { SHOAL_SUPER_SEED: 'true' }), [warning('SHOAL_SUPER_SEED')])
+    assert.deepEqual(retiredSettingWarnings({}, { SHOAL_SUPER_SEED: 'false' }), [warning('SHOAL_SUPER_SEED')])
+    // never parsed: a value the old boolean parser refused is no error, only the same warning
+    assert.deepEqual(retiredSettingWarnings({}, { SHOAL_SUPER_SEED: 'maybe' }), [warning('SHOAL_SUPER_SEED')])
+    assert.deepEqual(retiredSettingWarnings({ superSeed: true }, { SHOAL_SUPER_SEED: 'true' }), [warning('--super-seed')], 'one warning, naming the flag')
+    assert.deepEqual(retiredSettingWarnings({}, { SHOAL_SUPER_SEED: '' }), [], 'an empty variable sets nothing')
+    assert.deepEqual(retiredSettingWarnings({}, {}), [])
+    const plain = resolveSettings({}, {})
+    assert.deepEqual(resolveSettings({ superSeed: true }, { SHOAL_SUPER_SEED: 'maybe' }), plain, 'the resolved settings are those of a node that never set it')
+    assert.ok(!('superSeed' in plain))
+  })
+
+  it('a retired setting is no live setting (so not in .env.example either), and docs/cli.md says it is ignored', async () => {
+    const doc = await readFile(join(ROOT, 'docs', 'cli.md'), 'utf8')
+    for (const r of RETIRED_SETTINGS) {
+      assert.ok(!SETTINGS.some(s => s.key === r.key || s.env === r.env || s.flag.split(' ')[0] === r.flag), `${r.flag} is not also a live setting`)
+      assert.ok(doc.includes(`\`${r.flag}\``) && doc.includes(`\`${r.env}\``), `docs/cli.md names ${r.flag} and ${r.env} among the retired settings`)
+    }
   })
 
   it('a bad value names its source', () => {

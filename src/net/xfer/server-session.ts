@@ -278,7 +278,7 @@ export class XferServerSession {
   async #serve (job: Job): Promise<void> {
     const source = this.#source!
     if (job.kind === 'bitfield') {
-      const bitfield = source.bitfield(job.cid, this.#peer)
+      const bitfield = source.bitfield(job.cid)
       if (bitfield === undefined) throw new Refusal(Frame.RejectReason.UNKNOWN_CONTENT, 'no bitfield for this content')
       if (bitfield.bytes.byteLength + 64 > this.#options.maxFrameSize) throw new Refusal(Frame.RejectReason.INTERNAL, 'bitfield too large for one frame')
       await this.#waitForCapacity(job)

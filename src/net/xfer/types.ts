@@ -41,8 +41,8 @@ export interface XferClient {
 /** What the server side serves from; the orchestration layer implements it. */
 export interface XferContentSource {
   manifestBytes(cid: CID): Uint8Array | undefined
-  /** Per peer, so super-seeding can show a subset. */
-  bitfield(cid: CID, peer: string): XferBitfield | undefined
+  /** The chunks this node offers for the content (the same answer to every peer). */
+  bitfield(cid: CID): XferBitfield | undefined
   /**
    * Upload-slot / seeder policy, asked when a chunk request arrives. 'elsewhere': held, but the asker
    * should try other holders first (REJECT ELSEWHERE, never NOT_HELD, so its view of us stays intact).
