@@ -29,8 +29,6 @@ export const PROVIDER_REPROVIDE_THRESHOLD_MS = 90_000
 /** A provide that reached no DHT server is retried this often until one stores it. */
 export const PROVIDE_RETRY_INTERVAL_MS = 5_000
 
-/** How often a DHT query waiting for its first routing-table peer looks again (waitForDhtPeers). */
-export const DHT_PEER_POLL_MS = 20
 /** Default bound of a findProviders() lookup. */
 export const FIND_PROVIDERS_TIMEOUT_MS = 10_000
 /** Default bound of a provide() query. */

@@ -85,9 +85,6 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
       // Queries wait for the first self-query, by default started 1 s after start: that wait was
       // most of a receiver's time to first chunk. Start it at once.
       initialQuerySelfInterval: 0,
-      // ... and queries need not wait for it to end: Network waits for one routing-table peer only
-      // (waitForDhtPeers), the self-query's walk of every peer goes on beside.
-      allowQueryWithZeroPeers: true,
       reprovide: {
         validity: PROVIDER_VALIDITY_MS,
         interval: PROVIDER_SWEEP_INTERVAL_MS,

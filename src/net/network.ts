@@ -6,7 +6,6 @@ import { createShoalLibp2p } from './create-libp2p.js'
 import { HaveAnnouncer } from './have-announcer.js'
 import { resolveNodeConfig } from './node-config.js'
 import { SignalTopic } from './signal-topic.js'
-import { waitForDhtPeers } from './wait-for-dht-peers.js'
 import { xfer } from './xfer/index.js'
 import type { ServiceFactory, ShoalLibp2p } from './create-libp2p.js'
 import type { FindProvidersOptions, NetworkApi, NetworkEvents, ProvideOptions } from './network-api.js'
@@ -173,7 +172,6 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     const signal = AbortSignal.any(signals)
     const started = performance.now()
     try {
-      await waitForDhtPeers(this.libp2p.services.dht, signal)
       for await (const event of this.libp2p.services.dht.findProviders(cid, { signal })) {
         if (event.name !== 'PROVIDER') continue
         for (const info of event.providers) {
@@ -270,7 +268,6 @@ export class ShoalNetwork extends TypedEventEmitter<NetworkEvents> implements Ne
     let stored = 0
     const started = performance.now()
     try {
-      await waitForDhtPeers(this.libp2p.services.dht, signal)
       for await (const event of this.libp2p.services.dht.provide(cid, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') stored++
       }
