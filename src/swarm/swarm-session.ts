@@ -659,6 +659,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       this.#pendingWrites--
     }
     this.#stats.bytes += data.length
+    if (this.#trace.enabled) this.#trace('wrote %d', index)
     this.safeDispatchEvent('chunk', { detail: { index, peer: p.id } })
     this.#progress(false)
     this.#checkDone()
