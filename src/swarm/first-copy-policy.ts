@@ -3,11 +3,7 @@ import type { AvailabilityView } from './availability.js'
 import { ClaimReports } from './claim-reports.js'
 import { RefusalWindow } from './refusal-window.js'
 
-/**
- * Why a seeder policy answered: a first upload, a re-upload to a peer with no other source
- * (`last-resort`), to the peer that got the previous copy, of a chunk nobody else covers, or after
- * the refusal window ran out; or a refusal.
- */
+/** What FirstCopyPolicy.admit is told about one chunk request. */
 export interface AdmitOptions {
   /** Nothing else is queued for the uplink. */
   uplinkIdle?: boolean
@@ -17,6 +13,11 @@ export interface AdmitOptions {
   excluded?: readonly string[]
 }
 
+/**
+ * Why a seeder policy answered: a first upload, a re-upload to a peer with no other source
+ * (`last-resort`), to the peer that got the previous copy, of a chunk nobody else covers, or after
+ * the refusal window ran out; or a refusal.
+ */
 export type AdmitReason = 'fresh' | 'last-resort' | 'same-peer' | 'uncovered' | 'window-over' | 'refused'
 
 export interface FirstCopyPolicyInit {
@@ -55,7 +56,8 @@ export interface FirstCopyPolicyInit {
  * A refusal is a hint, never a denial: a peer is sent elsewhere for a given chunk for at most
  * `refusalWindowMs` from the first refusal, and served it when it asks after that (RefusalWindow). The holders this policy counts are claims from gossip, which the seeder cannot
  * check and the asker may rightly distrust (they may serve garbage the asker banned them for, or
- * announce chunks they never serve); the REQUEST carries nothing that says so. A peer still asking
+ * announce chunks they never serve). The REQUEST says whom its asker banned (`excluded`), which
+ * this policy counts but cannot check either: see admit(). A peer still asking
  * for a chunk once the window is over found no better source, so refusing it again could deny the
  * chunk's last honest source. Measured on the old rule: 2 corrupting receivers of 8 left every honest
  * one stuck at 117-120 of 128 chunks, and two identities announcing every chunk got a newcomer 0
