@@ -80,7 +80,7 @@ export interface SimConfig {
   haveFlushMs?: number
   /** Experiment: a HAVE for a chunk at most RARE_ADMIT_HOLDERS hold (the node's gossip view) is batched at most this long. */
   haveRareMs?: number
-  /** false: the origin ignores the banned peers last-resort requests name (the rule before ClaimReports). */
+  /** false: the origin ignores the banned peers requests name (the rule before ClaimReports). */
   reports?: boolean
   /** FirstCopyPolicy spreadCopies (production default 1); 1 = never re-upload a chunk someone else holds. */
   firstCopySpread?: number

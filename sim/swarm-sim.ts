@@ -31,7 +31,7 @@ interface Job {
   sending: boolean
   /** REQUEST last_resort: the requester was sent elsewhere for it before and knows no other holder. */
   lastResort: boolean
-  /** REQUEST excluded: with lastResort, the peers the requester banned. */
+  /** REQUEST excluded: the peers the requester banned. */
   excluded?: readonly string[]
   /** Why the origin's first-copy rule admitted it (--diag). */
   reason?: AdmitReason

@@ -37,7 +37,7 @@ export class Availability implements AvailabilityView {
    */
   #observerList: AvailabilityObserver[] = []
   readonly #banned = new Set<string>()
-  /** The same, oldest ban first, as requests name them (one array, replaced on each ban). */
+  /** The same, oldest ban first, as requests name them: one array, replaced on each ban, so a request reads it without a copy. */
   #bannedList: readonly string[] = []
   /** Chunks some banned peer claimed (before or after its ban): a seeder may still count those claims. */
   readonly #bannedClaims: Bitfield

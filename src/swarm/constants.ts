@@ -153,12 +153,12 @@ export const DEFAULT_REFUSAL_WINDOW_MS = 5_000
  */
 export const DEFAULT_LAST_RESORT_GRACE_MS = 3_000
 /**
- * A peer this many distinct askers named as banned in their last-resort requests is a suspect to a
+ * A peer this many distinct askers named as banned in their chunk requests is a suspect to a
  * seeder's policy: its claims no longer count as copies of a chunk (ClaimReports). 2, so that one
  * asker's word is never enough.
  */
 export const DEFAULT_SUSPECT_REPORTERS = 2
-/** Banned peers one last-resort request names at most (as many as the xfer REQUEST `excluded` field carries: MAX_EXCLUDED_PEERS). */
+/** Banned peers one chunk request names at most (as many as the xfer REQUEST `excluded` field carries: MAX_EXCLUDED_PEERS). */
 export const MAX_EXCLUDED_PER_REQUEST = 16
 /** Reported peers a seeder's policy tracks per content at most; reports beyond it are dropped. */
 export const MAX_REPORTED_PEERS = 1024

@@ -347,6 +347,6 @@ function askFields (options: ChunkRequestOptions): Partial<Frame> {
   const excluded = options.excluded ?? []
   return {
     ...(options.lastResort === true ? { lastResort: true } : {}),
-    ...(excluded.length === 0 ? {} : { excluded: excluded.length <= MAX_EXCLUDED_PEERS ? [...excluded] : excluded.slice(0, MAX_EXCLUDED_PEERS) })
+    ...(excluded.length === 0 ? {} : { excluded: excluded.slice(0, MAX_EXCLUDED_PEERS) })
   }
 }
