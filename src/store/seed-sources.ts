@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { safeJoin } from '../content/index.js'
@@ -86,9 +87,14 @@ export class SeedSources {
     return this.#changed.has(fileIndex)
   }
 
-  /** How the open file `fileIndex` differs from its stamp now, or undefined when it does not. */
-  async difference (fileIndex: number, handle: FileHandle): Promise<string | undefined> {
-    return stampDifference(this.#stamps[fileIndex]!, stampOf(await handle.stat()))
+  /**
+   * How the open file `fileIndex` differs from its stamp now, or undefined when it does not. Runs on
+   * every chunk read, so it stats the open descriptor in place: an fstat of an open file reads its
+   * in-memory inode (~4 us here), while `handle.stat()` hops through libuv's thread pool and cost
+   * ~80 us of CPU per call on this machine, a seeder's third-largest cost per chunk served.
+   */
+  difference (fileIndex: number, handle: FileHandle): string | undefined {
+    return stampDifference(this.#stamps[fileIndex]!, stampOf(fstatSync(handle.fd)))
   }
 
   /** Records that file `fileIndex` changed; false when that was known already. */

@@ -88,7 +88,7 @@ describe('ChunkStore seed', () => {
     await store.close()
   })
 
-  it('catches a change that keeps size and mtime by re-hashing reads', async () => {
+  it('catches a change that keeps size and mtime by hashing first reads', async () => {
     const base = await temp.make()
     const file = { path: 'q.bin', data: makeData('quiet', 4096) }
     const source = join(base, 'q.bin')
