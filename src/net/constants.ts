@@ -105,3 +105,11 @@ export const IDENTITY_FILE = 'identity.key'
 export const SIGNAL_TOPIC_PREFIX = '/shoal/1/signal/'
 /** Largest message on a signal topic (bytes): it carries a few ids, never data. */
 export const SIGNAL_MAX_BYTES = 1024
+
+/**
+ * How long a peer-store record answers repeated merges (repeat-merge-filter.ts): each peer still
+ * merged again and again is written at least this often, far inside the store's expiry (hours).
+ */
+export const REPEAT_MERGE_TTL_MS = 30_000
+/** Peers whose last merged record is remembered for that. */
+export const REPEAT_MERGE_MAX_PEERS = 4_096

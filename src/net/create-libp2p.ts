@@ -23,6 +23,7 @@ import {
 import { shoalGossipsub } from './gossipsub.js'
 import { shoalNoise } from './shoal-noise.js'
 import { StopTolerantDatastore } from './stop-tolerant-datastore.js'
+import { filterRepeatMerges } from './repeat-merge-filter.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { loadSwarmKey } from './swarm-key.js'
 import type { BootstrapDialer } from './bootstrap-dialer.js'
@@ -141,6 +142,7 @@ export async function createShoalLibp2p (config: NodeConfig, options: CreateShoa
     await Promise.resolve(datastore.close()).catch(() => {})
     throw err
   }
+  filterRepeatMerges(node.peerStore)
   log('created node %p (dht %s, private network %s)', node.peerId, config.dhtMode, psk !== undefined)
   return node
 }
