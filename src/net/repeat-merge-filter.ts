@@ -9,13 +9,15 @@ export interface RepeatMergeFilterOptions {
   now?: () => number
 }
 
-/** A peer's record as the store's last write for it returned, and which write that was. */
+/**
+ * A peer's record as the store's last write for it returned. Every write deletes the peer's entry
+ * when it starts, so an entry that exists is the latest write's and nothing has changed it since.
+ */
 interface Known {
   protocols: Set<string>
   addrs: Set<string>
   peer: Peer
   at: number
-  write: number
 }
 
 /**
@@ -39,7 +41,7 @@ export function filterRepeatMerges (peerStore: PeerStore, options: RepeatMergeFi
   const maxPeers = options.maxPeers ?? REPEAT_MERGE_MAX_PEERS
   const now = options.now ?? Date.now
   const known = new Map<string, Known>()
-  /** Per peer, the number of the last write started; a consumed peer record starts one for every peer. */
+  /** Per peer, the number of the last write started, so a write that another overlapped is not remembered. */
   const writes = new Map<string, number>()
   let epoch = 0
   let serial = 0
@@ -58,8 +60,7 @@ export function filterRepeatMerges (peerStore: PeerStore, options: RepeatMergeFi
       protocols: new Set(peer.protocols),
       addrs: new Set(peer.addresses.map(a => a.multiaddr.toString())),
       peer,
-      at: now(),
-      write
+      at: now()
     })
   }
 
@@ -78,7 +79,7 @@ export function filterRepeatMerges (peerStore: PeerStore, options: RepeatMergeFi
   peerStore.merge = async (id: PeerId, data: PeerData, opts?: AbortOptions): Promise<Peer> => {
     const key = id.toString()
     const entry = known.get(key)
-    if (entry !== undefined && entry.write === writes.get(key) && now() - entry.at < ttlMs && !adds(entry, key, data)) return entry.peer
+    if (entry !== undefined && now() - entry.at < ttlMs && !adds(entry, key, data)) return entry.peer
     return await write(id, async () => await merge(id, data, opts))
   }
   const patch = peerStore.patch.bind(peerStore)
