@@ -69,6 +69,13 @@ export const BITFIELD_REPUBLISH_INTERVAL_MS = 15_000
 /** A new subscriber triggers one BITFIELD publish after this short delay (lets the mesh form). */
 export const BITFIELD_ON_SUBSCRIBE_DELAY_MS = 200
 /**
+ * A member that unsubscribed or disconnected is forgotten this long after, unless it is subscribed
+ * again by then. A leaving node publishes LEAVE, unsubscribes and closes its connections in that
+ * order, but the receiver checks a message's signature before delivering it, so the unsubscribe or
+ * the disconnect can overtake the LEAVE that was sent before it; the grace lets the LEAVE land.
+ */
+export const LEAVE_GRACE_MS = 250
+/**
  * Largest chunk count an announcement may describe: its BITFIELD is 2 MiB, under GossipSub's 4 MiB
  * RPC cap (4 TiB at the default 256 KiB chunks; the 64 MiB manifest bound, ~1.9 M chunks, binds first).
  */

@@ -10,7 +10,8 @@ import {
   HAVE_FLUSH_DELAY_MS,
   HAVE_FLUSH_MAX_INDEXES,
   HAVE_MAX_INDEXES,
-  HAVE_TOPIC_PREFIX
+  HAVE_TOPIC_PREFIX,
+  LEAVE_GRACE_MS
 } from './constants.js'
 import { TopicValidatorResult } from './gossipsub.js'
 import type { AnnounceContext, DecodedAnnounce } from './announce-codec.js'
@@ -76,6 +77,8 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   readonly #local: Bitfield
   /** Peers that announced something and have not left: a leave is reported for these only. */
   readonly #members = new Set<string>()
+  /** Members that unsubscribed or disconnected, forgotten when the grace ends (LEAVE_GRACE_MS). */
+  readonly #departing = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #pending = new Set<number>()
   readonly #flushDelay: number
   readonly #flushMax: number
@@ -182,6 +185,8 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     pubsub.removeEventListener('message', this.#onMessage)
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     events.removeEventListener('peer:disconnect', this.#onDisconnect)
+    for (const timer of this.#departing.values()) clearTimeout(timer)
+    this.#departing.clear()
     this.#members.clear()
     this.#log('left %s', this.topic)
   }
@@ -249,7 +254,7 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
     const sub = evt.detail.subscriptions.find(s => s.topic === this.topic)
     if (sub === undefined) return
     if (!sub.subscribe) {
-      this.#forget(evt.detail.peerId.toString(), 'unsubscribe')
+      this.#depart(evt.detail.peerId.toString(), 'unsubscribe')
       return
     }
     // A newcomer should not wait for the periodic republish; coalesce a burst of joins into one.
@@ -262,10 +267,27 @@ export class HaveAnnouncer extends TypedEventEmitter<HaveAnnouncerEvents> {
   }
 
   readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    this.#forget(evt.detail.toString(), 'disconnect')
+    this.#depart(evt.detail.toString(), 'disconnect')
+  }
+
+  /** An unsubscribe or a disconnect: the member is forgotten after the grace unless it is back on the topic. */
+  #depart (peer: string, reason: Exclude<LeaveReason, 'leave'>): void {
+    if (!this.#members.has(peer) || this.#departing.has(peer)) return
+    const timer = setTimeout(() => {
+      this.#departing.delete(peer)
+      const back = this.#components.pubsub.getSubscribers(this.topic).some(p => p.toString() === peer)
+      if (!back) this.#forget(peer, reason)
+    }, LEAVE_GRACE_MS)
+    timer.unref()
+    this.#departing.set(peer, timer)
   }
 
   #forget (peer: string, reason: LeaveReason): void {
+    const timer = this.#departing.get(peer)
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      this.#departing.delete(peer)
+    }
     if (this.#members.delete(peer)) this.safeDispatchEvent('leave', { detail: { peer, reason } })
   }
 }
