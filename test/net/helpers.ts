@@ -2,6 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { ShoalNetwork } from '../../src/net/index.js'
 import type { HaveAnnouncer, NodeConfigInput } from '../../src/net/index.js'
 import { Availability } from '../../src/swarm/index.js'
@@ -28,6 +31,11 @@ export class Harness {
     await Promise.all(this.nets.map(async n => n.stop().catch(() => {})))
     await Promise.all(this.dirs.map(async d => rm(d, { recursive: true, force: true })))
   }
+}
+
+/** A raw-codec CIDv1 of `text`: a content id for gossip and DHT tests that need no manifest. */
+export async function cidOf (text: string): Promise<CID> {
+  return CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(text)))
 }
 
 /** A TCP port that was free a moment ago. */

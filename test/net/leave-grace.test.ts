@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { CID } from 'multiformats/cid'
-import { sha256 } from 'multiformats/hashes/sha2'
-import * as raw from 'multiformats/codecs/raw'
 import { LEAVE_GRACE_MS } from '../../src/net/constants.js'
 import { Bitfield } from '../../src/util/bitfield.js'
-import { Harness, waitFor } from './helpers.js'
+import { Harness, cidOf, waitFor } from './helpers.js'
 import type { LeaveReason, ShoalNetwork } from '../../src/net/index.js'
 
 const CHUNKS = 16
 
 function full (): Bitfield {
   const bits = new Bitfield(CHUNKS)
-  for (let i = 0; i < CHUNKS; i++) bits.set(i)
+  bits.setAll()
   return bits
 }
 
@@ -30,7 +27,7 @@ describe('HaveAnnouncer: a departing member is forgotten after the grace', () =>
     await a.start()
     b = await harness.network({ bootstrap: a.multiaddrs.map(m => m.toString()) })
     await b.start()
-    cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('leave-grace'))).toString()
+    cid = (await cidOf('leave-grace')).toString()
   })
   after(async () => { await harness.cleanup() })
 

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { CID } from 'multiformats/cid'
-import { sha256 } from 'multiformats/hashes/sha2'
-import * as raw from 'multiformats/codecs/raw'
 import { Bitfield } from '../../src/util/bitfield.js'
-import { Harness, viewOf, waitFor } from './helpers.js'
+import { Harness, cidOf, viewOf, waitFor } from './helpers.js'
 import type { HaveAnnouncer, ShoalNetwork } from '../../src/net/index.js'
-
-async function cidOf (text: string): Promise<CID> {
-  return CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(text)))
-}
 
 describe('ShoalNetwork: 1 bootstrap + 6 nodes on loopback', () => {
   const h = new Harness()
