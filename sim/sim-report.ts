@@ -1,4 +1,5 @@
 import { kumarRossSeconds } from './kumar-ross.js'
+import { SPREAD_SHARES } from './swarm-sim.js'
 import type { SwarmSim } from './swarm-sim.js'
 
 export interface SimReport {
@@ -92,7 +93,7 @@ export function formatReport (r: SimReport): string {
 
 /**
  * Where efficiency goes (--diag): when the origin's last fresh chunk left, how busy its uplink was
- * until then, the tail after it, the receivers' lag behind it, gossip hops and the holders' answers.
+ * until then, the tail after it, the receivers' lag behind it, the gossip delay and the holders' answers.
  */
 export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
   const c = sim.config
@@ -113,7 +114,33 @@ export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
     `origin: first upload starts ${f(startMs / 1000, 2)} s, last fresh chunk left at ${f(lastFreshMs / 1000, 2)} s (${f(fresh / 1000)} s of uplink at best), uplink busy ${f(busyShare * 100)}% until then, ${beforeFresh - c.chunks} re-sends before it`,
     `origin uploads by reason: ${[...sim.totals.originUploadsByReason].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `tail: T_last - last fresh ${f(r.tLastS - lastFreshMs / 1000, 2)} s; finish - last fresh p50 ${f(lag(0.5), 2)} s, p99 ${f(lag(0.99), 2)} s`,
-    `gossip: ${sim.gossipHops} hops of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks; ${sim.haveBatches} HAVE batches (${f(sim.haveBatches / Math.max(1, sim.nodes.length - 1), 0)} per peer)`,
+    `gossip: flood-published, one hop of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks; ${sim.haveBatches} HAVE batches (${f(sim.haveBatches / Math.max(1, sim.nodes.length - 1), 0)} per peer)`,
+    `receivers' uplinks busy per 2 s: ${uplinkShares(sim, 2).map(x => f(x * 100, 0)).join(' ')} %`,
+    `chunk spread, first copy to ${SPREAD_SHARES.slice(1).map(x => `${x * 100}%`).join(' / ')} of receivers (median over chunks): ${spread(sim).map(x => f(x / 1000, 2)).join(' / ')} s`,
     `answers to chunk requests: ${asked} (${f(asked / Math.max(1, r.honest), 0)} per receiver): ok ${f(v.ok / asked * 100)}%, busy ${f(v.busy / asked * 100)}%, elsewhere ${f(v.elsewhere / asked * 100)}%, not held ${f(v['not-held'] / asked * 100)}%`
   ].join('\n')
+}
+
+/** Share of all receivers' uplink time (arrived or not, any kind) spent sending, per bin of `binS` virtual seconds. */
+function uplinkShares (sim: SwarmSim, binS: number): number[] {
+  const receivers = sim.nodes.filter(n => n !== sim.origin).length
+  const out: number[] = []
+  const ms = sim.receiverUplinkMs
+  for (let b = 0; b * binS < ms.length; b++) {
+    let busy = 0
+    for (let s = b * binS; s < (b + 1) * binS; s++) busy += ms[s] ?? 0
+    out.push(busy / (receivers * binS * 1000))
+  }
+  return out
+}
+
+/** Median over chunks of the time from a chunk's first verified copy to each further share of SPREAD_SHARES. */
+function spread (sim: SwarmSim): number[] {
+  const first = sim.spreadAt[0]!
+  return sim.spreadAt.slice(1).map(at => {
+    const ms: number[] = []
+    for (let i = 0; i < at.length; i++) ms.push(first[i] === Infinity ? Infinity : at[i]! - first[i]!)
+    ms.sort((a, b) => a - b)
+    return ms[ms.length >> 1] ?? Infinity
+  })
 }

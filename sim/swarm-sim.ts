@@ -18,6 +18,10 @@ import type { PeerKind, SimConfig } from './sim-config.js'
 
 /** The first seeder's id, as a downloader marks it from its bitfield answer. */
 const ORIGINS = ['origin']
+/** Shares of the receivers at which a chunk's spread is timed (--diag); the first is its first copy. */
+export const SPREAD_SHARES = [0, 0.1, 0.5, 0.9, 1]
+/** GossipSub's validation of a received message (its signature check) before delivery, ms. */
+const GOSSIP_VALIDATION_MS = 2
 
 /** A request of one node's session, waiting at (or travelling to) the serving node. */
 interface Job {
@@ -340,14 +344,23 @@ export class SwarmSim {
   haveBatches = 0
   /** Bytes whose request was cancelled after they went on the wire. */
   lateBytes = 0
+  /** Verified copies of each chunk so far, over receivers (--diag: spread). */
+  readonly #copies: Uint32Array
+  /** Honest receivers in the config: the 100 % of a chunk's spread. */
+  readonly #honest: number
+  /** Per chunk, when its honest copies reached each share of SPREAD_SHARES of the honest receivers (virtual ms; Infinity: not yet). */
+  readonly spreadAt: Float64Array[]
+  /** Per virtual second: ms of receivers' uplinks spent sending (by the send's start; --diag). */
+  readonly receiverUplinkMs: number[] = []
   /** Peers some session banned. */
   readonly banned = new Set<string>()
-  /** Gossip hops a message needs to reach a member (GossipSub's mesh is a random graph of degree ~6). */
-  readonly #hops: number
   #unfinished = 0
 
   constructor (readonly config: SimConfig) {
     this.clock = new VirtualClock({ resolutionMs: config.clockResolutionMs })
+    this.#copies = new Uint32Array(config.chunks)
+    this.#honest = config.peers.filter(p => p.kind === 'honest').length
+    this.spreadAt = SPREAD_SHARES.map(() => new Float64Array(config.chunks).fill(Infinity))
     this.totals = { originUploads: [], originFirstSent: new Float64Array(config.chunks).fill(Infinity), originUploadsByReason: new Map() }
     this.random = seededRandom(config.seed)
     this.full = new Bitfield(config.chunks)
@@ -355,7 +368,6 @@ export class SwarmSim {
     const buffer = new ArrayBuffer(config.chunkSize)
     this.tokens = Array.from({ length: config.chunks }, () => new Uint8Array(buffer))
     this.corruptToken = new Uint8Array(buffer)
-    this.#hops = Math.max(1, Math.ceil(Math.log(config.peers.length + 1) / Math.log(6)))
     this.origin = this.#addNode('origin', config.originUp, config.originDown, 'origin')
     this.origin.have.setAll()
     if (config.policy === 'first-copy') this.origin.firstCopy = new FirstCopyPolicy({ availability: this.origin.gossipView!, now: () => this.clock.now(), spreadCopies: config.firstCopySpread, ...config.originOverrides })
@@ -384,22 +396,32 @@ export class SwarmSim {
     return a.accessMs + b.accessMs
   }
 
+  /** A receiver verified chunk `index`: times the shares of the honest receivers the chunk reached (--diag). */
+  #noteCopy (node: SimNode, index: number): void {
+    if (node.kind !== 'honest') return
+    const copies = ++this.#copies[index]!
+    const now = this.clock.now()
+    for (let s = 0; s < SPREAD_SHARES.length; s++) {
+      const at = this.spreadAt[s]!
+      if (at[index] === Infinity && copies >= Math.max(1, Math.ceil(SPREAD_SHARES[s]! * this.#honest))) at[index] = now
+    }
+  }
+
   /** Sends an answer (a refusal) back to the requester, one trip later. */
   reply (job: Job, from: SimNode, answer: () => void): void {
     this.clock.at(this.clock.now() + this.latency(from, job.from), () => { if (!job.cancelled) answer() })
   }
 
-  onUpload (node: SimNode, job: Job, _start: number, end: number): void {
-    if (node !== this.origin) return
+  onUpload (node: SimNode, job: Job, start: number, end: number): void {
+    if (node !== this.origin) {
+      const b = Math.floor(start / 1000)
+      this.receiverUplinkMs[b] = (this.receiverUplinkMs[b] ?? 0) + (end - start)
+      return
+    }
     const key = `${job.reason ?? 'ok'}${job.from.kind === 'honest' ? '' : ` (to ${job.from.kind})`}`
     this.totals.originUploadsByReason.set(key, (this.totals.originUploadsByReason.get(key) ?? 0) + 1)
     this.totals.originUploads.push([end, this.config.chunkSize])
     if (end < this.totals.originFirstSent[job.index]!) this.totals.originFirstSent[job.index] = end
-  }
-
-  /** Gossip hops an announcement takes at this swarm's size (--diag). */
-  get gossipHops (): number {
-    return this.#hops
   }
 
   #addNode (id: string, up: number, down: number, kind: PeerKind | 'origin'): SimNode {
@@ -506,6 +528,7 @@ export class SwarmSim {
   }
 
   #announceHave (node: SimNode, index: number): void {
+    this.#noteCopy(node, index)
     node.pendingHaves.push(index)
     if (node.pendingHaves.length >= HAVE_FLUSH_MAX_INDEXES) {
       this.#flushHaves(node)
@@ -542,27 +565,25 @@ export class SwarmSim {
   }
 
   /**
-   * Delivers one announcement of `from` to each member it reaches: members are grouped by the number
-   * of mesh hops the message takes (one event per group, not per member), each delivery lost with
-   * probability gossipLoss.
+   * Delivers one announcement of `from` to each member it reaches (one event for all of them), each
+   * delivery lost with probability gossipLoss. Production flood-publishes (shoalGossipsub
+   * `floodPublish`): the publisher sends its own message to every topic member it is connected to,
+   * and a node's members here are exactly its connections, so every copy is one hop: a network trip
+   * plus GossipSub's validation (signature check). The mesh's forwards only bring later duplicates.
    */
   #gossip (from: SimNode, deliver: (member: SimNode) => void): void {
-    const groups: SimNode[][] = Array.from({ length: this.#hops }, () => [])
+    const members: SimNode[] = []
     for (const member of from.neighbours) {
       if (this.random() < this.config.gossipLoss) continue
-      groups[Math.floor(this.random() * this.#hops)]!.push(member)
+      members.push(member)
     }
-    groups.forEach((members, h) => {
-      if (members.length === 0) return
-      // each hop costs a network trip plus GossipSub's validation (signature check) at the relay
-      const delay = (h + 1) * (this.config.latencyMs + 2)
-      // Arrivals are rounded up to the gossip tick: a session then handles the announcements of one
-      // tick in one scheduler pass (see docs/simulator.md, "simplifications").
-      const at = Math.ceil((this.clock.now() + delay) / this.config.gossipTickMs) * this.config.gossipTickMs
-      this.clock.at(at, () => {
-        if (!from.online) return
-        for (const member of members) if (member.online && member.neighbours.has(from)) deliver(member)
-      })
+    if (members.length === 0) return
+    // Arrivals are rounded up to the gossip tick: a session then handles the announcements of one
+    // tick in one scheduler pass (see docs/simulator.md, "simplifications").
+    const at = Math.ceil((this.clock.now() + this.config.latencyMs + GOSSIP_VALIDATION_MS) / this.config.gossipTickMs) * this.config.gossipTickMs
+    this.clock.at(at, () => {
+      if (!from.online) return
+      for (const member of members) if (member.online && member.neighbours.has(from)) deliver(member)
     })
   }
 

@@ -29,6 +29,23 @@ describe('swarm simulator (real sessions on virtual time)', () => {
     assert.ok(r.originEgress >= 1 && r.originEgress < 5, `origin egress ${r.originEgress}`)
   })
 
+  it('--diag figures: every chunk spreads to all receivers in order, and the uplink time is the bytes uploaded', async () => {
+    const sim = await simulate({ peers: 20 })
+    const last = sim.spreadAt.length - 1
+    for (let i = 0; i < sim.config.chunks; i++) {
+      // each share is reached no sooner than the one before; every chunk reached every receiver
+      for (let s = 1; s <= last; s++) assert.ok(sim.spreadAt[s]![i]! >= sim.spreadAt[s - 1]![i]!, `chunk ${i}, share ${s}`)
+      assert.ok(Number.isFinite(sim.spreadAt[last]![i]!), `chunk ${i} never reached every receiver`)
+      // a first copy cannot come before the origin sent the chunk for the first time
+      assert.ok(sim.spreadAt[0]![i]! >= sim.totals.originFirstSent[i]!, `chunk ${i} copied before it left the origin`)
+    }
+    const receivers = sim.nodes.filter(n => n !== sim.origin)
+    const uploadedMs = receivers.reduce((ms, n) => ms + n.uploadedBytes * 1000 / n.up, 0)
+    const busyMs = sim.receiverUplinkMs.reduce((a, b) => a + (b ?? 0), 0)
+    assert.ok(Math.abs(busyMs - uploadedMs) < 1, `uplink time ${busyMs} ms against ${uploadedMs} ms of uploads`)
+    assert.ok(busyMs > 0)
+  })
+
   it('with corrupting peers the honest ones finish and every corrupter is banned', async () => {
     const sim = await simulate({ peers: 40, corrupt: 0.1, seed: 3 })
     const corrupt = sim.nodes.filter(n => n.kind === 'corrupt')
