@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CALIBRATION_MEASURED_T_LAST_S, CALIBRATION_START_MS, DEFAULT_SCENARIO, buildScenario, calibrationScenario } from './scenario.js'
-import { formatDiagnostics, formatReport, simReport } from './sim-report.js'
+import { formatDiagnostics, formatReport, simReport, uplinkShares } from './sim-report.js'
 import { svgPlot } from './svg-plot.js'
 import { SwarmSim } from './swarm-sim.js'
 import type { Arrival, Capacity, ScenarioOptions } from './scenario.js'
@@ -74,7 +74,10 @@ async function writePlots (out: string, runs: Run[], name: string): Promise<void
   const egress: Series[] = runs.map((r, i) => ({ label: r.label, points: originRate(r), color: COLORS[i % COLORS.length]! }))
   await writeFile(join(out, `${name}-completion.svg`), svgPlot({ title: 'Completion time CDF', xLabel: 'virtual time (s)', yLabel: 'share of honest peers done', series: cdf }))
   await writeFile(join(out, `${name}-origin-egress.svg`), svgPlot({ title: "Origin's upload rate", xLabel: 'virtual time (s)', yLabel: 'MB/s (1 s bins)', series: egress }))
-  say(`plots: ${join(out, `${name}-completion.svg`)}, ${join(out, `${name}-origin-egress.svg`)}`)
+  // the ramp after discovery and the fall-off at the end: where a swarm loses against T_min
+  const uplinks: Series[] = runs.map((r, i) => ({ label: r.label, points: uplinkShares(r.sim, 1).map((share, s): [number, number] => [s, share * 100]), color: COLORS[i % COLORS.length]! }))
+  await writeFile(join(out, `${name}-receiver-uplinks.svg`), svgPlot({ title: "Receivers' uplinks busy", xLabel: 'virtual time (s)', yLabel: '% of all receivers (1 s bins)', series: uplinks }))
+  say(`plots: ${join(out, `${name}-completion.svg`)}, ${join(out, `${name}-origin-egress.svg`)}, ${join(out, `${name}-receiver-uplinks.svg`)}`)
 }
 
 async function main (): Promise<void> {

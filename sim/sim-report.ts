@@ -122,7 +122,7 @@ export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
 }
 
 /** Share of all receivers' uplink time (arrived or not, any kind) spent sending, per bin of `binS` virtual seconds. */
-function uplinkShares (sim: SwarmSim, binS: number): number[] {
+export function uplinkShares (sim: SwarmSim, binS: number): number[] {
   const receivers = sim.nodes.filter(n => n !== sim.origin).length
   const out: number[] = []
   const ms = sim.receiverUplinkMs
