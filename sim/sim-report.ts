@@ -1,5 +1,5 @@
 import { kumarRossSeconds } from './kumar-ross.js'
-import { SPREAD_SHARES } from './swarm-sim.js'
+import { GOSSIP_VALIDATION_MS, SPREAD_SHARES } from './swarm-sim.js'
 import type { SwarmSim } from './swarm-sim.js'
 
 export interface SimReport {
@@ -114,7 +114,7 @@ export function formatDiagnostics (sim: SwarmSim, r: SimReport): string {
     `origin: first upload starts ${f(startMs / 1000, 2)} s, last fresh chunk left at ${f(lastFreshMs / 1000, 2)} s (${f(fresh / 1000)} s of uplink at best), uplink busy ${f(busyShare * 100)}% until then, ${beforeFresh - c.chunks} re-sends before it`,
     `origin uploads by reason: ${[...sim.totals.originUploadsByReason].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `tail: T_last - last fresh ${f(r.tLastS - lastFreshMs / 1000, 2)} s; finish - last fresh p50 ${f(lag(0.5), 2)} s, p99 ${f(lag(0.99), 2)} s`,
-    `gossip: flood-published, one hop of ${f(c.latencyMs + 2, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks; ${sim.haveBatches} HAVE batches (${f(sim.haveBatches / Math.max(1, sim.nodes.length - 1), 0)} per peer)`,
+    `gossip: flood-published, one hop of ${f(c.latencyMs + GOSSIP_VALIDATION_MS, 0)} ms, rounded up to ${c.gossipTickMs} ms ticks; ${sim.haveBatches} HAVE batches (${f(sim.haveBatches / Math.max(1, sim.nodes.length - 1), 0)} per peer)`,
     `receivers' uplinks busy per 2 s: ${uplinkShares(sim, 2).map(x => f(x * 100, 0)).join(' ')} %`,
     `chunk spread, first copy to ${SPREAD_SHARES.slice(1).map(x => `${x * 100}%`).join(' / ')} of receivers (median over chunks): ${spread(sim).map(x => f(x / 1000, 2)).join(' / ')} s`,
     `answers to chunk requests: ${asked} (${f(asked / Math.max(1, r.honest), 0)} per receiver): ok ${f(v.ok / asked * 100)}%, busy ${f(v.busy / asked * 100)}%, elsewhere ${f(v.elsewhere / asked * 100)}%, not held ${f(v['not-held'] / asked * 100)}%`

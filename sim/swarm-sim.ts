@@ -21,7 +21,7 @@ const ORIGINS = ['origin']
 /** Shares of the receivers at which a chunk's spread is timed (--diag); the first is its first copy. */
 export const SPREAD_SHARES = [0, 0.1, 0.5, 0.9, 1]
 /** GossipSub's validation of a received message (its signature check) before delivery, ms. */
-const GOSSIP_VALIDATION_MS = 2
+export const GOSSIP_VALIDATION_MS = 2
 
 /** A request of one node's session, waiting at (or travelling to) the serving node. */
 interface Job {
@@ -346,8 +346,8 @@ export class SwarmSim {
   lateBytes = 0
   /** Verified copies of each chunk so far, over receivers (--diag: spread). */
   readonly #copies: Uint32Array
-  /** Honest receivers in the config: the 100 % of a chunk's spread. */
-  readonly #honest: number
+  /** Honest copies at which a chunk reaches each share of SPREAD_SHARES of the honest receivers. */
+  readonly #spreadCopies: number[]
   /** Per chunk, when its honest copies reached each share of SPREAD_SHARES of the honest receivers (virtual ms; Infinity: not yet). */
   readonly spreadAt: Float64Array[]
   /** Per virtual second: ms of receivers' uplinks spent sending (by the send's start; --diag). */
@@ -359,7 +359,8 @@ export class SwarmSim {
   constructor (readonly config: SimConfig) {
     this.clock = new VirtualClock({ resolutionMs: config.clockResolutionMs })
     this.#copies = new Uint32Array(config.chunks)
-    this.#honest = config.peers.filter(p => p.kind === 'honest').length
+    const honest = config.peers.filter(p => p.kind === 'honest').length
+    this.#spreadCopies = SPREAD_SHARES.map(share => Math.max(1, Math.ceil(share * honest)))
     this.spreadAt = SPREAD_SHARES.map(() => new Float64Array(config.chunks).fill(Infinity))
     this.totals = { originUploads: [], originFirstSent: new Float64Array(config.chunks).fill(Infinity), originUploadsByReason: new Map() }
     this.random = seededRandom(config.seed)
@@ -400,10 +401,8 @@ export class SwarmSim {
   #noteCopy (node: SimNode, index: number): void {
     if (node.kind !== 'honest') return
     const copies = ++this.#copies[index]!
-    const now = this.clock.now()
-    for (let s = 0; s < SPREAD_SHARES.length; s++) {
-      const at = this.spreadAt[s]!
-      if (at[index] === Infinity && copies >= Math.max(1, Math.ceil(SPREAD_SHARES[s]! * this.#honest))) at[index] = now
+    for (let s = 0; s < this.#spreadCopies.length; s++) {
+      if (copies === this.#spreadCopies[s]) this.spreadAt[s]![index] = this.clock.now()
     }
   }
 
@@ -458,7 +457,10 @@ export class SwarmSim {
       ...this.config.sessionOverrides
     })
     node.session = session
-    session.addEventListener('chunk', ({ detail }) => { this.#announceHave(node, detail.index) })
+    session.addEventListener('chunk', ({ detail }) => {
+      this.#noteCopy(node, detail.index)
+      this.#announceHave(node, detail.index)
+    })
     session.addEventListener('banned', ({ detail }) => { this.banned.add(detail.peer) })
     session.run({ signal: node.controller.signal }).then(() => {
       node.doneAt = this.clock.now()
@@ -528,7 +530,6 @@ export class SwarmSim {
   }
 
   #announceHave (node: SimNode, index: number): void {
-    this.#noteCopy(node, index)
     node.pendingHaves.push(index)
     if (node.pendingHaves.length >= HAVE_FLUSH_MAX_INDEXES) {
       this.#flushHaves(node)
