@@ -9,18 +9,15 @@
  *                                     -> {"type":"first","at":...} at the first verified chunk,
  *                                        {"type":"done","at":...,"path":"..."} once complete
  *
- * Times are wall-clock epoch ms, read right after the API answered; the content is polled every
- * POLL_MS, so a time is at most that late. Errors are {"type":"error","message":...}.
+ * Times are wall-clock epoch ms, taken as the daemon's events arrive (ControlClient.get reads
+ * GET /v1/events, nothing is polled). Errors are {"type":"error","message":...}.
  *
  *   node fleet-agent.js --api 127.0.0.1:7070 --data-dir <the daemon's data dir>
  */
 import { createInterface } from 'node:readline'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { ControlClient } from '../../src/api/control-client.js'
 
-/** Poll interval while a download runs: 8 agents at 10/s cost the daemons far less than 1% of a core. */
-const POLL_MS = 100
 const GET_TIMEOUT_MS = 600_000
 
 const { values } = parseArgs({ options: { api: { type: 'string' }, 'data-dir': { type: 'string' } } })
@@ -36,25 +33,21 @@ function emit (event: Record<string, unknown>): void {
 
 async function get (cid: string, out: string): Promise<void> {
   const signal = AbortSignal.timeout(GET_TIMEOUT_MS)
-  // ControlClient.get starts the download and polls at its own pace; the times come from the faster poll below
-  const started = client.get(cid, { out, signal })
-  started.catch(() => {})
   let first = false
-  for (;;) {
-    const info = (await client.ls()).find(c => c.cid === cid)
-    const at = Date.now()
-    if (info?.state === 'error') throw new Error(`${info.errorCode ?? ''} ${info.error ?? 'download failed'}`)
-    // verified bytes, not `have` (durable chunks, which waits for the store's group commit)
-    if (info !== undefined && !first && (info.downloadedBytes > 0 || info.have > 0)) {
+  // client.get waits on the daemon's event stream: the first durable chunk comes as a progress
+  // event (at most the store's FLUSH_INTERVAL_MS after it was verified), the end as it happens
+  const result = await client.get(cid, {
+    out,
+    signal,
+    onProgress: p => {
+      if (first || p.have === 0) return
       first = true
-      emit({ type: 'first', at })
+      emit({ type: 'first', at: Date.now() })
     }
-    if (info !== undefined && (info.state === 'complete' || info.state === 'seeding')) {
-      emit({ type: 'done', at, path: info.path })
-      return
-    }
-    await sleep(POLL_MS, undefined, { signal })
-  }
+  })
+  const at = Date.now()
+  if (!first) emit({ type: 'first', at })
+  emit({ type: 'done', at, path: result.path })
 }
 
 async function handle (line: string): Promise<void> {

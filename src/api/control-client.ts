@@ -1,12 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCode, isErrorCode, ShoalError } from '../errors.js'
 import type { ShoalApi } from '../node/shoal-api.js'
-import type { AddOptions, AddResult, ContentInfo, ContentRead, GcOptions, GcReport, GetOptions, GetResult, NodeStatus, ReadOptions } from '../node/types.js'
+import type { AddOptions, AddResult, ContentInfo, ContentRead, GcOptions, GcReport, GetOptions, GetResult, NodeStatus, Progress, ReadOptions } from '../node/types.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { POLL_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './constants.js'
 import { parseAddress } from './parse-address.js'
 import { readTokenFile, tokenFileIn } from './api-token.js'
+import { readEventStream } from './read-event-stream.js'
+import type { DaemonEvent } from './read-event-stream.js'
+
+const STOPPED_WAITING = 'stopped waiting; the daemon keeps downloading (shoal cancel to stop it)'
 
 export interface ControlClientInit {
   address: string
@@ -40,12 +44,106 @@ export class ControlClient implements ShoalApi {
     return await this.#call<AddResult>('POST', '/v1/contents', { path: resolve(path), chunkSize: options.chunkSize }, options.signal)
   }
 
+  /**
+   * Starts a download on the daemon and resolves once it is complete. Completion and progress come
+   * from the daemon's event stream (GET /v1/events, opened before the download starts so no event is
+   * missed): no polling, and the answer comes the moment the daemon finishes. A daemon that refuses
+   * the stream (all its event streams taken) or closes it is polled instead, every POLL_INTERVAL_MS.
+   */
   async get (cid: string, options: GetOptions = {}): Promise<GetResult> {
     const { resolve } = await import('node:path')
     const started = Date.now()
-    await this.#call('POST', '/v1/downloads', { cid, out: resolve(options.out ?? '.'), ...(options.overwrite === true ? { overwrite: true } : {}) }, options.signal)
+    const watching = new AbortController()
+    const signal = options.signal === undefined ? watching.signal : AbortSignal.any([options.signal, watching.signal])
+    try {
+      const events = await this.#openEvents(signal)
+      await this.#call('POST', '/v1/downloads', { cid, out: resolve(options.out ?? '.'), ...(options.overwrite === true ? { overwrite: true } : {}) }, options.signal)
+      if (events !== undefined) {
+        const result = await this.#awaitEvents(cid, started, events, options)
+        if (result !== undefined) return result
+      }
+      return await this.#poll(cid, started, options)
+    } finally {
+      // ends the event stream's request, if one is open
+      watching.abort()
+    }
+  }
+
+  /**
+   * GET /v1/events: the daemon's typed events as they happen (progress, peer, stalled, banned,
+   * done, error, and `dropped` when this reader fell behind), until `signal` aborts or the daemon
+   * closes the stream.
+   */
+  async * events (options: { signal?: AbortSignal } = {}): AsyncGenerator<DaemonEvent> {
+    const events = await this.#openEvents(options.signal, true)
+    if (events !== undefined) yield * events
+  }
+
+  /** The event stream, or undefined when the daemon refuses one and `strict` is off (the caller polls instead). */
+  async #openEvents (signal: AbortSignal | undefined, strict = false): Promise<AsyncGenerator<DaemonEvent> | undefined> {
+    const res = await this.#send('GET', '/v1/events', undefined, signal, { accept: 'text/event-stream' }, false)
+    if (!res.ok || res.body === null) {
+      if (strict || res.status === 401 || res.status === 403) await this.#fail(res)
+      await res.body?.cancel().catch(() => {})
+      return undefined
+    }
+    return this.#readEvents(res.body as AsyncIterable<Uint8Array>, signal)
+  }
+
+  async * #readEvents (body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<DaemonEvent> {
+    try {
+      yield * readEventStream(body)
+    } catch (err) {
+      if (signal?.aborted === true) return
+      throw err
+    }
+  }
+
+  /**
+   * Waits on the event stream for `cid` to finish; undefined when the stream ended first (the
+   * caller polls). The content is looked up once first: it may have been complete already, or
+   * finished before the stream's first event.
+   */
+  async #awaitEvents (cid: string, started: number, events: AsyncGenerator<DaemonEvent>, options: GetOptions): Promise<GetResult | undefined> {
+    let result = await this.#check(cid, started, options)
+    if (result !== undefined) return result
+    for await (const { event, data } of events) {
+      if (event === 'dropped') {
+        // events were lost, possibly this content's last ones
+        result = await this.#check(cid, started, options)
+        if (result !== undefined) return result
+        continue
+      }
+      const detail = data as { cid?: unknown, code?: unknown, message?: unknown }
+      if (detail?.cid !== cid) continue
+      if (event === 'progress') {
+        options.onProgress?.({ ...(data as Progress), cid })
+      } else if (event === 'error') {
+        throw new ShoalError(isErrorCode(detail.code) ? detail.code : ErrorCode.DAEMON, typeof detail.message === 'string' ? detail.message : 'the daemon reported an error')
+      } else if (event === 'done') {
+        // complete by now; should the listing disagree, nothing more would come here: the caller polls
+        return await this.#check(cid, started, options)
+      }
+    }
+    if (options.signal?.aborted === true) throw new ShoalError('ERR_ABORTED', STOPPED_WAITING)
+    return undefined
+  }
+
+  /** Polls the content until it is complete. */
+  async #poll (cid: string, started: number, options: GetOptions): Promise<GetResult> {
     for (;;) {
-      const info = await this.#call<ContentInfo>('GET', `/v1/contents/${encodeURIComponent(cid)}`, undefined, options.signal)
+      const result = await this.#check(cid, started, options, true)
+      if (result !== undefined) return result
+      await sleep(POLL_INTERVAL_MS, undefined, { signal: options.signal }).catch(() => {
+        throw new ShoalError('ERR_ABORTED', STOPPED_WAITING)
+      })
+    }
+  }
+
+  /** The result once the content is complete, undefined while it is not; throws the daemon's error. `report`: progress from the listing. */
+  async #check (cid: string, started: number, options: GetOptions, report = false): Promise<GetResult | undefined> {
+    const info = await this.#call<ContentInfo>('GET', `/v1/contents/${encodeURIComponent(cid)}`, undefined, options.signal)
+    if (report) {
       options.onProgress?.({
         cid,
         have: info.have,
@@ -55,14 +153,10 @@ export class ControlClient implements ShoalApi {
         rateBps: 0,
         peers: info.peers
       })
-      if (info.state === 'error') throw new ShoalError(isErrorCode(info.errorCode) ? info.errorCode : ErrorCode.DAEMON, info.error ?? 'the daemon reported an error')
-      if (info.state === 'complete' || info.state === 'seeding') {
-        return { cid, path: info.path, size: info.size, fetchedChunks: info.chunks, elapsedMs: Date.now() - started, received: info.received, ...(info.peerShare === undefined ? {} : { peerShare: info.peerShare }) }
-      }
-      await sleep(POLL_INTERVAL_MS, undefined, { signal: options.signal }).catch(() => {
-        throw new ShoalError('ERR_ABORTED', 'stopped waiting; the daemon keeps downloading (shoal cancel to stop it)')
-      })
     }
+    if (info.state === 'error') throw new ShoalError(isErrorCode(info.errorCode) ? info.errorCode : ErrorCode.DAEMON, info.error ?? 'the daemon reported an error')
+    if (info.state !== 'complete' && info.state !== 'seeding') return undefined
+    return { cid, path: info.path, size: info.size, fetchedChunks: info.chunks, elapsedMs: Date.now() - started, received: info.received, ...(info.peerShare === undefined ? {} : { peerShare: info.peerShare }) }
   }
 
   /** A one-time dashboard link (POST /v1/dashboard/links): opening it in a browser signs that browser in. */
