@@ -17,10 +17,15 @@ export const DEFAULT_MAX_ACTIVE_PEERS = 32
 /** Requests in flight to a peer whose rate is not measured yet. */
 export const DEFAULT_INITIAL_DEPTH = 2
 /**
- * Even a slow peer gets this many requests: a request travels up the receiver's own uplink, which is
- * busy with its uploads, so with one request in flight the peer's link idled for that trip.
+ * A slow peer gets at least this many requests (a fast one gets its rate x DEFAULT_TARGET_QUEUE_MS).
+ * 1 since session 27, with the request cap over all peers (DEFAULT_TARGET_TOTAL_QUEUE_MS): the
+ * cap's few requests then go to as many holders, so no holder queues two of ours and a fresh chunk
+ * waits behind fewer requests at each. Swarm simulator, 100 peers, seeds 1-3: 0.814 / 0.816 / 0.810
+ * against 0.730 / 0.762 / 0.719 with 2 under the same cap (docs/benchmarks.md, session 27). It was 2
+ * because a request travels up the receiver's own uplink, busy with its uploads, and with one request
+ * in flight a peer's link idles for that trip; with several holders at once the others fill it.
  */
-export const DEFAULT_MIN_DEPTH = 2
+export const DEFAULT_MIN_DEPTH = 1
 export const DEFAULT_MAX_DEPTH = 64
 /** Bytes requested and not yet received, over all peers of one download (receiver memory). */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024
@@ -31,6 +36,23 @@ export const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024
  * instead of 40.9 s and the origin's egress 1.12 x F instead of 1.29 (docs/simulator.md).
  */
 export const DEFAULT_TARGET_QUEUE_MS = 250
+/**
+ * Requests in flight over all peers are capped at about this much of the download's measured rate
+ * (outside endgame): enough to keep the downlink busy, while a chunk asked for does not wait behind
+ * a long queue at the receiver's downlink and at its holders. Without the cap each of ~8-16 active
+ * peers held 2 requests, and every holder's uplink queue made a fresh chunk's next copy wait
+ * ~0.6-0.8 s per generation. Swarm simulator, seed 1: 100 peers 0.761 -> 0.814, 1,000 0.701 -> 0.758,
+ * 10,000 0.656 -> 0.721; netns bench, warm: T_last 20.9 -> 19.7 s (means of 6 and 4 runs;
+ * docs/benchmarks.md, session 27). Infinity: off.
+ */
+export const DEFAULT_TARGET_TOTAL_QUEUE_MS = 600
+/**
+ * The request cap never falls below this many (a download whose rate is not measured yet starts
+ * with it). Simulator, 100 peers, seed 1: 4 0.805, 6 0.814, 8 0.807.
+ */
+export const DEFAULT_MIN_TOTAL_REQUESTS = 6
+/** Time constant of the download's rate (DownloadRate) that sizes the request cap. */
+export const DOWNLOAD_RATE_WINDOW_MS = 1_000
 /** Weight of the newest sample in a peer's throughput average. */
 export const RATE_EWMA_ALPHA = 0.3
 /** Timeout of a request before the peer's rate is known. */

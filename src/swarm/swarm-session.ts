@@ -4,9 +4,11 @@ import { Availability } from './availability.js'
 import {
   DEFAULT_BUSY_BACKOFF_MS, DEFAULT_MAX_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
-  DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR,
-  MAX_EXCLUDED_PER_REQUEST, RATE_EWMA_ALPHA, STALLED_INDEXES_SHOWN
+  DEFAULT_MIN_TOTAL_REQUESTS, DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS,
+  DEFAULT_TARGET_TOTAL_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR, DOWNLOAD_RATE_WINDOW_MS, MAX_EXCLUDED_PER_REQUEST, RATE_EWMA_ALPHA,
+  STALLED_INDEXES_SHOWN
 } from './constants.js'
+import { DownloadRate } from './download-rate.js'
 import { realClock } from './clock.js'
 import { AbortedError, RequestCancelledError, RequestTimeoutError, SwarmStateError } from './errors.js'
 import { RarestFirstPicker } from './rarest-first-picker.js'
@@ -67,6 +69,13 @@ export interface SwarmSessionInit {
   maxInFlightBytes?: number
   /** A peer's depth is its measured rate times this, in chunks. */
   targetQueueMs?: number
+  /**
+   * Requests in flight over all peers, outside endgame, are at most the download's measured rate
+   * times this (in chunks), and at least minTotalRequests. Default DEFAULT_TARGET_TOTAL_QUEUE_MS;
+   * Infinity: no cap beyond maxInFlightBytes.
+   */
+  targetTotalQueueMs?: number
+  minTotalRequests?: number
   initialRequestTimeoutMs?: number
   minRequestTimeoutMs?: number
   /** Timeout = this x the time the peer should need for the request at its measured rate. */
@@ -213,6 +222,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #requestsInFlight = 0
   #detachAvailability?: () => void
   readonly #dropped = new Set<string>()
+  /** Verified bytes per second over all peers: sizes the request cap (#requestBudget). */
+  readonly #rate = new DownloadRate(DOWNLOAD_RATE_WINDOW_MS)
   readonly #stats: SwarmStats = { bytes: 0, bytesByPeer: new Map(), duplicates: 0, wastedBytes: 0, requests: 0, timeouts: 0, failures: 0, passes: 0 }
   #running = false
   #finished = false
@@ -432,6 +443,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     // Chunks received but not yet written count too: when the disk is slower than the network they
     // pile up in memory just like requests in flight.
     const maxInFlight = Math.max(1, Math.floor((this.#init.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) / this.#init.chunkSize))
+    const budget = this.#picker.endgame ? Infinity : this.#requestBudget(now)
     for (const p of candidates) {
       if (p.backoffUntil > now) {
         this.#sleep(p, p.backoffUntil)
@@ -447,7 +459,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
         continue
       }
       // Held back by a limit over all peers: looked at again in the next pass.
-      const free = Math.min(own, maxInFlight - this.#requestsInFlight - this.#pendingWrites)
+      const free = Math.min(own, maxInFlight - this.#requestsInFlight - this.#pendingWrites, budget - this.#requestsInFlight)
       if (free <= 0 || (p.inflight.size === 0 && this.#activePeers >= maxActive)) {
         this.#dirty.add(p)
         continue
@@ -556,6 +568,14 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     return masked ?? field
   }
 
+  /** Requests in flight over all peers that keep about targetTotalQueueMs of the download's rate queued. */
+  #requestBudget (now: number): number {
+    const target = this.#init.targetTotalQueueMs ?? DEFAULT_TARGET_TOTAL_QUEUE_MS
+    if (target === Infinity) return Infinity
+    const min = Math.max(1, this.#init.minTotalRequests ?? DEFAULT_MIN_TOTAL_REQUESTS)
+    return Math.max(min, Math.ceil(this.#rate.at(now) * target / 1000 / this.#init.chunkSize))
+  }
+
   #depth (p: PeerState): number {
     const min = this.#init.minDepth ?? DEFAULT_MIN_DEPTH
     const max = this.#init.maxDepth ?? DEFAULT_MAX_DEPTH
@@ -640,6 +660,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     p.rateBps = p.rateBps === 0 ? sample : RATE_EWMA_ALPHA * sample + (1 - RATE_EWMA_ALPHA) * p.rateBps
     p.lastDeliveryAt = now
     p.busyStreak = 0
+    this.#rate.add(data.length, now)
     req.done = true
     this.#untrack(p, req)
     for (const loser of this.#picker.markHave(index)) {

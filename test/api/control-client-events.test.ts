@@ -67,7 +67,7 @@ describe('ControlClient.get on a daemon', { timeout: 90_000 }, () => {
   before(async () => {
     await h.startBootstrap()
     seeder = await h.node()
-    // 2 MB/s: a 1 MiB download takes about half a second, time for the second client's probe below
+    // 2 MB/s: a 4 MiB download takes two seconds, time for the second client's probe below
     receiver = await h.node({ downloadLimit: 2_000_000 })
     root = await h.tempDir()
   })
@@ -79,7 +79,7 @@ describe('ControlClient.get on a daemon', { timeout: 90_000 }, () => {
   it('resolves from the event stream once the download is done, reporting progress on the way', async () => {
     // one event stream only: while the get holds it, a second reader is refused
     const api = await client(1)
-    const { cid, source } = await seed(1024 * 1024)
+    const { cid, source } = await seed(4 * 1024 * 1024)
     const seen: Progress[] = []
     let probe: Promise<unknown> | undefined
     let refusal: unknown
@@ -88,16 +88,17 @@ describe('ControlClient.get on a daemon', { timeout: 90_000 }, () => {
       out,
       onProgress: p => {
         seen.push(p)
-        probe ??= (async () => { for await (const e of api.events()) return e })().catch((err: unknown) => { refusal = err })
+        // bounded: should the stream be granted after all, the probe ends instead of waiting for events
+        probe ??= (async () => { for await (const e of api.events({ signal: AbortSignal.timeout(5_000) })) return e })().catch((err: unknown) => { refusal = err })
       }
     }))
     assert.ok(probe !== undefined, 'progress was reported')
     await probe
     assert.ok(isShoalError(refusal, 'ERR_TOO_MANY_STREAMS'), `the get was reading the one event stream: ${String(refusal)}`)
     assert.equal(result.cid, cid)
-    assert.equal(result.size, 1024 * 1024)
+    assert.equal(result.size, 4 * 1024 * 1024)
     assert.deepEqual(await readFile(result.path), await readFile(source))
-    assert.ok(seen.every(p => p.cid === cid && p.total === 16), JSON.stringify(seen))
+    assert.ok(seen.every(p => p.cid === cid && p.total === 64), JSON.stringify(seen))
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.have >= seen[i - 1]!.have, 'durable chunks only grow')
     // the same content again: complete already, so the first look answers; the stream was given back
     const again = await within('the second get', 10_000, api.get(cid, { out }))

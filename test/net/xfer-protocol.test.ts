@@ -339,6 +339,25 @@ describe('XferProtocol over real libp2p nodes', () => {
     assert.equal(sha256hex(await client.requestChunk(serverNode.peerId, small.cid, 4)), small.digests[4])
   })
 
+  it('counts a body as uploaded only once it left the stream\'s write buffer, not when it was queued there', async () => {
+    await startPair()
+    const raw: Stream = await clientNode.dialProtocol(serverNode.peerId, XFER_PROTOCOL)
+    // a reader that stops reading: yamux sends no window updates, so only the first window
+    // (256 KiB) passes the muxer and the server's next body waits in its stream's write buffer
+    raw.pause()
+    const wanted = [40, 41, 42, 43, 44, 45]
+    for (const index of wanted) raw.send(framed(Frame.encode({ version: 1, type: Frame.Type.REQUEST, requestId: index, cid: small.cid.bytes, index })))
+    // the server has handed a fourth body to the stream once it starts reading a sixth (read-ahead 2)
+    await waitFor(() => source.readsStarted.includes(45), 'the server to read ahead')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    // 4 x 64 KiB plus frame headers is more than the window: the fourth body has not left
+    assert.deepEqual(source.uploaded.filter(i => wanted.includes(i)), [40, 41, 42], 'the body still in the write buffer is not counted')
+    raw.resume()
+    await waitFor(() => wanted.every(i => source.uploaded.includes(i)), 'every body to be counted once it left')
+    assert.deepEqual(source.uploaded.filter(i => wanted.includes(i)), wanted, 'counted once each, in order')
+    raw.abort(new Error('done'))
+  })
+
   describe('malformed input on a raw stream', () => {
     const junk: Array<[string, () => Uint8Array]> = [
       ['random bytes', () => Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02])],

@@ -351,6 +351,48 @@ describe('SwarmSession', () => {
     assert.equal(s.session.isBanned('c'), true)
   })
 
+  it('keeps requests in flight over all peers within the budget of its measured rate, and spreads them with depth 1', async () => {
+    const peers = Object.fromEntries(range(0, 12).map(i => [`p${i}`, { delayMs: 20 }]))
+    const count = (init: Partial<SwarmSessionInit>): { s: Setup, max: () => number } => {
+      let inFlight = 0
+      let max = 0
+      // counts the requests in flight at once while half the chunks are still missing (not yet endgame)
+      const counting = (inner: SwarmSessionInit['transport']): SwarmSessionInit['transport'] => ({
+        requestChunk: async (peer, index, o) => {
+          inFlight++
+          if (session.missing > 60) max = Math.max(max, inFlight)
+          try {
+            return await inner.requestChunk(peer, index, o)
+          } finally {
+            inFlight--
+          }
+        }
+      })
+      const content = new Content(120, 1024)
+      const sink = new MemorySink(content)
+      const net = new SimNetwork()
+      const session = new SwarmSession({ transport: counting(net.transport()), sink, chunkSize: 1024, ...init })
+      for (const id of Object.keys(peers)) {
+        net.add(id, { ...peers[id], has: content.full(), data: i => content.chunks[i] })
+        session.addPeer(id, content.full())
+      }
+      const controller = new AbortController()
+      controllers.push(controller)
+      return { s: { content, sink, net, session, controller }, max: () => max }
+    }
+    // 1 KiB chunks every ~20 ms from each peer: a budget of 1 ms of that rate is the floor of 3
+    const capped = count({ targetTotalQueueMs: 1, minTotalRequests: 3, minDepth: 1 })
+    await runBounded(capped.s)
+    assertComplete(capped.s)
+    assert.ok(capped.max() <= 3, `at most 3 in flight, saw ${capped.max()}`)
+    assert.ok(capped.max() >= 2, `the budget is used, saw ${capped.max()}`)
+    // without the cap every peer holds its depth: far more at once
+    const open = count({ targetTotalQueueMs: Infinity, minDepth: 1 })
+    await runBounded(open.s)
+    assertComplete(open.s)
+    assert.ok(open.max() >= 12, `every peer asked at once without the cap, saw ${open.max()}`)
+  })
+
   it('runs a pass for news that can change a pick, not for a HAVE of a chunk already in flight', async () => {
     const asked: number[] = []
     const have = new Bitfield(8)

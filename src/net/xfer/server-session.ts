@@ -52,6 +52,15 @@ class Refusal extends Error {
   }
 }
 
+/** A chunk body written into the stream whose last byte may still wait in its write buffer. */
+interface Unflushed {
+  /** #written when its last byte was handed to the stream. */
+  end: number
+  cid: CID
+  index: number
+  bytes: number
+}
+
 interface PendingReject {
   id: number
   reason: Frame.RejectReason
@@ -91,6 +100,10 @@ export class XferServerSession {
   #current?: Job
   #closed = false
   #remoteDone = false
+  /** Bytes handed to the stream so far (every frame); less writeBufferLength is what left it. */
+  #written = 0
+  /** Bodies handed to the stream and not yet past its write buffer, oldest first (onUploaded waits for that). */
+  readonly #unflushed: Unflushed[] = []
   readonly #frameTimer: PartialFrameTimer
   #idleTimer?: ReturnType<typeof setTimeout>
 
@@ -114,6 +127,9 @@ export class XferServerSession {
     stream.maxWriteBufferLength = this.#options.maxWriteBuffer
     stream.addEventListener('message', (evt: StreamMessageEvent) => { this.#onData(evt.data) })
     stream.addEventListener('close', () => { this.#finish() })
+    // the write buffer shrank (the muxer took bytes) or emptied: bodies may have left it
+    stream.addEventListener('drain', () => { this.#reportFlushed() })
+    stream.addEventListener('idle', () => { this.#reportFlushed() })
     stream.addEventListener('remoteCloseWrite', () => {
       this.#remoteDone = true
       this.#maybeCloseWrite()
@@ -303,7 +319,27 @@ export class XferServerSession {
     this.#sendControl(encodeFrame(header))
     await this.#sendBody(job, body)
     if (job.kind === 'manifest') this.#traceAnswer(job)
-    if (job.kind === 'chunk') source.onUploaded?.(job.cid, this.#peer, job.index, body.byteLength)
+    if (job.kind === 'chunk' && source.onUploaded !== undefined) {
+      this.#unflushed.push({ end: this.#written, cid: job.cid, index: job.index, bytes: body.byteLength })
+      this.#reportFlushed()
+    }
+  }
+
+  /**
+   * Reports each body whose last byte has left the stream's write buffer (handed to the muxer, on its
+   * way to the socket) as uploaded. Reported when handed to the stream instead, a body counted as sent
+   * while up to DEFAULT_SEND_LOW_WATER of it and the bodies before it still waited: the node's
+   * UploadBacklog then saw an idle uplink at nearly every admission and let requests past its rules
+   * (swarm simulator, `--uplink-model conn`, 100 peers: origin egress 1.96 x F; docs/benchmarks.md,
+   * session 27). Bodies an aborted stream drops are never reported, like a cancelled one.
+   */
+  #reportFlushed (): void {
+    if (this.#unflushed.length === 0 || this.#stream.status !== 'open') return
+    const flushed = this.#written - this.#stream.writeBufferLength
+    while (this.#unflushed.length > 0 && this.#unflushed[0]!.end <= flushed) {
+      const body = this.#unflushed.shift()!
+      this.#source?.onUploaded?.(body.cid, this.#peer, body.index, body.bytes)
+    }
   }
 
   async #readChunk (job: Job): Promise<Uint8Array> {
@@ -334,7 +370,7 @@ export class XferServerSession {
         throw err
       }
       if (this.#closed) throw new XferProtocolError('stream closed while sending')
-      this.#stream.send(encodeDataFrame({ type: Frame.Type.DATA, requestId: job.id, offset }, piece))
+      this.#send(encodeDataFrame({ type: Frame.Type.DATA, requestId: job.id, offset }, piece))
     }
   }
 
@@ -390,7 +426,7 @@ export class XferServerSession {
     if (this.#closed || this.#stream.writeStatus !== 'writable') return
     try {
       // Callers waited for capacity first, so this adds at most one frame above the low water.
-      this.#stream.send(frame)
+      this.#send(frame)
     } catch (err) {
       this.abort(err as Error)
     }
@@ -420,8 +456,15 @@ export class XferServerSession {
     this.#idleTimer.unref?.()
   }
 
+  /** Hands a frame to the stream, counted first: the stream may pass it on (and emit 'idle') inside send. */
+  #send (frame: Parameters<Stream['send']>[0]): void {
+    this.#written += frame.byteLength
+    this.#stream.send(frame)
+  }
+
   #finish (): void {
     if (this.#closed) return
+    this.#unflushed.length = 0
     this.#closed = true
     this.#frameTimer.clear()
     clearTimeout(this.#idleTimer)

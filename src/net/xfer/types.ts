@@ -54,7 +54,7 @@ export interface XferContentSource {
   readChunk(cid: CID, index: number, options?: AbortOptions): Promise<Uint8Array>
   /** Global upload token bucket, awaited before each DATA piece is sent. */
   throttleUpload?(bytes: number, options?: AbortOptions): Promise<void>
-  /** Called once a chunk has been handed to the stream in full. */
+  /** Called once a chunk's last byte has left the stream's write buffer (never for a body the stream dropped). */
   onUploaded?(cid: CID, peer: string, index: number, bytes: number): void
 }
 
