@@ -2,7 +2,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { Availability } from './availability.js'
 import {
-  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_MAX_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
+  DEFAULT_BUSY_BACKOFF_MS, DEFAULT_CATCH_UP_LAG, DEFAULT_MAX_BUSY_BACKOFF_MS, DEFAULT_ELSEWHERE_RETRY_MS, DEFAULT_ENDGAME_DEPTH, DEFAULT_INITIAL_DEPTH, DEFAULT_INITIAL_REQUEST_TIMEOUT_MS, DEFAULT_MAX_ACTIVE_PEERS,
   DEFAULT_MAX_DEPTH, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_STRIKES, DEFAULT_MIN_DEPTH, DEFAULT_MIN_REQUEST_TIMEOUT_MS,
   DEFAULT_MIN_TOTAL_REQUESTS, DEFAULT_PROGRESS_INTERVAL_MS, DEFAULT_STALL_RECHECK_MS, DEFAULT_TARGET_QUEUE_MS,
   DEFAULT_TARGET_TOTAL_QUEUE_MS, DEFAULT_TIMEOUT_FACTOR, DOWNLOAD_RATE_WINDOW_MS, MAX_EXCLUDED_PER_REQUEST, RATE_EWMA_ALPHA,
@@ -76,6 +76,8 @@ export interface SwarmSessionInit {
    */
   targetTotalQueueMs?: number
   minTotalRequests?: number
+  /** No cap while our holdings trail the peers' mean by more than this share of the content. Default DEFAULT_CATCH_UP_LAG. */
+  catchUpLag?: number
   initialRequestTimeoutMs?: number
   minRequestTimeoutMs?: number
   /** Timeout = this x the time the peer should need for the request at its measured rate. */
@@ -224,6 +226,8 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   readonly #dropped = new Set<string>()
   /** Verified bytes per second over all peers: sizes the request cap (#requestBudget). */
   readonly #rate = new DownloadRate(DOWNLOAD_RATE_WINDOW_MS)
+  /** Chunks held, summed over the peers of the availability view (kept by its observer): #lag reads their mean. */
+  #peerHeld = 0
   readonly #stats: SwarmStats = { bytes: 0, bytesByPeer: new Map(), duplicates: 0, wastedBytes: 0, requests: 0, timeouts: 0, failures: 0, passes: 0 }
   #running = false
   #finished = false
@@ -258,10 +262,12 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     if (this.#availability.size !== this.total) throw new SwarmStateError(`availability has ${this.#availability.size} chunks, the sink ${this.total}`)
     this.#detachAvailability = this.#availability.observe({
       availabilityIncreased: (index, peer) => {
+        this.#peerHeld++
         this.#picker.availabilityIncreased(index)
         this.#gained(peer, index)
       },
       availabilityDecreased: (index, peer) => {
+        this.#peerHeld--
         this.#picker.availabilityDecreased(index)
         if (this.#deferring.size > 0 && this.#availability.isBanned(peer)) this.#failedHolderGone(index)
       }
@@ -443,7 +449,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     // Chunks received but not yet written count too: when the disk is slower than the network they
     // pile up in memory just like requests in flight.
     const maxInFlight = Math.max(1, Math.floor((this.#init.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) / this.#init.chunkSize))
-    const budget = this.#picker.endgame ? Infinity : this.#requestBudget(now)
+    const budget = this.#picker.endgame || this.#lag() > (this.#init.catchUpLag ?? DEFAULT_CATCH_UP_LAG) ? Infinity : this.#requestBudget(now)
     for (const p of candidates) {
       if (p.backoffUntil > now) {
         this.#sleep(p, p.backoffUntil)
@@ -566,6 +572,13 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
       masked.clear(index)
     }
     return masked ?? field
+  }
+
+  /** How far our holdings trail the mean of our peers', as a share of the content (negative: ahead of them). */
+  #lag (): number {
+    const peers = this.#availability.peerCount
+    if (peers === 0) return 0
+    return (this.#peerHeld / peers - (this.total - this.#picker.missing)) / this.total
   }
 
   /** Requests in flight over all peers that keep about targetTotalQueueMs of the download's rate queued. */

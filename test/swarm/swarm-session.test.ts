@@ -351,7 +351,7 @@ describe('SwarmSession', () => {
     assert.equal(s.session.isBanned('c'), true)
   })
 
-  it('keeps requests in flight over all peers within the budget of its measured rate, and spreads them with depth 1', async () => {
+  it('keeps requests in flight over all peers within the budget of its measured rate (unless far behind its peers), and spreads them with depth 1', async () => {
     const peers = Object.fromEntries(range(0, 12).map(i => [`p${i}`, { delayMs: 20 }]))
     const count = (init: Partial<SwarmSessionInit>): { s: Setup, max: () => number } => {
       let inFlight = 0
@@ -380,12 +380,19 @@ describe('SwarmSession', () => {
       controllers.push(controller)
       return { s: { content, sink, net, session, controller }, max: () => max }
     }
-    // 1 KiB chunks every ~20 ms from each peer: a budget of 1 ms of that rate is the floor of 3
-    const capped = count({ targetTotalQueueMs: 1, minTotalRequests: 3, minDepth: 1 })
+    // 1 KiB chunks every ~20 ms from each peer: a budget of 1 ms of that rate is the floor of 3.
+    // Every peer holds everything and we hold nothing, so we are a late joiner: told not to mind
+    // (catchUpLag Infinity), the cap holds
+    const capped = count({ targetTotalQueueMs: 1, minTotalRequests: 3, minDepth: 1, catchUpLag: Infinity })
     await runBounded(capped.s)
     assertComplete(capped.s)
     assert.ok(capped.max() <= 3, `at most 3 in flight, saw ${capped.max()}`)
     assert.ok(capped.max() >= 2, `the budget is used, saw ${capped.max()}`)
+    // by default a download that far behind its peers is not capped: it asks every one of them
+    const behind = count({ targetTotalQueueMs: 1, minTotalRequests: 3, minDepth: 1 })
+    await runBounded(behind.s)
+    assertComplete(behind.s)
+    assert.ok(behind.max() >= 12, `a late joiner asks every peer at once, saw ${behind.max()}`)
     // without the cap every peer holds its depth: far more at once
     const open = count({ targetTotalQueueMs: Infinity, minDepth: 1 })
     await runBounded(open.s)
