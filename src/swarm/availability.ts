@@ -30,6 +30,7 @@ export class Availability implements AvailabilityView {
   readonly size: number
   readonly #counts: Uint32Array
   readonly #peers = new Map<string, Bitfield>()
+  #heldTotal = 0
   readonly #observers = new Set<AvailabilityObserver>()
   /**
    * #observers as an array, rebuilt when one comes or goes: every HAVE of every peer calls them, and
@@ -121,6 +122,11 @@ export class Availability implements AvailabilityView {
     return this.#peers.size
   }
 
+  /** Chunks held summed over the known peers (the sum of every count): over peerCount, a peer's mean holdings. */
+  get heldTotal (): number {
+    return this.#heldTotal
+  }
+
   /** Registers a peer holding nothing yet; no-op for a known or banned peer. */
   addPeer (peer: string): void {
     if (!this.#peers.has(peer) && !this.#banned.has(peer)) this.#peers.set(peer, new Bitfield(this.size))
@@ -194,12 +200,14 @@ export class Availability implements AvailabilityView {
 
   #increase (index: number, peer: string): void {
     this.#counts[index]!++
+    this.#heldTotal++
     const list = this.#observerList
     for (let i = 0; i < list.length; i++) list[i]!.availabilityIncreased(index, peer)
   }
 
   #decrease (index: number, peer: string): void {
     this.#counts[index]!--
+    this.#heldTotal--
     const list = this.#observerList
     for (let i = 0; i < list.length; i++) list[i]!.availabilityDecreased(index, peer)
   }

@@ -226,8 +226,6 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   readonly #dropped = new Set<string>()
   /** Verified bytes per second over all peers: sizes the request cap (#requestBudget). */
   readonly #rate = new DownloadRate(DOWNLOAD_RATE_WINDOW_MS)
-  /** Chunks held, summed over the peers of the availability view (kept by its observer): #lag reads their mean. */
-  #peerHeld = 0
   readonly #stats: SwarmStats = { bytes: 0, bytesByPeer: new Map(), duplicates: 0, wastedBytes: 0, requests: 0, timeouts: 0, failures: 0, passes: 0 }
   #running = false
   #finished = false
@@ -262,12 +260,10 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
     if (this.#availability.size !== this.total) throw new SwarmStateError(`availability has ${this.#availability.size} chunks, the sink ${this.total}`)
     this.#detachAvailability = this.#availability.observe({
       availabilityIncreased: (index, peer) => {
-        this.#peerHeld++
         this.#picker.availabilityIncreased(index)
         this.#gained(peer, index)
       },
       availabilityDecreased: (index, peer) => {
-        this.#peerHeld--
         this.#picker.availabilityDecreased(index)
         if (this.#deferring.size > 0 && this.#availability.isBanned(peer)) this.#failedHolderGone(index)
       }
@@ -578,7 +574,7 @@ export class SwarmSession extends TypedEventEmitter<SwarmSessionEvents> {
   #lag (): number {
     const peers = this.#availability.peerCount
     if (peers === 0) return 0
-    return (this.#peerHeld / peers - (this.total - this.#picker.missing)) / this.total
+    return (this.#availability.heldTotal / peers - (this.total - this.#picker.missing)) / this.total
   }
 
   /** Requests in flight over all peers that keep about targetTotalQueueMs of the download's rate queued. */

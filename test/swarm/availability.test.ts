@@ -10,6 +10,23 @@ function field (n: number, indexes: number[]): Bitfield {
 }
 
 describe('Availability', () => {
+  it('sums what every known peer holds through bitfields, haves, refusals, removals and bans', () => {
+    const a = new Availability(10)
+    a.peerBitfield('a', field(10, [0, 1, 9]))
+    a.peerBitfield('b', field(10, [1, 2]))
+    assert.equal(a.heldTotal, 5)
+    a.peerHave('b', [2, 3])
+    a.peerBitfield('a', field(10, [0]))
+    a.peerLacks('b', 1)
+    assert.equal(a.heldTotal, 3, 'a: 0; b: 2, 3')
+    a.ban('b')
+    assert.equal(a.heldTotal, 1)
+    a.peerHave('b', [4, 5])
+    assert.equal(a.heldTotal, 1, 'a banned peer adds nothing')
+    a.removePeer('a')
+    assert.equal(a.heldTotal, 0)
+  })
+
   it('counts holders from bitfields, haves and removals, and tells the observer', () => {
     const events: string[] = []
     const a = new Availability(10, {
